@@ -1,0 +1,2 @@
+//! The `pgfarm` binary.
+fn main() {}

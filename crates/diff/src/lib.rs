@@ -1,0 +1,1 @@
+//! pgfarm-diff (being built).

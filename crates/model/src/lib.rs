@@ -1,0 +1,1 @@
+//! pgfarm-model (being built).

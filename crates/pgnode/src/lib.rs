@@ -1,0 +1,1 @@
+//! pgfarm-pgnode (being built).

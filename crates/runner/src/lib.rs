@@ -1,0 +1,1 @@
+//! pgfarm-runner (being built).

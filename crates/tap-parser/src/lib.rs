@@ -1,0 +1,1 @@
+//! pgfarm-tap-parser (being built).

@@ -1,0 +1,1 @@
+//! pgfarm-server (being built).
