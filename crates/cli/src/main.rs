@@ -1,2 +1,48 @@
-//! The `pgfarm` binary.
-fn main() {}
+//! The `pgfarm` binary: thin argument parsing over the pgfarm libraries.
+//!
+//! Each subcommand lives in its own module under `cmd/` with its clap `Args` and a `run`
+//! function returning the process exit code; `main` only parses and dispatches.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// pgfarm: run PostgreSQL extension test suites, parse TAP, compare regression outputs.
+#[derive(Debug, Parser)]
+#[command(name = "pgfarm", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse a TAP stream (TAP 12/13/14, pgTAP output) and report its verdict.
+    Tap(cmd::tap::Args),
+    /// Compare an expected and an actual output with pg_regress's rules.
+    Diff(cmd::diff::Args),
+    /// PostgreSQL installations found on this machine.
+    Pg(cmd::pg::Args),
+    /// Start a throwaway PostgreSQL cluster and print its connection URI.
+    Tmp(cmd::tmp::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version on stdout (exit 0) and usage errors on stderr;
+            // usage errors exit with 2, as documented in docs/exit-codes.md.
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Tap(args) => cmd::tap::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
+        Command::Pg(args) => cmd::pg::run(args),
+        Command::Tmp(args) => cmd::tmp::run(args),
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per `pgfarm` subcommand: its clap arguments and its `run` function.
+
+pub(crate) mod diff;
+pub(crate) mod pg;
+pub(crate) mod tap;
+pub(crate) mod tmp;
