@@ -1,0 +1,2 @@
+//! Criterion benchmarks of `diff_lines` on generated regression-like outputs.
+fn main() {}
