@@ -1,0 +1,104 @@
+//! `Bundle`: one run's complete result, and `FORMAT_VERSION`; pure helpers over it.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Extension, Machine, Postgres, RawText, RegressTest, Run, RunConfig, Stage, StageKind,
+    StageStatus, TapFile,
+};
+
+/// The bundle format version this build writes, and the newest it reads.
+///
+/// Bumped for every change an older reader would misread: a removed or renamed field, a changed
+/// meaning, a new enum value. Adding an optional field keeps the version (older readers ignore
+/// unknown fields). See docs/bundle-format.md, "Versioning".
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One run's complete result: the unit that travels from runner to server to browser
+/// (format: docs/bundle-format.md).
+///
+/// Read one with [`Bundle::from_slice`], write one with [`Bundle::to_gzip_vec`] or
+/// [`Bundle::write_gzip`], check one with [`Bundle::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "pgfarm result bundle", extend("$id" = "https://pgfarm.invalid/bundle.schema.json"))]
+pub struct Bundle {
+    /// Format version of this bundle; [`FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// Identity, times and outcome of the run.
+    pub run: Run,
+    /// The computer it ran on.
+    pub machine: Machine,
+    /// The extension under test.
+    pub extension: Extension,
+    /// The PostgreSQL installation tested against.
+    pub postgres: Postgres,
+    /// How pgfarm was asked to run.
+    pub config: RunConfig,
+    /// The steps of the run, in [`StageKind`] order, each kind at most once.
+    pub stages: Vec<Stage>,
+    /// pg_regress tests, in schedule order (empty when the extension has none).
+    pub regress: Vec<RegressTest>,
+    /// pgTAP files, in run order (empty when the extension has none).
+    pub tap: Vec<TapFile>,
+    /// What the test cluster's server log gained during the run.
+    pub server_log: RawText,
+}
+
+impl Bundle {
+    /// A bundle of the current [`FORMAT_VERSION`] with no stages, tests or server log yet.
+    pub fn new(
+        run: Run,
+        machine: Machine,
+        extension: Extension,
+        postgres: Postgres,
+        config: RunConfig,
+    ) -> Bundle {
+        Bundle {
+            format_version: FORMAT_VERSION,
+            run,
+            machine,
+            extension,
+            postgres,
+            config,
+            stages: Vec::new(),
+            regress: Vec::new(),
+            tap: Vec::new(),
+            server_log: RawText::new(),
+        }
+    }
+
+    /// The stage of a kind, if the bundle has it.
+    pub fn stage(&self, kind: StageKind) -> Option<&Stage> {
+        self.stages.iter().find(|stage| stage.kind == kind)
+    }
+
+    /// Sorts the stages into run order (stable, so duplicates keep their relative order and are
+    /// still reported by [`Bundle::validate`]).
+    pub fn sort_stages(&mut self) {
+        self.stages.sort_by_key(|stage| stage.kind);
+    }
+
+    /// The worst stage status by [`StageStatus::severity`], or `None` without stages.
+    pub fn worst_stage_status(&self) -> Option<StageStatus> {
+        StageStatus::worst(self.stages.iter().map(|stage| stage.status))
+    }
+
+    /// The earliest stage in run order whose status is `failed`.
+    pub fn first_failed_stage(&self) -> Option<&Stage> {
+        self.stages
+            .iter()
+            .filter(|stage| stage.status == StageStatus::Failed)
+            .min_by_key(|stage| stage.kind)
+    }
+
+    /// Regression tests whose status counts as a failure (`failed`, `timeout`, `error`).
+    pub fn failed_regress_tests(&self) -> impl Iterator<Item = &RegressTest> {
+        self.regress.iter().filter(|test| test.status.is_failure())
+    }
+
+    /// TAP files whose status counts as a failure (`failed`, `timeout`, `error`).
+    pub fn failed_tap_files(&self) -> impl Iterator<Item = &TapFile> {
+        self.tap.iter().filter(|file| file.status.is_failure())
+    }
+}

@@ -1,0 +1,329 @@
+//! `Bundle::validate`: pure consistency checks of a decoded bundle, and `ValidationError`.
+
+use std::collections::HashSet;
+use std::fmt::Display;
+
+use time::UtcOffset;
+
+use crate::{Bundle, FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus, TestStatus};
+
+/// Longest name accepted (machine, extension, test, file names and paths, versions), in bytes.
+///
+/// Names become database keys and URL segments on the server; 255 bytes is the longest file
+/// name on common filesystems, and a TAP path may be longer, so paths get [`MAX_PATH_BYTES`].
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Longest TAP file path and source location accepted, in bytes (Linux `PATH_MAX`).
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// A bundle that decoded but is inconsistent; names the field and the problem.
+///
+/// ```
+/// # let json = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/bundles/pass.pgfarm.json")).unwrap();
+/// use pgfarm_model::Bundle;
+/// let mut bundle = Bundle::from_slice(&json).unwrap();
+/// bundle.postgres.major = 16;
+/// let err = bundle.validate().unwrap_err();
+/// assert_eq!(err.field(), "postgres.major");
+/// assert_eq!(err.to_string(), "postgres.major: is 16 but version \"17.2\" has major 17");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ValidationError {
+    field: String,
+    problem: String,
+}
+
+impl ValidationError {
+    fn new(field: impl Display, problem: impl Display) -> ValidationError {
+        ValidationError { field: field.to_string(), problem: problem.to_string() }
+    }
+
+    /// Path of the offending field, e.g. `stages[2].kind` or `regress[0].name`.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What is wrong with it.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+type Check = Result<(), ValidationError>;
+
+impl Bundle {
+    /// Checks the consistency that the types alone cannot express, and returns the first problem.
+    ///
+    /// Pure: no clock, no I/O. [`Bundle::from_slice`] calls it unless told not to; a writer
+    /// should call it before writing. The checks (docs/bundle-format.md, "Validation"):
+    /// - `format_version` is [`FORMAT_VERSION`];
+    /// - timestamps are UTC and `run.finished_at` is not before `run.created_at`;
+    /// - names are non-empty, at most [`MAX_NAME_BYTES`] (paths [`MAX_PATH_BYTES`]) and contain
+    ///   no control characters; `extension.git_commit` is 4 to 64 lowercase hex digits;
+    /// - `postgres.major` and `postgres.minor` agree with `postgres.version`;
+    /// - stages are in run order, each kind at most once;
+    /// - regression tests have unique names, non-decreasing groups, unique expected file names,
+    ///   and `chosen_expected` names one of them; TAP files have unique paths and are never
+    ///   `ignored`;
+    /// - statuses agree: tests require their stage with status `ok` or `failed`; a stage `ok`
+    ///   has no failing test; a run `ok` has no failed stage.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(ValidationError::new(
+                "format_version",
+                format_args!("is {}, this build handles {FORMAT_VERSION}", self.format_version),
+            ));
+        }
+        self.validate_run()?;
+        self.validate_names()?;
+        self.validate_postgres()?;
+        self.validate_stages()?;
+        self.validate_regress()?;
+        self.validate_tap()?;
+        self.validate_statuses()
+    }
+
+    fn validate_run(&self) -> Check {
+        let run = &self.run;
+        utc("run.created_at", run.created_at.offset())?;
+        utc("run.finished_at", run.finished_at.offset())?;
+        if run.finished_at < run.created_at {
+            return Err(ValidationError::new(
+                "run.finished_at",
+                format_args!("is before run.created_at ({} < {})", run.finished_at, run.created_at),
+            ));
+        }
+        for (idx, stage) in self.stages.iter().enumerate() {
+            if let Some(started_at) = stage.started_at {
+                utc(format_args!("stages[{idx}].started_at"), started_at.offset())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_names(&self) -> Check {
+        name("run.runner_version", &self.run.runner_version, MAX_NAME_BYTES)?;
+        name("machine.name", &self.machine.name, MAX_NAME_BYTES)?;
+        name("machine.os", &self.machine.os, MAX_NAME_BYTES)?;
+        name("machine.os_version", &self.machine.os_version, MAX_NAME_BYTES)?;
+        name("machine.arch", &self.machine.arch, MAX_NAME_BYTES)?;
+        name("machine.compiler", &self.machine.compiler, MAX_NAME_BYTES)?;
+        if let Some(hostname) = &self.machine.hostname {
+            name("machine.hostname", hostname, MAX_NAME_BYTES)?;
+        }
+        let extension = &self.extension;
+        name("extension.name", &extension.name, MAX_NAME_BYTES)?;
+        name("extension.version", &extension.version, MAX_NAME_BYTES)?;
+        if let Some(git_ref) = &extension.git_ref {
+            name("extension.git_ref", git_ref, MAX_NAME_BYTES)?;
+        }
+        if let Some(commit) = &extension.git_commit {
+            let is_hex = commit.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !(4..=64).contains(&commit.len()) || !is_hex {
+                return Err(ValidationError::new(
+                    "extension.git_commit",
+                    format_args!("{commit:?} is not 4 to 64 lowercase hex digits"),
+                ));
+            }
+        }
+        if let Some(source) = &extension.source {
+            name("extension.source.location", &source.location, MAX_PATH_BYTES)?;
+        }
+        name("postgres.version", &self.postgres.version, MAX_NAME_BYTES)
+    }
+
+    fn validate_postgres(&self) -> Check {
+        let postgres = &self.postgres;
+        let Some((major, minor)) = Postgres::split_version(&postgres.version) else {
+            return Err(ValidationError::new(
+                "postgres.version",
+                format_args!("{:?} does not start with a major version number", postgres.version),
+            ));
+        };
+        if postgres.major != major {
+            return Err(ValidationError::new(
+                "postgres.major",
+                format_args!(
+                    "is {} but version {:?} has major {major}",
+                    postgres.major, postgres.version
+                ),
+            ));
+        }
+        if postgres.minor != minor {
+            let show = |minor: Option<u16>| minor.map_or("none".to_owned(), |m| m.to_string());
+            return Err(ValidationError::new(
+                "postgres.minor",
+                format_args!(
+                    "is {} but version {:?} has minor {}",
+                    show(postgres.minor),
+                    postgres.version,
+                    show(minor)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_stages(&self) -> Check {
+        for (idx, pair) in self.stages.windows(2).enumerate() {
+            let (before, after) = (pair[0].kind, pair[1].kind);
+            if after == before {
+                return Err(ValidationError::new(
+                    format_args!("stages[{}].kind", idx + 1),
+                    format_args!("stage `{after}` appears twice"),
+                ));
+            }
+            if after < before {
+                return Err(ValidationError::new(
+                    format_args!("stages[{}].kind", idx + 1),
+                    format_args!("stage `{after}` comes after `{before}`; the order is {}", order()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_regress(&self) -> Check {
+        let mut names = HashSet::new();
+        let mut last_group = 0;
+        for (idx, test) in self.regress.iter().enumerate() {
+            name(format_args!("regress[{idx}].name"), &test.name, MAX_NAME_BYTES)?;
+            if !names.insert(test.name.as_str()) {
+                return Err(ValidationError::new(
+                    format_args!("regress[{idx}].name"),
+                    format_args!("test {:?} appears twice", test.name),
+                ));
+            }
+            if test.group < last_group {
+                return Err(ValidationError::new(
+                    format_args!("regress[{idx}].group"),
+                    format_args!(
+                        "is {} after group {last_group}; tests are listed in schedule order",
+                        test.group
+                    ),
+                ));
+            }
+            last_group = test.group;
+            let mut file_names = HashSet::new();
+            for (e_idx, expected) in test.expected.iter().enumerate() {
+                let field = format!("regress[{idx}].expected[{e_idx}].file_name");
+                name(&field, &expected.file_name, MAX_NAME_BYTES)?;
+                if !file_names.insert(expected.file_name.as_str()) {
+                    return Err(ValidationError::new(
+                        field,
+                        format_args!("{:?} appears twice", expected.file_name),
+                    ));
+                }
+            }
+            if let Some(chosen) = &test.chosen_expected {
+                if !file_names.contains(chosen.as_str()) {
+                    return Err(ValidationError::new(
+                        format_args!("regress[{idx}].chosen_expected"),
+                        format_args!("{chosen:?} is not one of the expected files of the test"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_tap(&self) -> Check {
+        let mut paths = HashSet::new();
+        for (idx, file) in self.tap.iter().enumerate() {
+            name(format_args!("tap[{idx}].path"), &file.path, MAX_PATH_BYTES)?;
+            if !paths.insert(file.path.as_str()) {
+                return Err(ValidationError::new(
+                    format_args!("tap[{idx}].path"),
+                    format_args!("{:?} appears twice", file.path),
+                ));
+            }
+            if file.status == TestStatus::Ignored {
+                return Err(ValidationError::new(
+                    format_args!("tap[{idx}].status"),
+                    "`ignored` is for regression tests only",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_statuses(&self) -> Check {
+        self.validate_tests_against_stage(StageKind::Regress, "regress", self.regress.iter().map(|t| t.status))?;
+        self.validate_tests_against_stage(StageKind::Tap, "tap", self.tap.iter().map(|t| t.status))?;
+        if self.run.status == RunStatus::Ok {
+            if let Some(stage) = self.first_failed_stage() {
+                return Err(ValidationError::new(
+                    "run.status",
+                    format_args!("is `ok` but stage `{}` failed", stage.kind),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tests need their stage with status `ok` or `failed`; an `ok` stage has no failing test.
+    fn validate_tests_against_stage(
+        &self,
+        kind: StageKind,
+        list: &str,
+        mut statuses: impl ExactSizeIterator<Item = TestStatus>,
+    ) -> Check {
+        if statuses.len() == 0 {
+            return Ok(());
+        }
+        let Some(stage_idx) = self.stages.iter().position(|stage| stage.kind == kind) else {
+            return Err(ValidationError::new(
+                list,
+                format_args!("has {} entries but there is no `{kind}` stage", statuses.len()),
+            ));
+        };
+        let field = format!("stages[{stage_idx}].status");
+        match self.stages[stage_idx].status {
+            StageStatus::Failed => Ok(()),
+            StageStatus::Ok => match statuses.position(TestStatus::is_failure) {
+                Some(idx) => Err(ValidationError::new(
+                    field,
+                    format_args!("is `ok` but {list}[{idx}] did not pass"),
+                )),
+                None => Ok(()),
+            },
+            status @ (StageStatus::Missing | StageStatus::Skipped) => Err(ValidationError::new(
+                field,
+                format_args!("is `{status}` but {list} has {} entries", statuses.len()),
+            )),
+        }
+    }
+}
+
+/// The stage order for messages: `build, install, ...`.
+fn order() -> String {
+    StageKind::ALL.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn utc(field: impl Display, offset: UtcOffset) -> Check {
+    if offset.is_utc() {
+        Ok(())
+    } else {
+        Err(ValidationError::new(field, format_args!("has offset {offset}, expected UTC (Z)")))
+    }
+}
+
+fn name(field: impl Display, value: &str, max_bytes: usize) -> Check {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is empty"));
+    }
+    if value.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            format_args!("is {} bytes long, the limit is {max_bytes}", value.len()),
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            format_args!("contains the control character {c:?}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Writing a bundle as JSON or gzip-compressed JSON into any `io::Write` (no file access here).
+//!
+//! The writers do not validate: call [`Bundle::validate`] first. Writing the file atomically
+//! (temporary file, then rename) is the caller's job.
+
+use std::io;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::Bundle;
+
+impl Bundle {
+    /// Writes compact JSON into `writer`.
+    pub fn write_json<W: io::Write>(&self, writer: W) -> io::Result<()> {
+        serde_json::to_writer(writer, self).map_err(io::Error::from)
+    }
+
+    /// Writes indented JSON into `writer` (for people and for fixtures; larger than compact).
+    pub fn write_json_pretty<W: io::Write>(&self, writer: W) -> io::Result<()> {
+        serde_json::to_writer_pretty(writer, self).map_err(io::Error::from)
+    }
+
+    /// Writes gzip-compressed compact JSON into `writer`: the bundle file format
+    /// (`.pgfarm.json.gz`). The JSON is streamed into the compressor, never held whole.
+    pub fn write_gzip<W: io::Write>(&self, writer: W) -> io::Result<W> {
+        let mut encoder = GzEncoder::new(writer, Compression::default());
+        self.write_json(&mut encoder)?;
+        encoder.finish()
+    }
+
+    /// The bundle as compact JSON bytes.
+    pub fn to_json_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_json(&mut out).expect("writing JSON into a Vec cannot fail: every map key is a string");
+        out
+    }
+
+    /// The bundle as a gzip-compressed file's bytes (`.pgfarm.json.gz`).
+    pub fn to_gzip_vec(&self) -> Vec<u8> {
+        self.write_gzip(Vec::new())
+            .expect("writing gzip into a Vec cannot fail: every map key is a string")
+    }
+}
