@@ -168,7 +168,8 @@ pub(crate) fn tokenize<'a>(
 }
 
 /// Whether two lines are equal under `whitespace` (the rule [`tokenize`] applies).
-pub(crate) fn lines_equal(left: Line<'_>, right: Line<'_>, whitespace: Whitespace) -> bool {
+#[cfg(test)]
+fn lines_equal(left: Line<'_>, right: Line<'_>, whitespace: Whitespace) -> bool {
     LineKey::new(left, whitespace) == LineKey::new(right, whitespace)
 }
 
