@@ -1,0 +1,250 @@
+//! Child processes of the runner (psql, make, pg_config): spawning with a prepared
+//! environment, waiting with a deadline and a cancel flag, and killing.
+//!
+//! Every process the runner starts goes through [`Spawn`], so environment handling and
+//! error messages (the command line plus its stderr) are uniform.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// A shared flag that asks every running operation to stop (Ctrl-C, SIGTERM).
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// A flag that is not set.
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+
+    /// Asks everything watching this flag to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once [`cancel`](CancelFlag::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Environment changes applied to a child: `Some` sets, `None` removes.
+pub type EnvChanges = Vec<(String, Option<String>)>;
+
+/// A command about to be started.
+#[derive(Debug, Clone)]
+pub struct Spawn {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: EnvChanges,
+    cwd: Option<PathBuf>,
+}
+
+/// How a waited-for child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited (or was killed by a signal it did not cause us to send).
+    Exited(ExitStatus),
+    /// The deadline passed and it was killed.
+    TimedOut,
+    /// The cancel flag was set and it was killed.
+    Cancelled,
+}
+
+impl Spawn {
+    /// A command running `program`.
+    pub fn new(program: impl Into<PathBuf>) -> Spawn {
+        Spawn { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: None }
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Spawn {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Spawn {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Applies environment changes (in order).
+    pub fn envs(mut self, env: &EnvChanges) -> Spawn {
+        self.env.extend(env.iter().cloned());
+        self
+    }
+
+    /// Sets one environment variable.
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Spawn {
+        self.env.push((key.to_owned(), Some(value.into())));
+        self
+    }
+
+    /// Runs the child in `dir`.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Spawn {
+        self.cwd = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The command as a shell would show it (for messages and logs).
+    pub fn display(&self) -> String {
+        let mut out = shell_quote(&self.program.to_string_lossy());
+        for arg in &self.args {
+            out.push(' ');
+            out.push_str(&shell_quote(&arg.to_string_lossy()));
+        }
+        out
+    }
+
+    fn command(&self) -> Command {
+        // The one place in the runner that creates a Command: see the module docs.
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args);
+        for (key, value) in &self.env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        cmd
+    }
+
+    /// Starts the child with the given stdio.
+    pub fn start(&self, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Result<Child> {
+        self.command()
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| Error::Command { command: self.display(), detail: format!("could not start: {e}") })
+    }
+
+    /// Runs to completion, capturing stdout and stderr; a non-zero exit is an error that
+    /// shows the tail of stderr.
+    pub fn output_ok(&self) -> Result<(String, String)> {
+        let (status, stdout, stderr) = self.output()?;
+        if !status.success() {
+            return Err(Error::Command { command: self.display(), detail: failure_detail(status, &stderr) });
+        }
+        Ok((stdout, stderr))
+    }
+
+    /// Runs to completion, capturing stdout and stderr, whatever the exit status.
+    pub fn output(&self) -> Result<(ExitStatus, String, String)> {
+        let out = self
+            .command()
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Command { command: self.display(), detail: format!("could not start: {e}") })?;
+        Ok((
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+}
+
+/// "exit status N" plus the last lines of stderr.
+pub fn failure_detail(status: ExitStatus, stderr: &str) -> String {
+    let mut detail = describe_status(status);
+    let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+    if !tail.is_empty() {
+        detail.push_str(": ");
+        for (i, line) in tail.iter().rev().enumerate() {
+            if i > 0 {
+                detail.push_str(" | ");
+            }
+            detail.push_str(line);
+        }
+    }
+    detail
+}
+
+/// "exit status 3" or "killed by signal 9".
+pub fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "unknown exit status".to_owned(),
+    }
+}
+
+/// Waits for `child`, killing it when `deadline` passes or `cancel` is set.
+pub fn wait(child: &mut Child, deadline: Option<Instant>, cancel: Option<&CancelFlag>) -> Result<Ended> {
+    if deadline.is_none() && cancel.is_none() {
+        let status = child.wait().map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?;
+        return Ok(Ended::Exited(status));
+    }
+    let mut pause = Duration::from_micros(500);
+    loop {
+        if let Some(status) =
+            child.try_wait().map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?
+        {
+            return Ok(Ended::Exited(status));
+        }
+        let cancelled = cancel.is_some_and(CancelFlag::is_cancelled);
+        let expired = deadline.is_some_and(|d| Instant::now() >= d);
+        if cancelled || expired {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(if cancelled { Ended::Cancelled } else { Ended::TimedOut });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Quotes `s` for display like a POSIX shell would need it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+        return s.to_owned();
+    }
+    let mut out = String::from("'");
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            let _ = out.write_char(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_only_what_needs_it() {
+        let spawn = Spawn::new("/usr/bin/psql").args(["-X", "-c", "SELECT 'a'", "-d", "db"]);
+        assert_eq!(spawn.display(), "/usr/bin/psql -X -c 'SELECT '\\''a'\\''' -d db");
+    }
+
+    #[test]
+    fn a_failing_command_reports_status_and_stderr() {
+        let err = Spawn::new("sh").args(["-c", "echo oops >&2; exit 3"]).output_ok().unwrap_err();
+        assert_eq!(err.to_string(), "command failed: sh -c 'echo oops >&2; exit 3': exit status 3: oops");
+    }
+
+    #[test]
+    fn a_deadline_kills_a_hung_child() {
+        let mut child = Spawn::new("sleep").arg("5").start(Stdio::null(), Stdio::null(), Stdio::null()).unwrap();
+        let started = Instant::now();
+        let ended = wait(&mut child, Some(Instant::now() + Duration::from_millis(50)), None).unwrap();
+        assert_eq!(ended, Ended::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}
