@@ -25,7 +25,7 @@ pub const MAX_PATH_BYTES: usize = 4096;
 /// bundle.postgres.major = 16;
 /// let err = bundle.validate().unwrap_err();
 /// assert_eq!(err.field(), "postgres.major");
-/// assert_eq!(err.to_string(), "postgres.major: is 16 but version \"17.2\" has major 17");
+/// assert_eq!(err.to_string(), "postgres.major: is 16 but version \"15.18\" has major 15");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
