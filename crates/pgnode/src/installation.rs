@@ -1,0 +1,265 @@
+//! PostgreSQL installations: found from `pg_config`, a bin dir, `PATH`, `.pg/*`, `PGFARM_PG_DIR`
+//! or `/usr/lib/postgresql/*`, described by `pg_config` and `postgres -V`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::command::Command;
+use crate::error::{Error, Result};
+
+/// A PostgreSQL version: major, minor and the full text (`15.19`, `18beta1`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Version {
+    /// Major version (13, 14, ...).
+    pub major: u32,
+    /// Minor version (0 for betas).
+    pub minor: u32,
+    /// The version as PostgreSQL prints it.
+    pub full: String,
+}
+
+impl Version {
+    /// Parses `postgres (PostgreSQL) 15.19`, `PostgreSQL 15.19 (Debian ...)` or `15.19`.
+    pub fn parse(text: &str) -> Option<Version> {
+        let word = text
+            .split_whitespace()
+            .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+        let digits: String = word.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let major = digits.parse().ok()?;
+        let rest = &word[digits.len()..];
+        let minor = rest
+            .strip_prefix('.')
+            .map(|r| r.chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        Some(Version { major, minor, full: word.to_owned() })
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.full)
+    }
+}
+
+/// One PostgreSQL installation (a bin dir with its pg_config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Installation {
+    /// The server's version (`postgres -V`).
+    pub version: Version,
+    /// The version `pg_config` reports (differs from the server's in merged trees such as
+    /// pgfarm's PG13, whose headers are 13.4 and server 13.23).
+    pub pg_config_version: Version,
+    /// The `pg_config` program.
+    pub pg_config: PathBuf,
+    /// `BINDIR`.
+    pub bindir: PathBuf,
+    /// `SHAREDIR`.
+    pub sharedir: PathBuf,
+    /// `PKGLIBDIR` (extension libraries).
+    pub pkglibdir: PathBuf,
+    /// `LIBDIR`.
+    pub libdir: PathBuf,
+    /// `INCLUDEDIR-SERVER` (server headers).
+    pub includedir_server: PathBuf,
+    /// `PGXS` (the pgxs.mk makefile).
+    pub pgxs: PathBuf,
+}
+
+impl Installation {
+    /// Describes the installation `pg_config` belongs to.
+    pub fn from_pg_config(pg_config: impl AsRef<Path>) -> Result<Installation> {
+        let pg_config = pg_config.as_ref();
+        if !pg_config.is_file() {
+            return Err(Error::BadInstallation {
+                pg_config: pg_config.to_path_buf(),
+                reason: "no such file".to_owned(),
+            });
+        }
+        let out = Command::new(pg_config).run()?;
+        let mut fields = BTreeMap::new();
+        for line in out.stdout.lines() {
+            if let Some((key, value)) = line.split_once(" = ") {
+                fields.insert(key.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        let bad = |reason: String| Error::BadInstallation { pg_config: pg_config.to_path_buf(), reason };
+        let field = |key: &str| -> Result<PathBuf> {
+            fields
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .ok_or_else(|| bad(format!("pg_config printed no {key}")))
+        };
+        let pg_config_version = fields
+            .get("VERSION")
+            .and_then(|v| Version::parse(v))
+            .ok_or_else(|| bad("pg_config printed no parsable VERSION".to_owned()))?;
+        let bindir = field("BINDIR")?;
+        let postgres = bindir.join("postgres");
+        if !postgres.is_file() {
+            return Err(bad(format!("no server program at {}", postgres.display())));
+        }
+        let server = Command::new(&postgres).arg("-V").run()?;
+        let version = Version::parse(&server.stdout)
+            .ok_or_else(|| bad(format!("cannot parse `{} -V` output {:?}", postgres.display(), server.stdout)))?;
+        Ok(Installation {
+            version,
+            pg_config_version,
+            pg_config: pg_config.to_path_buf(),
+            bindir,
+            sharedir: field("SHAREDIR")?,
+            pkglibdir: field("PKGLIBDIR")?,
+            libdir: field("LIBDIR")?,
+            includedir_server: field("INCLUDEDIR-SERVER")?,
+            pgxs: field("PGXS")?,
+        })
+    }
+
+    /// Describes the installation whose programs are in `bindir`.
+    pub fn from_bindir(bindir: impl AsRef<Path>) -> Result<Installation> {
+        Installation::from_pg_config(bindir.as_ref().join("pg_config"))
+    }
+
+    /// Major version.
+    pub fn major(&self) -> u32 {
+        self.version.major
+    }
+
+    /// Path of a program in the bin dir (`initdb`, `psql`, ...).
+    pub fn bin(&self, program: &str) -> PathBuf {
+        self.bindir.join(program)
+    }
+
+    /// Where pg_regress is (`<pgxs dir>/../test/regress/pg_regress`).
+    pub fn pg_regress(&self) -> PathBuf {
+        let pgxs_dir = self.pgxs.parent().unwrap_or(Path::new("/"));
+        pgxs_dir.join("../test/regress/pg_regress")
+    }
+
+    /// True when the server headers are installed (`postgres.h`).
+    pub fn has_headers(&self) -> bool {
+        self.includedir_server.join("postgres.h").is_file()
+    }
+
+    /// True when PGXS is installed (pgxs.mk and pg_regress).
+    pub fn has_pgxs(&self) -> bool {
+        self.pgxs.is_file() && self.pg_regress().is_file()
+    }
+
+    /// True when pgTAP can be created (`share/extension/pgtap.control`).
+    pub fn has_pgtap(&self) -> bool {
+        self.sharedir.join("extension/pgtap.control").is_file()
+    }
+
+    /// Finds every installation on this machine (see [`Installation::search_paths`]), with
+    /// the same tree found twice listed once, sorted by major then discovery order.
+    pub fn discover() -> Vec<Installation> {
+        let mut found: Vec<(PathBuf, Installation)> = Vec::new();
+        for candidate in Installation::search_paths() {
+            if !candidate.is_file() {
+                continue;
+            }
+            let Ok(installation) = Installation::from_pg_config(&candidate) else { continue };
+            let key = std::fs::canonicalize(&installation.bindir).unwrap_or(installation.bindir.clone());
+            if found.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            found.push((key, installation));
+        }
+        let mut list: Vec<Installation> = found.into_iter().map(|(_, i)| i).collect();
+        list.sort_by_key(|i| i.major());
+        list
+    }
+
+    /// The installation of this major version that [`Installation::discover`] finds first
+    /// (pgfarm's own trees before `PATH` before the distribution's).
+    pub fn find(major: u32) -> Result<Installation> {
+        Installation::discover().into_iter().find(|i| i.major() == major).ok_or_else(|| {
+            Error::InstallationNotFound { wanted: format!("major {major}"), searched: searched_text() }
+        })
+    }
+
+    /// The newest installation found.
+    pub fn newest() -> Result<Installation> {
+        Installation::discover().into_iter().max_by_key(|i| i.major()).ok_or_else(|| {
+            Error::InstallationNotFound { wanted: "any major".to_owned(), searched: searched_text() }
+        })
+    }
+
+    /// The `pg_config` candidates, in priority order: `$PGFARM_PG_DIR/*/bin` (or
+    /// `$PGFARM_PG_DIR/bin`), `.pg/*/bin` in the current directory and its ancestors, each
+    /// `PATH` entry, `/usr/lib/postgresql/*/bin`.
+    pub fn search_paths() -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        let add_tree_dir = |dir: &Path, paths: &mut Vec<PathBuf>| {
+            if dir.join("bin/pg_config").is_file() {
+                paths.push(dir.join("bin/pg_config"));
+            }
+            let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("bin/pg_config").is_file())
+                .collect();
+            // Newest major first within one folder.
+            children.sort_by_key(|p| {
+                std::cmp::Reverse(p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()))
+            });
+            paths.extend(children.into_iter().map(|p| p.join("bin/pg_config")));
+        };
+        if let Some(dir) = std::env::var_os("PGFARM_PG_DIR").filter(|d| !d.is_empty()) {
+            add_tree_dir(Path::new(&dir), &mut paths);
+        }
+        if let Ok(cwd) = std::env::current_dir() {
+            for dir in cwd.ancestors() {
+                let pg = dir.join(".pg");
+                if pg.is_dir() {
+                    add_tree_dir(&pg, &mut paths);
+                    break;
+                }
+            }
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&path).map(|d| d.join("pg_config")));
+        }
+        add_tree_dir(Path::new("/usr/lib/postgresql"), &mut paths);
+        paths
+    }
+}
+
+fn searched_text() -> String {
+    let mut places = Vec::new();
+    if let Some(dir) = std::env::var_os("PGFARM_PG_DIR") {
+        places.push(format!("PGFARM_PG_DIR={}", Path::new(&dir).display()));
+    }
+    places.push(".pg/ in the current directory and its parents".to_owned());
+    places.push("PATH".to_owned());
+    places.push("/usr/lib/postgresql/*".to_owned());
+    places.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_each_programs_output() {
+        let v = Version::parse("postgres (PostgreSQL) 15.19").unwrap();
+        assert_eq!((v.major, v.minor, v.full.as_str()), (15, 19, "15.19"));
+        let v = Version::parse("PostgreSQL 13.4 (Debian 13.4-1)").unwrap();
+        assert_eq!((v.major, v.minor), (13, 4));
+        let v = Version::parse("postgres (PostgreSQL) 18beta1").unwrap();
+        assert_eq!((v.major, v.minor, v.full.as_str()), (18, 0, "18beta1"));
+        assert!(Version::parse("no digits here").is_none());
+    }
+
+    #[test]
+    fn missing_pg_config_is_a_clear_error() {
+        let err = Installation::from_pg_config("/nonexistent/bin/pg_config").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/bin/pg_config: no such file"), "{err}");
+    }
+}
