@@ -27,6 +27,8 @@ enum Command {
     Pg(cmd::pg::Args),
     /// Start a throwaway PostgreSQL cluster and print its connection URI.
     Tmp(cmd::tmp::Args),
+    /// Run pg_regress tests (pg_regress's options; TAP or --classic output; --jobs, --timeout).
+    Regress(cmd::regress::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +46,6 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Pg(args) => cmd::pg::run(args),
         Command::Tmp(args) => cmd::tmp::run(args),
+        Command::Regress(args) => cmd::regress::run(args),
     }
 }

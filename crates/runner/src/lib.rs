@@ -20,9 +20,11 @@
 //! `shared/corpus/regress/format-samples`); end-to-end tests against real PostgreSQL servers
 //! are in `crates/cli/tests/`.
 
+pub mod bundle;
 pub mod error;
 pub mod process;
 pub mod regress;
+pub mod report;
 pub mod schedule;
 
 pub use error::{Error, Result};

@@ -29,6 +29,19 @@ impl CancelFlag {
         self.0.store(true, Ordering::SeqCst);
     }
 
+    /// Sets this flag on Ctrl-C (SIGINT) and SIGTERM. A process can install one handler; a
+    /// second call returns an error. A second signal while stopping exits at once (status 130).
+    pub fn cancel_on_signals(&self) -> Result<()> {
+        let flag = self.clone();
+        ctrlc::set_handler(move || {
+            if flag.is_cancelled() {
+                std::process::exit(130);
+            }
+            flag.cancel();
+        })
+        .map_err(|e| Error::Usage(format!("could not install the signal handler: {e}")))
+    }
+
     /// True once [`cancel`](CancelFlag::cancel) was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)

@@ -2,5 +2,6 @@
 
 pub(crate) mod diff;
 pub(crate) mod pg;
+pub(crate) mod regress;
 pub(crate) mod tap;
 pub(crate) mod tmp;

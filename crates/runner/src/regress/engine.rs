@@ -25,12 +25,45 @@ pub(crate) const HOST_PLATFORM: &str = "x86_64-pc-linux-gnu";
 /// for problems pg_regress would also die on before printing anything useful; everything
 /// else (a failing psql set-up command, a bad schedule line) is a bail-out inside the report.
 pub fn run(options: &RegressOptions, sink: &mut dyn ConsoleSink) -> Result<RegressReport> {
+    run_on(options, sink, Server::Existing)
+}
+
+/// Which server the tests run against, for the lines printed before the tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Server {
+    /// A running server named by host/port (pg_regress prints `using postmaster on ...`).
+    Existing,
+    /// A temporary instance started for this run.
+    Temp {
+        /// Its port.
+        port: u16,
+        /// The postmaster's process id.
+        pid: u32,
+    },
+}
+
+pub(crate) fn run_on(options: &RegressOptions, sink: &mut dyn ConsoleSink, server: Server) -> Result<RegressReport> {
     let started = Instant::now();
     let mut console = Console::new(options.style, sink);
+    if let Server::Temp { port, pid } = server {
+        match options.style {
+            Style::Classic => {
+                console.header("creating temporary instance");
+                console.header("initializing database system");
+                console.header("starting postmaster");
+                console.note(&format!("running on port {port} with PID {pid}"));
+            }
+            Style::Tap => {
+                console.note("initializing database system by copying initdb template");
+                console.note(&format!("using temp instance on port {port} with PID {pid}"));
+            }
+        }
+    }
     let mut state = match Engine::prepare(options) {
         Ok(state) => state,
         Err(err) => return Ok(bail_report(&mut console, &err.to_string(), started)),
     };
+    state.announce_existing = matches!(server, Server::Existing);
     let outcome = state.run_all(&mut console);
     state.finish(&mut console, outcome, started)
 }
@@ -60,6 +93,8 @@ struct Engine<'o> {
     ignore: Vec<String>,
     tests: Vec<TestReport>,
     dialect: Dialect,
+    group: u32,
+    announce_existing: bool,
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -86,11 +121,6 @@ impl<'o> Engine<'o> {
     fn prepare(options: &'o RegressOptions) -> Result<Engine<'o>> {
         if options.dbnames.first().is_none_or(String::is_empty) {
             return Err(Error::Usage("no database name was specified".into()));
-        }
-        if options.temp_instance.is_some() {
-            return Err(Error::Usage(
-                "--temp-instance is handled by `pgfarm regress` before the engine runs".into(),
-            ));
         }
         let inputdir = absolute(&options.inputdir)?;
         let outputdir = absolute(&options.outputdir)?;
@@ -146,6 +176,8 @@ impl<'o> Engine<'o> {
             ignore: Vec::new(),
             tests: Vec::new(),
             dialect,
+            group: 0,
+            announce_existing: true,
         })
     }
 
@@ -155,8 +187,10 @@ impl<'o> Engine<'o> {
 
     /// Runs set-up, schedules and positional tests. `Err` is a bail-out message.
     fn run_all(&mut self, console: &mut Console<'_>) -> Result<(), String> {
-        let (host, port) = self.effective_host_port();
-        console.using_postmaster(host.as_deref(), port.as_deref());
+        if self.announce_existing {
+            let (host, port) = self.effective_host_port();
+            console.using_postmaster(host.as_deref(), port.as_deref());
+        }
         if !self.options.use_existing {
             for db in &self.options.dbnames {
                 console.header(&format!("dropping database \"{db}\""));
@@ -368,6 +402,7 @@ impl<'o> Engine<'o> {
             let done = finished[idx].clone().ok_or_else(|| format!("failed to wait for test {name}"))?;
             self.report_test(console, name, &outfiles[idx], &done, parallel)?;
         }
+        self.group += 1;
         if self.options.cancel.is_cancelled() {
             return Err("interrupted".into());
         }
@@ -437,6 +472,7 @@ impl<'o> Engine<'o> {
             status,
             millis: done.millis,
             parallel,
+            group: self.group,
             result_file: outfile.to_path_buf(),
             actual: compared.actual,
             expected: compared.expected,
@@ -550,6 +586,7 @@ impl<'o> Engine<'o> {
                 let (outfile, finished) = result?;
                 console.start_single(&name);
                 self.report_test(console, &name, &outfile, &finished, false)?;
+                self.group += 1;
                 next_to_report += 1;
             }
         }

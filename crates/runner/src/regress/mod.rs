@@ -11,12 +11,14 @@
 pub mod console;
 mod engine;
 pub mod substitute;
+mod temp;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use console::{ChildFailure, Console, ConsoleSink, Stream, Style, Verdict};
 pub use engine::run;
+pub use temp::run_with_instance;
 
 use crate::process::CancelFlag;
 
@@ -143,6 +145,8 @@ pub struct TestReport {
     pub millis: f64,
     /// True when it ran in a parallel group.
     pub parallel: bool,
+    /// Index (from 0) of the schedule line or positional test that ran it.
+    pub group: u32,
     /// `results/<name>.out`.
     pub result_file: PathBuf,
     /// The raw output psql wrote.

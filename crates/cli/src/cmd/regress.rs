@@ -1,0 +1,226 @@
+//! `pgfarm regress`: pg_regress's command line, run by `pgfarm_runner::regress`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use pgfarm_runner::regress::{self, RegressOptions, Stream, Style, TestStatus};
+use pgfarm_runner::report::{self, Case, Outcome, Suite};
+
+const AFTER_HELP: &str = "\
+Accepts pg_regress's options, so PGXS can call it in place of pg_regress:
+  make installcheck pg_regress_installcheck='pgfarm regress'   (PGXS then adds --inputdir,
+  --bindir, --dbname and the REGRESS_OPTS itself)
+
+Runs each test as pg_regress does: `psql -X -a -q -d DB -v HIDE_TABLEAM=on
+-v HIDE_TOAST_COMPRESSION=on < sql/NAME.sql > results/NAME.out 2>&1`, with PGAPPNAME,
+PGTZ=America/Los_Angeles, PGDATESTYLE='Postgres, MDY', PGOPTIONS intervalstyle and
+LC_MESSAGES=C; compares with expected/NAME.out, its _0.._9 variants and resultmap entries
+(fewest differing lines wins); writes results/, regression.diffs and regression.out in the
+output directory exactly where pg_regress writes them.
+
+Output is pg_regress 16+'s TAP format; --classic prints pg_regress 15's format and uses its
+rules (`ignore:` lines accepted, a psql error exit alone does not fail a test).
+
+Exit status (as pg_regress): 0 all tests passed, 1 some test failed (or timed out), 2 the tests
+could not be run (bad option, schedule syntax error, psql set-up command failed, server not
+reachable) or a result file could not be written.";
+
+/// Arguments of `pgfarm regress` (pg_regress's, plus pgfarm's output and speed options).
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct Args {
+    /// Take input files (sql/, input/, resultmap) from DIR.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    inputdir: PathBuf,
+    /// Place output files (results/, regression.*) in DIR.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    outputdir: PathBuf,
+    /// Take expected files from DIR/expected (default: the input directory).
+    #[arg(long, value_name = "DIR")]
+    expecteddir: Option<PathBuf>,
+    /// Use test ordering schedule from FILE (repeatable, concatenated).
+    #[arg(long, value_name = "FILE")]
+    schedule: Vec<PathBuf>,
+    /// Load the named extension before running the tests (repeatable).
+    #[arg(long = "load-extension", value_name = "EXT")]
+    load_extension: Vec<String>,
+    /// Use database DB (comma-separated list allowed; default "regression").
+    #[arg(long, value_name = "DB", value_delimiter = ',')]
+    dbname: Vec<String>,
+    /// Use an existing installation: do not drop and create the databases.
+    #[arg(long)]
+    use_existing: bool,
+    /// Create a temporary instance in DIR (a pgfarm cluster: cached initdb, fast start).
+    #[arg(long, value_name = "DIR")]
+    temp_instance: Option<PathBuf>,
+    /// Append contents of FILE to the temporary instance's configuration (repeatable).
+    #[arg(long, value_name = "FILE")]
+    temp_config: Vec<PathBuf>,
+    /// Use BINPATH for psql (and initdb/postgres); empty means PATH.
+    #[arg(long, value_name = "BINPATH")]
+    bindir: Option<String>,
+    /// Use the postmaster running on HOST.
+    #[arg(long)]
+    host: Option<String>,
+    /// Use the postmaster running at PORT (or start the temporary instance on it).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Connect as USER.
+    #[arg(long)]
+    user: Option<String>,
+    /// Maximum number of concurrent connections (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_connections: usize,
+    /// Maximum number of concurrent tests in a schedule group (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_concurrent_tests: usize,
+    /// Use ENCODING as the databases' encoding.
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Use the C locale.
+    #[arg(long)]
+    no_locale: bool,
+    /// Use CMD as launcher of psql.
+    #[arg(long, value_name = "CMD")]
+    launcher: Option<String>,
+    /// Create the specified role(s) before testing (comma-separated allowed).
+    #[arg(long = "create-role", value_name = "ROLE", value_delimiter = ',')]
+    create_role: Vec<String>,
+    /// Look for dynamic libraries in DIR (PG_LIBDIR, @libdir@).
+    #[arg(long, value_name = "DIR")]
+    dlpath: Option<PathBuf>,
+    /// Accepted for compatibility; has no effect.
+    #[arg(long, hide = true)]
+    debug: bool,
+    /// Print pg_regress 15's classic format and follow its rules.
+    #[arg(long)]
+    classic: bool,
+    /// Run positional tests N at a time, each in its own clone of the test database.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 1)]
+    jobs: usize,
+    /// Cancel a test that runs longer than SECONDS and mark it failed (timeout).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Also write the results as a pgfarm result bundle to FILE.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Also write JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write a TAP 14 summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    tap: Option<PathBuf>,
+    /// Tests to run after the schedules.
+    #[arg(value_name = "TEST")]
+    tests: Vec<String>,
+}
+
+/// Runs `pgfarm regress`.
+pub(crate) fn run(args: Args) -> ExitCode {
+    let options = RegressOptions {
+        inputdir: args.inputdir,
+        outputdir: args.outputdir,
+        expecteddir: args.expecteddir,
+        schedules: args.schedule,
+        tests: args.tests,
+        load_extensions: args.load_extension,
+        dbnames: if args.dbname.is_empty() { vec!["regression".into()] } else { args.dbname },
+        use_existing: args.use_existing,
+        temp_instance: args.temp_instance,
+        temp_configs: args.temp_config,
+        bindir: args.bindir.filter(|b| !b.is_empty()).map(PathBuf::from),
+        host: args.host,
+        port: args.port,
+        user: args.user,
+        max_connections: args.max_connections,
+        max_concurrent_tests: args.max_concurrent_tests,
+        encoding: args.encoding,
+        no_locale: args.no_locale,
+        launcher: args.launcher,
+        create_roles: args.create_role,
+        dlpath: args.dlpath,
+        style: if args.classic { Style::Classic } else { Style::Tap },
+        jobs: args.jobs.max(1),
+        timeout: match args.timeout {
+            Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+            Some(secs) => {
+                eprintln!("pgfarm regress: --timeout must be a positive number of seconds, got {secs}");
+                return ExitCode::from(2);
+            }
+            None => None,
+        },
+        ..RegressOptions::default()
+    };
+    if let Err(err) = options.cancel.cancel_on_signals() {
+        eprintln!("pgfarm regress: {err}");
+    }
+    let mut sink = |stream: Stream, text: &str| match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+        Stream::Stderr => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+        }
+    };
+    let report = match regress::run_with_instance(&options, &mut sink) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("pgfarm regress: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let suites = [suite(&report)];
+    let mut code = report.exit_code;
+    if let Some(path) = &args.junit {
+        if let Err(err) = report::junit_xml("pgfarm regress", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
+            eprintln!("pgfarm regress: --junit: {err}");
+            code = 2;
+        }
+    }
+    if let Some(path) = &args.tap {
+        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
+            eprintln!("pgfarm regress: --tap: {err}");
+            code = 2;
+        }
+    }
+    if let Some(path) = &args.bundle {
+        if let Err(err) = pgfarm_runner::bundle::write_regress_bundle(path, &options, &report) {
+            eprintln!("pgfarm regress: --bundle: {err}");
+            code = 2;
+        }
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+fn suite(report: &regress::RegressReport) -> Suite {
+    let cases = report
+        .tests
+        .iter()
+        .map(|test| {
+            let (outcome, message) = match test.status {
+                TestStatus::Passed => (Outcome::Passed, None),
+                TestStatus::Failed if test.diff.is_empty() => {
+                    (Outcome::Errored, test.child_failure.as_ref().map(|c| format!("{c:?}")))
+                }
+                TestStatus::Failed | TestStatus::FailedIgnored => {
+                    let against = test.chosen.and_then(|i| test.expected.get(i)).map(|e| e.path.display().to_string());
+                    (Outcome::Failed, Some(format!("output differs from {}", against.unwrap_or_default())))
+                }
+                TestStatus::TimedOut => (Outcome::Errored, Some("timeout".to_owned())),
+            };
+            Case {
+                name: test.name.clone(),
+                outcome,
+                duration: Duration::from_secs_f64(test.millis / 1000.0),
+                message,
+                detail: test.diff.clone(),
+            }
+        })
+        .collect();
+    Suite { name: "regress".into(), cases }
+}

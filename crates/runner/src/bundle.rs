@@ -1,0 +1,198 @@
+//! Building result bundles (`pgfarm_model::Bundle`) from runner reports, and writing them
+//! atomically as gzip files.
+
+use std::path::Path;
+use std::time::Duration;
+
+use pgfarm_model::{
+    Bundle, ExpectedOutput, Extension, Machine, OrderedMap, Postgres, RawText, RegressTest, Run, RunConfig,
+    RunStatus, Stage, StageKind, StageStatus, TapFile, TestStatus,
+};
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::process::Spawn;
+use crate::regress::{RegressOptions, RegressReport, TestStatus as RegressStatus};
+
+/// The runner version written into bundles.
+pub const RUNNER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The machine this runs on: name from `PGFARM_MACHINE` (else the host name), OS release from
+/// `/etc/os-release`, compiler from `cc --version`.
+pub fn machine() -> Machine {
+    let hostname = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty());
+    let name = std::env::var("PGFARM_MACHINE").ok().or_else(|| hostname.clone()).unwrap_or_else(|| "local".into());
+    let os_version = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let compiler = Spawn::new("cc")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|(status, out, _)| status.success().then(|| out.lines().next().unwrap_or("").to_owned()))
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    Machine {
+        name,
+        os: std::env::consts::OS.into(),
+        os_version,
+        arch: std::env::consts::ARCH.into(),
+        compiler,
+        hostname: None,
+    }
+}
+
+/// Reads `pg_config`'s output into the bundle's `Postgres`.
+pub fn postgres_from_pg_config(pg_config: &Path) -> Result<Postgres> {
+    let (stdout, _) = Spawn::new(pg_config).output_ok()?;
+    postgres_from_pg_config_output(&stdout).ok_or_else(|| Error::Config {
+        path: pg_config.to_path_buf(),
+        message: "no VERSION line with a major version in pg_config output".into(),
+    })
+}
+
+/// Parses `pg_config` output (`NAME = value` lines).
+pub fn postgres_from_pg_config_output(text: &str) -> Option<Postgres> {
+    let mut map = OrderedMap::new();
+    for line in text.lines() {
+        if let Some((key, value)) = line.split_once(" = ") {
+            map.insert(key.trim(), value.trim());
+        }
+    }
+    let version = map.get("VERSION")?.trim_start_matches("PostgreSQL ").to_owned();
+    let version = version.split_whitespace().next()?.to_owned();
+    let (major, minor) = Postgres::split_version(&version)?;
+    let configure_flags = map.get("CONFIGURE").map(split_configure).unwrap_or_default();
+    Some(Postgres { version, major, minor, pg_config: map, configure_flags })
+}
+
+/// Splits pg_config's `CONFIGURE` line (`'--prefix=/usr' '--with-openssl'`) into flags.
+fn split_configure(line: &str) -> Vec<String> {
+    line.split('\'').enumerate().filter(|(i, _)| i % 2 == 1).map(|(_, s)| s.to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+/// Converts a regress report into the bundle's per-test records.
+pub fn regress_tests(report: &RegressReport) -> Vec<RegressTest> {
+    report
+        .tests
+        .iter()
+        .map(|test| RegressTest {
+            name: test.name.clone(),
+            group: test.group,
+            status: match test.status {
+                RegressStatus::Passed => TestStatus::Ok,
+                RegressStatus::Failed => TestStatus::Failed,
+                RegressStatus::FailedIgnored => TestStatus::Ignored,
+                RegressStatus::TimedOut => TestStatus::Timeout,
+            },
+            duration_ms: test.millis.round() as u64,
+            actual: RawText::from(test.actual.clone()),
+            expected: test
+                .expected
+                .iter()
+                .map(|e| ExpectedOutput {
+                    file_name: file_name(&e.path),
+                    content: RawText::from(e.text.clone()),
+                })
+                .collect(),
+            psql_exit_code: match &test.child_failure {
+                None => Some(0),
+                Some(crate::regress::ChildFailure::Exit(code)) => Some(*code),
+                Some(_) => None,
+            },
+            chosen_expected: test.chosen.and_then(|i| test.expected.get(i)).map(|e| file_name(&e.path)),
+        })
+        .collect()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// A stage record.
+pub fn stage(kind: StageKind, status: StageStatus, started_at: OffsetDateTime, duration: Duration, log: String, error: Option<String>) -> Stage {
+    Stage {
+        kind,
+        status,
+        started_at: Some(started_at),
+        duration_ms: duration.as_millis() as u64,
+        log: RawText::from(log),
+        error,
+    }
+}
+
+/// A TAP file record.
+pub fn tap_file(path: String, status: TestStatus, duration: Duration, exit_code: Option<i32>, stream: String, stderr: String) -> TapFile {
+    TapFile {
+        path,
+        status,
+        duration_ms: duration.as_millis() as u64,
+        exit_code,
+        stream: RawText::from(stream),
+        stderr: RawText::from(stderr),
+    }
+}
+
+/// A new run record starting at `created_at`, finishing now.
+pub fn run_record(created_at: OffsetDateTime, status: RunStatus) -> Run {
+    let finished_at = OffsetDateTime::now_utc().max(created_at);
+    Run { id: uuid::Uuid::new_v4(), created_at, finished_at, status, runner_version: RUNNER_VERSION.into() }
+}
+
+/// The command line as the bundle records it.
+pub fn command_line() -> Vec<String> {
+    std::env::args().collect()
+}
+
+/// Writes a bundle as gzip JSON, atomically (temp file + rename).
+pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<()> {
+    crate::report::write_atomic(path, &bundle.to_gzip_vec())
+}
+
+/// `pgfarm regress --bundle`: a bundle with one `regress` stage. The PostgreSQL version comes
+/// from `pg_config` next to psql (or on PATH); the extension is the first `--load-extension`
+/// (else the input directory's name), version `unknown`.
+pub fn write_regress_bundle(path: &Path, options: &RegressOptions, report: &RegressReport) -> Result<()> {
+    let pg_config = options.bindir.as_ref().map(|b| b.join("pg_config")).unwrap_or_else(|| "pg_config".into());
+    let postgres = postgres_from_pg_config(&pg_config)?;
+    let name = options.load_extensions.first().cloned().unwrap_or_else(|| {
+        std::fs::canonicalize(&options.inputdir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "unknown".into())
+    });
+    let extension = Extension { name, version: "unknown".into(), git_ref: None, git_commit: None, source: None, prerequisites: None };
+    let finished = OffsetDateTime::now_utc();
+    let started = finished - report.duration;
+    let (run_status, stage_status) = match report.exit_code {
+        0 => (RunStatus::Ok, StageStatus::Ok),
+        1 => (RunStatus::Failed, StageStatus::Failed),
+        _ if report.bail.as_deref() == Some("interrupted") => (RunStatus::Interrupted, StageStatus::Failed),
+        _ => (RunStatus::Error, StageStatus::Failed),
+    };
+    let mut config = RunConfig { command_line: command_line(), ..RunConfig::default() };
+    config.settings.insert("jobs", options.jobs.to_string());
+    let mut bundle = Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
+    let status = if report.tests.is_empty() && report.bail.is_none() { StageStatus::Missing } else { stage_status };
+    bundle.stages.push(stage(StageKind::Regress, status, started, report.duration, String::new(), report.bail.clone()));
+    bundle.regress = regress_tests(report);
+    write_bundle(path, &bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_config_output_gives_version_and_flags() {
+        let text = "BINDIR = /usr/lib/postgresql/15/bin\nCONFIGURE =  '--prefix=/usr' '--with-icu' \nVERSION = PostgreSQL 15.18 (Debian 15.18-0+deb12u1)\n";
+        let pg = postgres_from_pg_config_output(text).unwrap();
+        assert_eq!((pg.version.as_str(), pg.major, pg.minor), ("15.18", 15, Some(18)));
+        assert_eq!(pg.configure_flags, ["--prefix=/usr", "--with-icu"]);
+        assert_eq!(pg.pg_config.get("BINDIR"), Some("/usr/lib/postgresql/15/bin"));
+    }
+}
