@@ -118,7 +118,9 @@ impl fmt::Debug for RawText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Utf8(text) => fmt::Debug::fmt(text, f),
-            Repr::Bytes(bytes) => f.debug_tuple("Bytes").field(&String::from_utf8_lossy(bytes)).finish(),
+            Repr::Bytes(bytes) => {
+                f.debug_tuple("Bytes").field(&String::from_utf8_lossy(bytes)).finish()
+            }
         }
     }
 }
@@ -186,7 +188,9 @@ impl<'de> Visitor<'de> for RawTextVisitor {
         let mut data: Option<String> = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match &*key {
-                "encoding" if encoding.is_some() => return Err(de::Error::duplicate_field("encoding")),
+                "encoding" if encoding.is_some() => {
+                    return Err(de::Error::duplicate_field("encoding"));
+                }
                 "data" if data.is_some() => return Err(de::Error::duplicate_field("data")),
                 "encoding" => encoding = Some(map.next_value()?),
                 "data" => data = Some(map.next_value()?),
@@ -273,7 +277,8 @@ mod tests {
 
     #[test]
     fn bad_base64_is_refused() {
-        let err = serde_json::from_str::<RawText>(r#"{"encoding":"base64","data":"@@"}"#).unwrap_err();
+        let err =
+            serde_json::from_str::<RawText>(r#"{"encoding":"base64","data":"@@"}"#).unwrap_err();
         assert!(err.to_string().contains("data is not valid base64"), "{err}");
     }
 

@@ -62,7 +62,9 @@ pub enum BundleError {
     #[error("bundle is not valid JSON: {0}")]
     Json(serde_json::Error),
     /// The object has no `format_version`: it is not a pgfarm bundle.
-    #[error("bundle has no `format_version` field; this build reads pgfarm bundles of format version {supported}")]
+    #[error(
+        "bundle has no `format_version` field; this build reads pgfarm bundles of format version {supported}"
+    )]
     MissingFormatVersion {
         /// The version this build reads ([`FORMAT_VERSION`]).
         supported: u32,
@@ -143,9 +145,11 @@ impl Bundle {
         check_version(json)?;
         let mut deserializer = serde_json::Deserializer::from_slice(json);
         let bundle: Bundle =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|err| BundleError::Field {
-                path: err.path().to_string(),
-                message: err.inner().to_string(),
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+                BundleError::Field {
+                    path: err.path().to_string(),
+                    message: err.inner().to_string(),
+                }
             })?;
         deserializer.end().map_err(BundleError::Json)?;
         if options.validate {
@@ -190,7 +194,9 @@ fn check_version(json: &[u8]) -> Result<(), BundleError> {
         return Err(BundleError::NotAnObject { start });
     }
     let probe: VersionProbe = serde_json::from_slice(json).map_err(BundleError::Json)?;
-    let value = probe.format_version.ok_or(BundleError::MissingFormatVersion { supported: FORMAT_VERSION })?;
+    let value = probe
+        .format_version
+        .ok_or(BundleError::MissingFormatVersion { supported: FORMAT_VERSION })?;
     let found = match value.as_u64() {
         Some(found) if found > 0 => found,
         _ => return Err(BundleError::InvalidFormatVersion { found: value.to_string() }),

@@ -14,7 +14,11 @@ pub struct Stage {
     /// Outcome of the step.
     pub status: StageStatus,
     /// When the step started, UTC; absent for steps that did not run.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
     #[schemars(schema_with = "crate::timestamp::option_schema")]
     pub started_at: Option<OffsetDateTime>,
     /// Wall-clock duration in milliseconds (0 for steps that did not run).

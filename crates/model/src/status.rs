@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn unknown_name_lists_the_known_ones() {
         let err = "passed".parse::<StageStatus>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown stage status `passed`, expected one of ok, failed, missing, skipped");
+        assert_eq!(
+            err.to_string(),
+            "unknown stage status `passed`, expected one of ok, failed, missing, skipped"
+        );
     }
 
     #[test]

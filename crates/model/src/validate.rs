@@ -177,7 +177,10 @@ impl Bundle {
             if after < before {
                 return Err(ValidationError::new(
                     format_args!("stages[{}].kind", idx + 1),
-                    format_args!("stage `{after}` comes after `{before}`; the order is {}", order()),
+                    format_args!(
+                        "stage `{after}` comes after `{before}`; the order is {}",
+                        order()
+                    ),
                 ));
             }
         }
@@ -216,13 +219,13 @@ impl Bundle {
                     ));
                 }
             }
-            if let Some(chosen) = &test.chosen_expected {
-                if !file_names.contains(chosen.as_str()) {
-                    return Err(ValidationError::new(
-                        format_args!("regress[{idx}].chosen_expected"),
-                        format_args!("{chosen:?} is not one of the expected files of the test"),
-                    ));
-                }
+            if let Some(chosen) = &test.chosen_expected
+                && !file_names.contains(chosen.as_str())
+            {
+                return Err(ValidationError::new(
+                    format_args!("regress[{idx}].chosen_expected"),
+                    format_args!("{chosen:?} is not one of the expected files of the test"),
+                ));
             }
         }
         Ok(())
@@ -249,15 +252,23 @@ impl Bundle {
     }
 
     fn validate_statuses(&self) -> Check {
-        self.validate_tests_against_stage(StageKind::Regress, "regress", self.regress.iter().map(|t| t.status))?;
-        self.validate_tests_against_stage(StageKind::Tap, "tap", self.tap.iter().map(|t| t.status))?;
-        if self.run.status == RunStatus::Ok {
-            if let Some(stage) = self.first_failed_stage() {
-                return Err(ValidationError::new(
-                    "run.status",
-                    format_args!("is `ok` but stage `{}` failed", stage.kind),
-                ));
-            }
+        self.validate_tests_against_stage(
+            StageKind::Regress,
+            "regress",
+            self.regress.iter().map(|t| t.status),
+        )?;
+        self.validate_tests_against_stage(
+            StageKind::Tap,
+            "tap",
+            self.tap.iter().map(|t| t.status),
+        )?;
+        if self.run.status == RunStatus::Ok
+            && let Some(stage) = self.first_failed_stage()
+        {
+            return Err(ValidationError::new(
+                "run.status",
+                format_args!("is `ok` but stage `{}` failed", stage.kind),
+            ));
         }
         Ok(())
     }

@@ -32,7 +32,8 @@ impl Bundle {
     /// The bundle as compact JSON bytes.
     pub fn to_json_vec(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.write_json(&mut out).expect("writing JSON into a Vec cannot fail: every map key is a string");
+        self.write_json(&mut out)
+            .expect("writing JSON into a Vec cannot fail: every map key is a string");
         out
     }
 

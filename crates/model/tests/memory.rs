@@ -85,7 +85,11 @@ fn psql_output(seed: usize, n_lines: usize) -> String {
     out.push_str("SELECT id, label, payload FROM big ORDER BY id;\n  id   |  label   | payload\n-------+----------+---------\n");
     for line in 0..n_lines {
         let id = seed * 1_000_003 + line * 7919;
-        out.push_str(&format!(" {id:>5} | <b>{:08x}</b> | \"q\"\t{}\n", id.wrapping_mul(2_654_435_761), id % 977));
+        out.push_str(&format!(
+            " {id:>5} | <b>{:08x}</b> | \"q\"\t{}\n",
+            id.wrapping_mul(2_654_435_761),
+            id % 977
+        ));
     }
     out.push_str(&format!("({n_lines} rows)\n\n"));
     out
@@ -138,7 +142,10 @@ fn big_bundle(target_bytes: usize) -> Bundle {
             status: if idx % 10 == 0 { TestStatus::Failed } else { TestStatus::Ok },
             duration_ms: 12,
             actual: RawText::from(actual),
-            expected: vec![ExpectedOutput { file_name: format!("test_{idx:05}.out"), content: RawText::from(expected) }],
+            expected: vec![ExpectedOutput {
+                file_name: format!("test_{idx:05}.out"),
+                content: RawText::from(expected),
+            }],
             psql_exit_code: Some(0),
             chosen_expected: Some(format!("test_{idx:05}.out")),
         });
@@ -159,14 +166,16 @@ fn decoding_a_large_bundle_peaks_under_three_times_its_json_size() {
     };
     drop(bundle);
 
-    let (decoded, gzip_peak) = peak_during(|| Bundle::from_slice(&gz).expect("the big bundle reads"));
+    let (decoded, gzip_peak) =
+        peak_during(|| Bundle::from_slice(&gz).expect("the big bundle reads"));
     drop(decoded);
     let json = {
         let mut json = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json).unwrap();
         json
     };
-    let (decoded, json_peak) = peak_during(|| Bundle::from_slice(&json).expect("the big bundle reads"));
+    let (decoded, json_peak) =
+        peak_during(|| Bundle::from_slice(&json).expect("the big bundle reads"));
     drop(decoded);
 
     let ratio = |bytes: usize| bytes as f64 / json_len as f64;
@@ -182,6 +191,14 @@ fn decoding_a_large_bundle_peaks_under_three_times_its_json_size() {
         ratio(json_total),
     );
     assert!(json_len > 25 << 20, "the generated bundle is too small to measure: {json_len} bytes");
-    assert!(ratio(gzip_total) < 3.0, "reading gzip peaked at {:.2}x the JSON size", ratio(gzip_total));
-    assert!(ratio(json_total) < 2.5, "reading plain JSON peaked at {:.2}x the JSON size", ratio(json_total));
+    assert!(
+        ratio(gzip_total) < 3.0,
+        "reading gzip peaked at {:.2}x the JSON size",
+        ratio(gzip_total)
+    );
+    assert!(
+        ratio(json_total) < 2.5,
+        "reading plain JSON peaked at {:.2}x the JSON size",
+        ratio(json_total)
+    );
 }

@@ -6,7 +6,7 @@ mod samples;
 mod read;
 // Bundle::validate on hand-broken copies of the samples.
 mod validate;
-// The JSON Schema file docs/bundle.schema.json and the samples' conformance to it.
+// docs/bundle.schema.json is up to date; docs/bundle-format.md documents every field and its example reads.
 mod schema;
 // Property tests: any bundle (any bytes in raw outputs) survives a write and a read.
 mod round_trip;
@@ -27,12 +27,14 @@ pub(crate) fn corpus_file(relative: &str) -> Vec<u8> {
         root.display()
     );
     let path = root.join(relative);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("cannot read corpus file {}: {err}", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|err| panic!("cannot read corpus file {}: {err}", path.display()))
 }
 
 /// A corpus file that must be UTF-8 text.
 pub(crate) fn corpus_text(relative: &str) -> String {
-    String::from_utf8(corpus_file(relative)).unwrap_or_else(|err| panic!("corpus file {relative} is not UTF-8: {err}"))
+    String::from_utf8(corpus_file(relative))
+        .unwrap_or_else(|err| panic!("corpus file {relative} is not UTF-8: {err}"))
 }
 
 /// Whether golden files should be rewritten instead of compared (`UPDATE_EXPECT=1`).
@@ -48,7 +50,8 @@ pub(crate) fn check_golden(path: &Path, actual: &str) {
         return;
     }
     if update_expect() || expected.is_none() {
-        std::fs::write(path, actual).unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
+        std::fs::write(path, actual)
+            .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
         return;
     }
     panic!(

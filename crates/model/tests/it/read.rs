@@ -55,7 +55,10 @@ fn wrong_type_names_the_field_path() {
     let mut value = sample_value();
     value["postgres"]["major"] = json!("fifteen");
     let message = read_err(&value);
-    assert!(message.starts_with("postgres.major: invalid type: string \"fifteen\", expected u16"), "{message}");
+    assert!(
+        message.starts_with("postgres.major: invalid type: string \"fifteen\", expected u16"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -78,7 +81,8 @@ fn unknown_fields_are_ignored_for_forward_compatibility() {
 
 #[test]
 fn newer_format_version_is_refused_before_anything_else_is_read() {
-    let message = read_err(&json!({"format_version": FORMAT_VERSION + 1, "stages": "not even a list"}));
+    let message =
+        read_err(&json!({"format_version": FORMAT_VERSION + 1, "stages": "not even a list"}));
     assert_eq!(
         message,
         "bundle format version 2 is not supported: this build of pgfarm reads format version 1 \
@@ -105,16 +109,31 @@ fn missing_format_version_is_refused() {
 
 #[test]
 fn non_integer_format_version_is_refused() {
-    assert_eq!(read_err(&json!({"format_version": "1"})), "format_version: expected a positive integer, found \"1\"");
-    assert_eq!(read_err(&json!({"format_version": 1.5})), "format_version: expected a positive integer, found 1.5");
+    assert_eq!(
+        read_err(&json!({"format_version": "1"})),
+        "format_version: expected a positive integer, found \"1\""
+    );
+    assert_eq!(
+        read_err(&json!({"format_version": 1.5})),
+        "format_version: expected a positive integer, found 1.5"
+    );
 }
 
 #[test]
 fn non_object_input_is_refused_with_its_first_bytes() {
     let err = Bundle::from_slice(b"\x89PNG\r\n\x1a\n....").unwrap_err();
-    assert_eq!(err.to_string(), r#"bundle is not a JSON object: it starts with "\x89PNG\r\n\x1a\n....""#);
-    assert_eq!(Bundle::from_slice(b"[1]").unwrap_err().to_string(), r#"bundle is not a JSON object: it starts with "[1]""#);
-    assert_eq!(Bundle::from_slice(b"  ").unwrap_err().to_string(), "bundle is not a JSON object: it starts with nothing (it is empty)");
+    assert_eq!(
+        err.to_string(),
+        r#"bundle is not a JSON object: it starts with "\x89PNG\r\n\x1a\n....""#
+    );
+    assert_eq!(
+        Bundle::from_slice(b"[1]").unwrap_err().to_string(),
+        r#"bundle is not a JSON object: it starts with "[1]""#
+    );
+    assert_eq!(
+        Bundle::from_slice(b"  ").unwrap_err().to_string(),
+        "bundle is not a JSON object: it starts with nothing (it is empty)"
+    );
 }
 
 #[test]
@@ -161,15 +180,20 @@ fn gzip_bomb_stops_at_the_decompressed_size_cap() {
     let bomb = encoder.finish().unwrap();
     let options = ReadOptions { max_decompressed_bytes: 1 << 20, ..ReadOptions::default() };
     let err = Bundle::from_slice_with(&bomb, &options).unwrap_err();
-    assert_eq!(err.to_string(), "bundle is larger than the limit of 1048576 bytes (after decompression)");
+    assert_eq!(
+        err.to_string(),
+        "bundle is larger than the limit of 1048576 bytes (after decompression)"
+    );
 }
 
 #[test]
 fn plain_json_over_the_cap_is_refused() {
     let json = (SAMPLES[0].1)().to_json_vec();
-    let options = ReadOptions { max_decompressed_bytes: json.len() as u64 - 1, ..ReadOptions::default() };
+    let options =
+        ReadOptions { max_decompressed_bytes: json.len() as u64 - 1, ..ReadOptions::default() };
     assert!(matches!(Bundle::from_slice_with(&json, &options), Err(BundleError::TooLarge { .. })));
-    let options = ReadOptions { max_decompressed_bytes: json.len() as u64, ..ReadOptions::default() };
+    let options =
+        ReadOptions { max_decompressed_bytes: json.len() as u64, ..ReadOptions::default() };
     assert!(Bundle::from_slice_with(&json, &options).is_ok());
 }
 
@@ -177,7 +201,10 @@ fn plain_json_over_the_cap_is_refused() {
 fn inconsistent_bundle_is_refused_unless_validation_is_off() {
     let mut value = sample_value();
     value["postgres"]["major"] = json!(16);
-    assert_eq!(read_err(&value), "bundle is inconsistent: postgres.major: is 16 but version \"15.18\" has major 15");
+    assert_eq!(
+        read_err(&value),
+        "bundle is inconsistent: postgres.major: is 16 but version \"15.18\" has major 15"
+    );
     let bytes = serde_json::to_vec(&value).unwrap();
     let options = ReadOptions { validate: false, ..ReadOptions::default() };
     assert_eq!(Bundle::from_slice_with(&bytes, &options).unwrap().postgres.major, 16);

@@ -10,8 +10,11 @@ use time::macros::datetime;
 
 use crate::{check_golden, corpus_file, corpus_text, repo_root};
 
-/// Every sample: file name, builder, and what it shows (the README says the same).
-pub(crate) const SAMPLES: &[(&str, fn() -> Bundle)] = &[
+/// A sample's file name and the function that builds it.
+pub(crate) type Sample = (&'static str, fn() -> Bundle);
+
+/// Every sample (testdata/bundles/README.md says what each shows).
+pub(crate) const SAMPLES: &[Sample] = &[
     ("pass.pgfarm.json", pass),
     ("regress-fail.pgfarm.json", regress_fail),
     ("tap-fail.pgfarm.json", tap_fail),
@@ -24,13 +27,16 @@ pub(crate) fn committed_samples() -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().contains(".pgfarm.json")))
+        .filter(|path| {
+            path.file_name().is_some_and(|n| n.to_string_lossy().contains(".pgfarm.json"))
+        })
         .collect();
     files.sort();
     files
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
             (path.file_name().expect("a file name").to_string_lossy().into_owned(), bytes)
         })
         .collect()
@@ -80,9 +86,15 @@ fn base(id: u128, extension: Extension, status: RunStatus, duration_ms: i64) -> 
             major: 15,
             minor: Some(18),
             pg_config,
-            configure_flags: ["--build=x86_64-linux-gnu", "--prefix=/usr", "--with-icu", "--with-openssl", "--enable-tap-tests"]
-                .map(str::to_owned)
-                .to_vec(),
+            configure_flags: [
+                "--build=x86_64-linux-gnu",
+                "--prefix=/usr",
+                "--with-icu",
+                "--with-openssl",
+                "--enable-tap-tests",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         },
         RunConfig {
             command_line: ["pgfarm", "test", "--pg", "15", "."].map(str::to_owned).to_vec(),
@@ -96,7 +108,13 @@ fn base(id: u128, extension: Extension, status: RunStatus, duration_ms: i64) -> 
     bundle
 }
 
-fn stage(kind: StageKind, status: StageStatus, start_ms: i64, duration_ms: u64, log: &str) -> Stage {
+fn stage(
+    kind: StageKind,
+    status: StageStatus,
+    start_ms: i64,
+    duration_ms: u64,
+    log: &str,
+) -> Stage {
     Stage {
         kind,
         status,
@@ -115,8 +133,12 @@ fn tiny_extension() -> Extension {
         git_commit: Some("6ca7aec6d7e9ddca05fcecba3ac9132a446e2511".to_owned()),
         source: Some(Source { kind: SourceKind::Path, location: "./tiny".to_owned() }),
         prerequisites: Some(
-            [("runtime".to_owned(), [("requires".to_owned(), [("PostgreSQL".to_owned(), "13.0.0".to_owned())].into())].into())]
-                .into(),
+            [(
+                "runtime".to_owned(),
+                [("requires".to_owned(), [("PostgreSQL".to_owned(), "13.0.0".to_owned())].into())]
+                    .into(),
+            )]
+            .into(),
         ),
     }
 }
@@ -124,7 +146,9 @@ fn tiny_extension() -> Extension {
 fn expected(name: &str) -> ExpectedOutput {
     ExpectedOutput {
         file_name: name.to_owned(),
-        content: RawText::from(corpus_text(&format!("regress/format-samples/suite/expected/{name}"))),
+        content: RawText::from(corpus_text(&format!(
+            "regress/format-samples/suite/expected/{name}"
+        ))),
     }
 }
 
@@ -153,7 +177,13 @@ fn front_stages(bundle: &mut Bundle) {
             90,
             "/usr/bin/install -c -m 644 .//tiny.control '/usr/share/postgresql/15/extension/'\n",
         ),
-        stage(StageKind::Cluster, StageStatus::Ok, 100, 700, "initdb: cached data directory copied\nwaiting for server to start.... done\n"),
+        stage(
+            StageKind::Cluster,
+            StageStatus::Ok,
+            100,
+            700,
+            "initdb: cached data directory copied\nwaiting for server to start.... done\n",
+        ),
         stage(StageKind::Load, StageStatus::Ok, 800, 70, "CREATE EXTENSION\n"),
     ];
 }
@@ -172,7 +202,8 @@ fn tap_file(name: &str, status: TestStatus, duration_ms: u64) -> TapFile {
 
 /// A run where every stage passes: two regression tests and one TAP file.
 fn pass() -> Bundle {
-    let mut bundle = base(0x0196_0000_0000_7000_8000_0000_0000_0001, tiny_extension(), RunStatus::Ok, 1400);
+    let mut bundle =
+        base(0x0196_0000_0000_7000_8000_0000_0000_0001, tiny_extension(), RunStatus::Ok, 1400);
     front_stages(&mut bundle);
     bundle.regress = vec![regress_ok("one", 0, 64), regress_ok("two", 1, 16)];
     bundle.stages.push(stage(
@@ -183,15 +214,25 @@ fn pass() -> Bundle {
         "test one                          ... ok           64 ms\ntest two                          ... ok           16 ms\n\n=====================\n All 2 tests passed. \n=====================\n\n",
     ));
     bundle.tap = vec![tap_file("03-skip-todo-diag", TestStatus::Ok, 35)];
-    bundle.stages.push(stage(StageKind::Tap, StageStatus::Ok, 1050, 40, "test/sql/03-skip-todo-diag.sql .. ok\nAll tests successful.\n"));
-    bundle.stages.push(Stage { error: Some("the extension has no older versions".to_owned()), ..Stage::new(StageKind::Upgrade, StageStatus::Missing, 0) });
+    bundle.stages.push(stage(
+        StageKind::Tap,
+        StageStatus::Ok,
+        1050,
+        40,
+        "test/sql/03-skip-todo-diag.sql .. ok\nAll tests successful.\n",
+    ));
+    bundle.stages.push(Stage {
+        error: Some("the extension has no older versions".to_owned()),
+        ..Stage::new(StageKind::Upgrade, StageStatus::Missing, 0)
+    });
     bundle
 }
 
 /// pg_regress with a parallel group where `three` fails against both of its expected variants
 /// (real outputs of corpus/regress/format-samples, PostgreSQL 15).
 fn regress_fail() -> Bundle {
-    let mut bundle = base(0x0196_0000_0000_7000_8000_0000_0000_0002, tiny_extension(), RunStatus::Failed, 1300);
+    let mut bundle =
+        base(0x0196_0000_0000_7000_8000_0000_0000_0002, tiny_extension(), RunStatus::Failed, 1300);
     front_stages(&mut bundle);
     let three_expected = [expected("three.out"), expected("three_1.out")];
     // The actual output, as the captured regression.diffs shows it: 3 where the file says 4.
@@ -215,8 +256,14 @@ fn regress_fail() -> Bundle {
         error: Some("pg_regress: 1 of 3 tests failed".to_owned()),
         ..stage(StageKind::Regress, StageStatus::Failed, 870, 190, &console)
     });
-    bundle.stages.push(Stage { error: Some("regress failed".to_owned()), ..Stage::new(StageKind::Tap, StageStatus::Skipped, 0) });
-    bundle.stages.push(Stage { error: Some("regress failed".to_owned()), ..Stage::new(StageKind::Upgrade, StageStatus::Skipped, 0) });
+    bundle.stages.push(Stage {
+        error: Some("regress failed".to_owned()),
+        ..Stage::new(StageKind::Tap, StageStatus::Skipped, 0)
+    });
+    bundle.stages.push(Stage {
+        error: Some("regress failed".to_owned()),
+        ..Stage::new(StageKind::Upgrade, StageStatus::Skipped, 0)
+    });
     bundle.server_log = RawText::from(
         "2026-11-22 03:36:06.100 UTC [41235] LOG:  database system is ready to accept connections\n\
          2026-11-22 03:36:07.250 UTC [41301] ERROR:  relation \"missing\" does not exist at character 15\n",
@@ -235,9 +282,13 @@ fn tap_fail() -> Bundle {
         source: Some(Source { kind: SourceKind::Pgxn, location: "pgtap_samples/0.1.0".to_owned() }),
         prerequisites: None,
     };
-    let mut bundle = base(0x0196_0000_0000_7000_8000_0000_0000_0003, extension, RunStatus::Failed, 2000);
+    let mut bundle =
+        base(0x0196_0000_0000_7000_8000_0000_0000_0003, extension, RunStatus::Failed, 2000);
     front_stages(&mut bundle);
-    bundle.stages.push(Stage { error: Some("no REGRESS tests".to_owned()), ..Stage::new(StageKind::Regress, StageStatus::Missing, 0) });
+    bundle.stages.push(Stage {
+        error: Some("no REGRESS tests".to_owned()),
+        ..Stage::new(StageKind::Regress, StageStatus::Missing, 0)
+    });
     bundle.tap = vec![
         tap_file("01-basic-pass-fail", TestStatus::Failed, 51),
         tap_file("03-skip-todo-diag", TestStatus::Ok, 35),
@@ -246,7 +297,13 @@ fn tap_fail() -> Bundle {
     ];
     bundle.stages.push(Stage {
         error: Some("3 of 4 TAP files failed".to_owned()),
-        ..stage(StageKind::Tap, StageStatus::Failed, 870, 900, &corpus_text("tap/pgtap/pg_prove-summary.txt"))
+        ..stage(
+            StageKind::Tap,
+            StageStatus::Failed,
+            870,
+            900,
+            &corpus_text("tap/pgtap/pg_prove-summary.txt"),
+        )
     });
     bundle
 }
@@ -265,7 +322,8 @@ fn hostile() -> Bundle {
             git_commit: Some("deadbeef".to_owned()),
             source: Some(Source { kind: SourceKind::Git, location: x("javascript:alert(4)//") }),
             prerequisites: Some(
-                [(x("runtime"), [(x("requires"), [(x("PostgreSQL"), x("13"))].into())].into())].into(),
+                [(x("runtime"), [(x("requires"), [(x("PostgreSQL"), x("13"))].into())].into())]
+                    .into(),
             ),
         },
         RunStatus::Failed,
@@ -281,7 +339,10 @@ fn hostile() -> Bundle {
         hostname: Some(x("host")),
     };
     bundle.postgres.version = x("15.18");
-    bundle.postgres.pg_config = [(x("BINDIR"), x("/usr/bin")), ("VERSION".to_owned(), x("PostgreSQL 15.18 "))].into_iter().collect();
+    bundle.postgres.pg_config =
+        [(x("BINDIR"), x("/usr/bin")), ("VERSION".to_owned(), x("PostgreSQL 15.18 "))]
+            .into_iter()
+            .collect();
     bundle.postgres.configure_flags = vec![x("--prefix=")];
     bundle.config = RunConfig {
         command_line: vec!["pgfarm".to_owned(), x("--name=")],
@@ -311,8 +372,13 @@ fn hostile() -> Bundle {
         group: 0,
         status: TestStatus::Failed,
         duration_ms: 10,
-        actual: RawText::from(format!("SELECT '{XSS}';\n ?column? \n----------\n {XSS}\n(1 row)\n\n")),
-        expected: vec![ExpectedOutput { file_name: x("t.out"), content: RawText::from(format!("-- {XSS}\n")) }],
+        actual: RawText::from(format!(
+            "SELECT '{XSS}';\n ?column? \n----------\n {XSS}\n(1 row)\n\n"
+        )),
+        expected: vec![ExpectedOutput {
+            file_name: x("t.out"),
+            content: RawText::from(format!("-- {XSS}\n")),
+        }],
         psql_exit_code: Some(0),
         chosen_expected: Some(x("t.out")),
     }];
@@ -321,10 +387,14 @@ fn hostile() -> Bundle {
         status: TestStatus::Failed,
         duration_ms: 10,
         exit_code: Some(0),
-        stream: RawText::from(format!("1..2\nok 1 - {XSS}\nnot ok 2 - {XSS} # TODO {XSS}\n# {XSS}\n  ---\n  message: '{XSS}'\n  ...\n")),
+        stream: RawText::from(format!(
+            "1..2\nok 1 - {XSS}\nnot ok 2 - {XSS} # TODO {XSS}\n# {XSS}\n  ---\n  message: '{XSS}'\n  ...\n"
+        )),
         // Latin-1 bytes (not UTF-8) around the payload: travels as base64 and must still be
         // shown as text (lossily) without being interpreted as markup.
-        stderr: RawText::from_bytes([b"caf\xe9 ".as_slice(), XSS.as_bytes(), b" \xff\xfe\n"].concat()),
+        stderr: RawText::from_bytes(
+            [b"caf\xe9 ".as_slice(), XSS.as_bytes(), b" \xff\xfe\n"].concat(),
+        ),
     }];
     bundle.server_log = RawText::from(format!("LOG:  {XSS}\n"));
     bundle
@@ -357,7 +427,11 @@ fn committed_samples_equal_what_the_builders_make() {
 #[test]
 fn every_committed_sample_reads_and_validates() {
     let samples = committed_samples();
-    assert!(samples.len() >= 5, "expected the 5 samples in testdata/bundles, found {}", samples.len());
+    assert!(
+        samples.len() >= 5,
+        "expected the 5 samples in testdata/bundles, found {}",
+        samples.len()
+    );
     for (file_name, bytes) in samples {
         let bundle = Bundle::from_slice(&bytes).unwrap_or_else(|err| panic!("{file_name}: {err}"));
         // The writer and the reader agree byte for byte on the pretty form.
@@ -372,9 +446,13 @@ fn every_committed_sample_reads_and_validates() {
 
 #[test]
 fn every_sample_is_described_in_the_readme() {
-    let readme = std::fs::read_to_string(repo_root().join("testdata/bundles/README.md")).expect("testdata/bundles/README.md");
+    let readme = std::fs::read_to_string(repo_root().join("testdata/bundles/README.md"))
+        .expect("testdata/bundles/README.md");
     for (file_name, _) in committed_samples() {
-        assert!(readme.contains(&format!("`{file_name}`")), "testdata/bundles/README.md does not describe {file_name}");
+        assert!(
+            readme.contains(&format!("`{file_name}`")),
+            "testdata/bundles/README.md does not describe {file_name}"
+        );
     }
 }
 
@@ -393,7 +471,11 @@ fn failed_regress_sample_points_at_the_regress_stage_and_test_three() {
 #[test]
 fn tap_sample_keeps_the_stderr_of_the_file_that_died() {
     let bundle = tap_fail();
-    let died = bundle.tap.iter().find(|f| f.path.ends_with("09-died-midway.sql")).expect("the died-midway file");
+    let died = bundle
+        .tap
+        .iter()
+        .find(|f| f.path.ends_with("09-died-midway.sql"))
+        .expect("the died-midway file");
     assert_eq!(died.exit_code, Some(3));
     assert!(died.stderr.to_string_lossy().contains("ERROR:  division by zero"));
     assert_eq!(bundle.failed_tap_files().count(), 3);

@@ -1,4 +1,5 @@
-//! The JSON Schema file docs/bundle.schema.json: generated from the types, kept in the repository.
+//! The JSON Schema file docs/bundle.schema.json (generated from the types, kept in the
+//! repository) and the format description docs/bundle-format.md (its example, its field list).
 
 use pgfarm_model::Bundle;
 
@@ -22,10 +23,65 @@ fn schema_lists_every_status_value() {
     let defs = &schema["$defs"];
     let stage_status = defs["StageStatus"].to_string();
     for value in ["ok", "failed", "missing", "skipped"] {
-        assert!(stage_status.contains(&format!("\"{value}\"")), "StageStatus schema lacks {value}: {stage_status}");
+        assert!(
+            stage_status.contains(&format!("\"{value}\"")),
+            "StageStatus schema lacks {value}: {stage_status}"
+        );
     }
     let required = schema["required"].as_array().expect("top-level required list");
-    for field in ["format_version", "run", "machine", "extension", "postgres", "config", "stages", "regress", "tap", "server_log"] {
+    for field in [
+        "format_version",
+        "run",
+        "machine",
+        "extension",
+        "postgres",
+        "config",
+        "stages",
+        "regress",
+        "tap",
+        "server_log",
+    ] {
         assert!(required.contains(&serde_json::json!(field)), "schema does not require {field}");
     }
+}
+
+/// The first ```json block of docs/bundle-format.md.
+fn format_doc_example() -> String {
+    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md")).expect("docs/bundle-format.md");
+    let start = doc.find("```json\n").expect("docs/bundle-format.md has a ```json example") + "```json\n".len();
+    let len = doc[start..].find("```").expect("the example block is closed");
+    doc[start..start + len].to_owned()
+}
+
+#[test]
+fn format_doc_example_reads_and_validates() {
+    let bundle = Bundle::from_slice(format_doc_example().as_bytes())
+        .unwrap_or_else(|err| panic!("the example in docs/bundle-format.md is refused: {err}"));
+    assert_eq!(bundle.regress[0].chosen().map(|e| e.file_name.as_str()), Some("three.out"));
+}
+
+#[test]
+fn format_doc_names_every_field_of_the_schema() {
+    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md")).expect("docs/bundle-format.md");
+    let schema: serde_json::Value = serde_json::from_str(&generated()).unwrap();
+    let mut objects = vec![&schema];
+    objects.extend(schema["$defs"].as_object().expect("$defs").values());
+    for object in objects {
+        let Some(properties) = object["properties"].as_object() else { continue };
+        for field in properties.keys() {
+            assert!(doc.contains(&format!("`{field}`")), "docs/bundle-format.md does not document the field `{field}`");
+        }
+    }
+}
+
+#[test]
+fn null_optional_fields_read_as_absent() {
+    let mut value: serde_json::Value = serde_json::from_str(&format_doc_example()).unwrap();
+    value["machine"]["hostname"] = serde_json::Value::Null;
+    value["stages"][2]["started_at"] = serde_json::Value::Null;
+    value["regress"][0]["psql_exit_code"] = serde_json::Value::Null;
+    let bundle = Bundle::from_slice(&serde_json::to_vec(&value).unwrap()).unwrap();
+    assert_eq!(bundle.machine.hostname, None);
+    assert_eq!(bundle.stages[2].started_at, None);
+    assert_eq!(bundle.regress[0].psql_exit_code, None);
 }

@@ -32,7 +32,10 @@ fn samples_are_valid() {
 fn stages_out_of_order_are_reported() {
     let mut bundle = regress_fail();
     bundle.stages.swap(0, 1);
-    check(&bundle, "stages[1].kind: stage `build` comes after `install`; the order is build, install, cluster, load, regress, tap, upgrade");
+    check(
+        &bundle,
+        "stages[1].kind: stage `build` comes after `install`; the order is build, install, cluster, load, regress, tap, upgrade",
+    );
     bundle.sort_stages();
     assert!(bundle.validate().is_ok());
 }
@@ -57,7 +60,10 @@ fn minor_must_agree_with_version() {
 fn version_must_start_with_a_number() {
     let mut bundle = regress_fail();
     bundle.postgres.version = "PostgreSQL 15.18".to_owned();
-    check(&bundle, "postgres.version: \"PostgreSQL 15.18\" does not start with a major version number");
+    check(
+        &bundle,
+        "postgres.version: \"PostgreSQL 15.18\" does not start with a major version number",
+    );
 }
 
 #[test]
@@ -88,7 +94,10 @@ fn git_commit_must_be_lowercase_hex() {
 fn finished_before_created_is_reported() {
     let mut bundle = regress_fail();
     bundle.run.finished_at = datetime!(2020-01-01 00:00 UTC);
-    check(&bundle, "run.finished_at: is before run.created_at (2020-01-01 0:00:00.0 +00:00:00 < 2026-11-22 3:36:06.0 +00:00:00)");
+    check(
+        &bundle,
+        "run.finished_at: is before run.created_at (2020-01-01 0:00:00.0 +00:00:00 < 2026-11-22 3:36:06.0 +00:00:00)",
+    );
 }
 
 #[test]
@@ -116,7 +125,10 @@ fn groups_must_not_decrease() {
 fn chosen_expected_must_be_one_of_the_expected_files() {
     let mut bundle = regress_fail();
     bundle.regress[2].chosen_expected = Some("three_9.out".to_owned());
-    check(&bundle, "regress[2].chosen_expected: \"three_9.out\" is not one of the expected files of the test");
+    check(
+        &bundle,
+        "regress[2].chosen_expected: \"three_9.out\" is not one of the expected files of the test",
+    );
 }
 
 #[test]
