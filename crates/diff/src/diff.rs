@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use imara_diff::Algorithm;
 
-use crate::lines::{Line, split_lines, tokenize};
+use crate::lines::{Line, Tokens, lines_equal, split_lines, tokenize, tokenize_by_hash};
 use crate::options::Options;
 
 /// The number of context lines pg_regress asks `diff` for (`-U3`).
@@ -46,7 +46,16 @@ fn compute_changes(expected: &[Line<'_>], actual: &[Line<'_>], options: &Options
     if expected.len() >= MAX_LINES || actual.len() >= MAX_LINES {
         return vec![Change { expected: 0..expected.len(), actual: 0..actual.len() }];
     }
-    let tokens = tokenize(expected, actual, options.whitespace_mode());
+    let whitespace = options.whitespace_mode();
+    let changes = changes_of_tokens(&tokenize_by_hash(expected, actual, whitespace));
+    if aligned_lines_are_equal(expected, actual, &changes, options) {
+        return changes;
+    }
+    // Two different lines share a 64-bit hash: redo with byte comparisons.
+    changes_of_tokens(&tokenize(expected, actual, whitespace))
+}
+
+fn changes_of_tokens(tokens: &Tokens) -> Vec<Change> {
     let mut diff = imara_diff::Diff::default();
     diff.compute_with(Algorithm::Myers, &tokens.expected, &tokens.actual, tokens.n_distinct);
     diff.postprocess_with(&tokens.expected, &tokens.actual, imara_diff::NoSliderHeuristic);
@@ -56,6 +65,36 @@ fn compute_changes(expected: &[Line<'_>], actual: &[Line<'_>], options: &Options
             actual: hunk.after.start as usize..hunk.after.end as usize,
         })
         .collect()
+}
+
+/// Whether every pair of lines the changes leave aligned (the unchanged lines) is really equal.
+/// Both texts are walked in order, so this costs little next to the diff itself.
+fn aligned_lines_are_equal(
+    expected: &[Line<'_>],
+    actual: &[Line<'_>],
+    changes: &[Change],
+    options: &Options,
+) -> bool {
+    let whitespace = options.whitespace_mode();
+    let mut expected_idx = 0;
+    let mut actual_idx = 0;
+    let gaps = changes
+        .iter()
+        .map(|change| (change.expected.start, change.expected.end, change.actual.end))
+        .chain(std::iter::once((expected.len(), expected.len(), actual.len())));
+    for (gap_end, next_expected, next_actual) in gaps {
+        while expected_idx < gap_end {
+            match (expected.get(expected_idx), actual.get(actual_idx)) {
+                (Some(&left), Some(&right)) if lines_equal(left, right, whitespace) => {}
+                _ => return false,
+            }
+            expected_idx += 1;
+            actual_idx += 1;
+        }
+        expected_idx = next_expected;
+        actual_idx = next_actual;
+    }
+    actual_idx == actual.len()
 }
 
 /// One change: the `expected` lines (0-based, half-open) are replaced by the `actual` lines.
@@ -330,6 +369,20 @@ mod tests {
             .iter()
             .map(|change| (change.expected.clone(), change.actual.clone()))
             .collect()
+    }
+
+    #[test]
+    fn misaligned_equal_lines_are_detected() {
+        // The check that guards against 64-bit hash collisions: a change list that leaves
+        // different lines aligned must be rejected.
+        let expected = split_lines(b"a\nb\nc\n");
+        let actual = split_lines(b"a\nX\nc\n");
+        let options = Options::default();
+        let right = vec![Change { expected: 1..2, actual: 1..2 }];
+        assert!(aligned_lines_are_equal(&expected, &actual, &right, &options));
+        assert!(!aligned_lines_are_equal(&expected, &actual, &[], &options));
+        let shifted = vec![Change { expected: 0..1, actual: 0..0 }];
+        assert!(!aligned_lines_are_equal(&expected, &actual, &shifted, &options));
     }
 
     #[test]

@@ -145,6 +145,73 @@ fn hash_skipping_space(text: &[u8]) -> u64 {
     mix(mix(hash, word), n_kept)
 }
 
+/// The hash of a line under `whitespace`: equal lines (under that rule) have equal hashes.
+fn line_hash(line: Line<'_>, whitespace: Whitespace) -> u64 {
+    LineKey::new(line, whitespace).hash
+}
+
+/// Tokens from hashes alone: lines with equal 64-bit hashes get the same token, without
+/// comparing their bytes. Sorting the (hash, position) pairs keeps memory access sequential,
+/// which is several times faster than a hash table once the lines outgrow the CPU caches. A
+/// hash collision could make two different lines share a token, so the caller must check the
+/// lines the diff aligns ([`lines_equal`]) and fall back to [`tokenize`] if any differ.
+pub(crate) fn tokenize_by_hash(
+    expected: &[Line<'_>],
+    actual: &[Line<'_>],
+    whitespace: Whitespace,
+) -> Tokens {
+    let n_lines = expected.len() + actual.len();
+    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(n_lines);
+    // Positions fit in u32: the caller limits each side to i32::MAX lines.
+    keyed.extend(
+        expected.iter().chain(actual).enumerate().map(|(idx, &line)| (line_hash(line, whitespace), idx as u32)),
+    );
+    sort_by_hash(&mut keyed);
+    let mut tokens = vec![Token(0); n_lines];
+    let mut n_distinct = 0u32;
+    let mut previous_hash = None;
+    for &(hash, idx) in &keyed {
+        if previous_hash != Some(hash) {
+            previous_hash = Some(hash);
+            n_distinct += 1;
+        }
+        tokens[idx as usize] = Token(n_distinct - 1);
+    }
+    let actual_tokens = tokens.split_off(expected.len());
+    Tokens { expected: tokens, actual: actual_tokens, n_distinct }
+}
+
+/// Sorts `(hash, position)` pairs in linear time for well-mixed hashes: one counting pass and
+/// one scatter pass into buckets by the top bits of the hash, then a small sort per bucket
+/// (about 8 pairs each). A comparison sort of the whole array took a fifth of the time of a
+/// 1,000,000-line diff.
+fn sort_by_hash(keyed: &mut Vec<(u64, u32)>) {
+    if keyed.len() < 1024 {
+        keyed.sort_unstable();
+        return;
+    }
+    let bucket_bits = (usize::BITS - (keyed.len() / 8).leading_zeros()).min(24);
+    let shift = 64 - bucket_bits;
+    let mut starts = vec![0usize; (1 << bucket_bits) + 1];
+    for &(hash, _) in keyed.iter() {
+        starts[(hash >> shift) as usize + 1] += 1;
+    }
+    for bucket in 1..starts.len() {
+        starts[bucket] += starts[bucket - 1];
+    }
+    let mut sorted = vec![(0u64, 0u32); keyed.len()];
+    let mut next = starts.clone();
+    for &pair in keyed.iter() {
+        let bucket = (pair.0 >> shift) as usize;
+        sorted[next[bucket]] = pair;
+        next[bucket] += 1;
+    }
+    for bucket in starts.windows(2) {
+        sorted[bucket[0]..bucket[1]].sort_unstable();
+    }
+    *keyed = sorted;
+}
+
 /// Both sides as token sequences, ready for the diff algorithm.
 pub(crate) struct Tokens {
     pub(crate) expected: Vec<Token>,
@@ -167,10 +234,29 @@ pub(crate) fn tokenize<'a>(
     Tokens { expected, actual, n_distinct: interner.num_tokens() }
 }
 
-/// Whether two lines are equal under `whitespace` (the rule [`tokenize`] applies).
-#[cfg(test)]
-fn lines_equal(left: Line<'_>, right: Line<'_>, whitespace: Whitespace) -> bool {
-    LineKey::new(left, whitespace) == LineKey::new(right, whitespace)
+/// Whether two lines are equal under `whitespace` (the rule [`tokenize`] applies), comparing
+/// bytes without hashing.
+pub(crate) fn lines_equal(left: Line<'_>, right: Line<'_>, whitespace: Whitespace) -> bool {
+    match whitespace {
+        Whitespace::Exact => left == right,
+        Whitespace::StripTrailingCr => {
+            fn strip(line: Line<'_>) -> &[u8] {
+                match line.text {
+                    [rest @ .., b'\r'] if line.newline => rest,
+                    text => text,
+                }
+            }
+            left.newline == right.newline && strip(left) == strip(right)
+        }
+        Whitespace::IgnoreAll => {
+            left.text == right.text
+                || left
+                    .text
+                    .iter()
+                    .filter(|&&byte| !is_c_space(byte))
+                    .eq(right.text.iter().filter(|&&byte| !is_c_space(byte)))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +269,38 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!(right.len(), 1);
         assert_eq!(lines_equal(left[0], right[0], whitespace), expect, "{left:?} vs {right:?}");
+    }
+
+    #[test]
+    fn hash_tokens_partition_lines_like_byte_comparison() {
+        let expected = "a\n a\na \nb\r\n\n  \nx\ty\nxy\nsame\nsame\nlast";
+        let actual = "a\nb\nxy\n \nsame\r\nlast\n";
+        let (expected, actual) = (split_lines(expected.as_bytes()), split_lines(actual.as_bytes()));
+        for whitespace in Whitespace::ALL {
+            let by_hash = tokenize_by_hash(&expected, &actual, whitespace);
+            let by_bytes = tokenize(&expected, &actual, whitespace);
+            let all_lines: Vec<Line<'_>> = expected.iter().chain(&actual).copied().collect();
+            let hash_tokens: Vec<_> = by_hash.expected.iter().chain(&by_hash.actual).collect();
+            let byte_tokens: Vec<_> = by_bytes.expected.iter().chain(&by_bytes.actual).collect();
+            assert_eq!(by_hash.n_distinct, by_bytes.n_distinct, "{whitespace}");
+            for i in 0..all_lines.len() {
+                for j in 0..all_lines.len() {
+                    let equal = lines_equal(all_lines[i], all_lines[j], whitespace);
+                    assert_eq!(hash_tokens[i] == hash_tokens[j], equal, "{whitespace} {i} {j}");
+                    assert_eq!(byte_tokens[i] == byte_tokens[j], equal, "{whitespace} {i} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bucket_sort_sorts() {
+        let mut keyed: Vec<(u64, u32)> =
+            (0..5000u32).map(|idx| (u64::from(idx % 777).wrapping_mul(MULTIPLIER), idx)).collect();
+        let mut expected = keyed.clone();
+        expected.sort_unstable();
+        sort_by_hash(&mut keyed);
+        assert_eq!(keyed, expected);
     }
 
     #[test]
