@@ -1,0 +1,515 @@
+//! The `Store` trait (everything the server keeps), its row types, `DbError`, and `open`.
+//!
+//! All SQL of the server lives in this folder. Both backends share one query text per
+//! operation (`sql.rs`, instantiated for SQLite in `sqlite.rs` and for PostgreSQL in
+//! `postgres.rs`): the schema uses only portable types (BIGINT/INTEGER, TEXT, BLOB/BYTEA, times
+//! as unix milliseconds) and `$N` placeholders, which both drivers accept. Migrations live in
+//! `migrations/sqlite/` and `migrations/postgres/` with the same versions.
+
+mod postgres;
+pub(crate) mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::Config;
+
+/// A store failure, classified by what the client should be told.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique key exists already (machine name, run uuid).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached or cannot write (connection lost, pool timeout, disk full,
+    /// database locked): the client should retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database was migrated by a newer pgfarm-server.
+    #[error(
+        "the database is at schema version {found}, newer than this pgfarm-server knows \
+         (up to {known}); upgrade pgfarm-server or point it at another database"
+    )]
+    TooNew {
+        /// Highest version applied in the database.
+        found: i64,
+        /// Highest version this binary carries.
+        known: i64,
+    },
+    /// Applying migrations failed.
+    #[error("applying migrations: {0}")]
+    Migrate(String),
+    /// Anything else (a bug or a corrupt database).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl DbError {
+    /// Classifies a sqlx error; `conflict` is the message for a unique violation.
+    pub(crate) fn from_sqlx(err: sqlx::Error, conflict: &str) -> DbError {
+        match &err {
+            sqlx::Error::Database(db_err) if db_err.is_unique_violation() => {
+                DbError::Conflict(conflict.to_owned())
+            }
+            sqlx::Error::Database(db_err) => {
+                let message = db_err.message().to_ascii_lowercase();
+                let code = db_err.code().map(|code| code.into_owned()).unwrap_or_default();
+                // SQLite: SQLITE_FULL (13), SQLITE_IOERR (10), SQLITE_BUSY (5), SQLITE_LOCKED (6),
+                // SQLITE_READONLY (8); PostgreSQL: class 53 (insufficient resources), 57P
+                // (operator intervention, e.g. shutdown), 08 (connection exception).
+                let transient = message.contains("database or disk is full")
+                    || message.contains("disk i/o error")
+                    || message.contains("database is locked")
+                    || message.contains("readonly")
+                    || matches!(code.as_str(), "13" | "10" | "5" | "6" | "8" | "266" | "522")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code.starts_with("08");
+                if transient {
+                    DbError::Unavailable(db_err.message().to_owned())
+                } else {
+                    DbError::Other(err.to_string())
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => DbError::Unavailable(err.to_string()),
+            _ => DbError::Other(err.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> DbError {
+        DbError::from_sqlx(err, "already exists")
+    }
+}
+
+/// Result of a store operation.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A machine row. The secret is never stored: see `secrets`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MachineRow {
+    /// Row id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Owner's address (not shown publicly).
+    pub owner_email: String,
+    /// Free text.
+    pub description: String,
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// Compiler.
+    pub compiler: String,
+    /// `pending`, `approved`, `rejected`, `suspended` or `retired`.
+    pub state: String,
+    /// Incremented by each approval or rotation; the secret is derived from it.
+    pub secret_generation: i64,
+    /// Address it registered from.
+    pub client_addr: String,
+    /// Registration time (unix ms).
+    pub created_at: i64,
+    /// Last state change (unix ms).
+    pub state_changed_at: i64,
+    /// Last accepted run (unix ms).
+    pub last_seen_at: Option<i64>,
+}
+
+/// A new machine registration.
+#[derive(Debug, Clone)]
+pub struct NewMachine {
+    /// Unique name.
+    pub name: String,
+    /// Owner's address.
+    pub owner_email: String,
+    /// Free text.
+    pub description: String,
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// Compiler.
+    pub compiler: String,
+    /// Address it registered from.
+    pub client_addr: String,
+    /// Now (unix ms).
+    pub created_at: i64,
+}
+
+/// A run row joined with its machine's name and the run uuid.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRow {
+    /// Row id (the keyset cursor).
+    pub id: i64,
+    /// Run uuid.
+    pub uuid: String,
+    /// Machine name.
+    pub machine: String,
+    /// Extension name.
+    pub extension: String,
+    /// Extension version.
+    pub ext_version: String,
+    /// Full PostgreSQL version.
+    pub pg_version: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// `os/arch`.
+    pub platform: String,
+    /// Re-derived worst status.
+    pub status: String,
+    /// First failed stage.
+    pub failed_stage: Option<String>,
+    /// Number of tests.
+    pub n_tests: i64,
+    /// Failed tests.
+    pub n_failed: i64,
+    /// Run time (unix ms).
+    pub created_at: i64,
+    /// Receive time (unix ms).
+    pub received_at: i64,
+}
+
+/// A stage of a stored run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Re-derived status.
+    pub status: String,
+    /// Duration.
+    pub duration_ms: i64,
+}
+
+/// A test result of a stored run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TestRow {
+    /// Stage (`regress`, `tap`).
+    pub stage: String,
+    /// Test name.
+    pub test_name: String,
+    /// Re-derived status.
+    pub status: String,
+    /// Duration.
+    pub duration_ms: i64,
+}
+
+/// A run to store, with everything derived from its bundle.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Run uuid (unique).
+    pub uuid: String,
+    /// Submitting machine's row id.
+    pub machine_id: i64,
+    /// Extension name.
+    pub extension: String,
+    /// Extension version.
+    pub ext_version: String,
+    /// Full PostgreSQL version.
+    pub pg_version: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// `os/arch`.
+    pub platform: String,
+    /// Worst re-derived status.
+    pub status: String,
+    /// First failed stage.
+    pub failed_stage: Option<String>,
+    /// Number of tests.
+    pub n_tests: i64,
+    /// Failed tests.
+    pub n_failed: i64,
+    /// Run time (unix ms).
+    pub created_at: i64,
+    /// Receive time (unix ms).
+    pub received_at: i64,
+    /// The bundle exactly as received.
+    pub bundle: Vec<u8>,
+    /// Stages in order.
+    pub stages: Vec<StageRow>,
+    /// Tests in order.
+    pub tests: Vec<TestRow>,
+}
+
+/// One matrix cell.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LatestRow {
+    /// Extension.
+    pub extension: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// `os/arch`.
+    pub platform: String,
+    /// Extension version of the latest run.
+    pub ext_version: String,
+    /// Its status.
+    pub status: String,
+    /// Its first failed stage.
+    pub failed_stage: Option<String>,
+    /// Its run time (unix ms).
+    pub created_at: i64,
+    /// Its uuid.
+    pub run_uuid: String,
+}
+
+/// One entry of a test's history.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HistoryRow {
+    /// Run uuid.
+    pub run_uuid: String,
+    /// Machine name.
+    pub machine: String,
+    /// Extension version.
+    pub ext_version: String,
+    /// Full PostgreSQL version.
+    pub pg_version: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// The test's status.
+    pub status: String,
+    /// Run time (unix ms).
+    pub created_at: i64,
+}
+
+/// Runs per day, PostgreSQL major and status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DailyRow {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// Status.
+    pub status: String,
+    /// Count.
+    pub n_runs: i64,
+}
+
+/// A status change of a matrix cell.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChangeRow {
+    /// Row id.
+    pub id: i64,
+    /// Extension.
+    pub extension: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// `os/arch`.
+    pub platform: String,
+    /// The run that changed it.
+    pub run_uuid: String,
+    /// Status before.
+    pub from_status: String,
+    /// Status after.
+    pub to_status: String,
+    /// When (unix ms).
+    pub at: i64,
+}
+
+/// An extension and its matrix counts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExtensionRow {
+    /// Name.
+    pub name: String,
+    /// Cells with a run.
+    pub n_cells: i64,
+    /// Cells whose latest run failed.
+    pub n_failing: i64,
+}
+
+/// A version of an extension with its run counts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionRow {
+    /// Version.
+    pub version: String,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// A known extension release.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseRow {
+    /// Extension.
+    pub extension: String,
+    /// Version.
+    pub version: String,
+    /// Lowest supported major.
+    pub pg_min: Option<i64>,
+    /// Highest supported major.
+    pub pg_max: Option<i64>,
+}
+
+/// Counts for `/api/v1/stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsRow {
+    /// Runs.
+    pub n_runs: i64,
+    /// Machines.
+    pub n_machines: i64,
+    /// Extensions.
+    pub n_extensions: i64,
+    /// Test results.
+    pub n_test_results: i64,
+    /// Failing matrix cells.
+    pub n_failing_cells: i64,
+}
+
+/// Filters of the run list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// Extension name.
+    pub extension: Option<String>,
+    /// Extension version.
+    pub version: Option<String>,
+    /// Machine name.
+    pub machine: Option<String>,
+    /// PostgreSQL major.
+    pub pg_major: Option<i64>,
+    /// Runs whose first failed stage is this one.
+    pub stage: Option<String>,
+    /// Worst status.
+    pub status: Option<String>,
+    /// Received at or after (unix ms).
+    pub since: Option<i64>,
+    /// Received before (unix ms).
+    pub until: Option<i64>,
+    /// Only runs whose matrix cell is not green now (for failures).
+    pub hide_now_green: bool,
+}
+
+/// Everything the server stores. One implementation per database kind.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> DbResult<()>;
+
+    /// A value of the `settings` table.
+    async fn setting(&self, key: &str) -> DbResult<Option<String>>;
+    /// Sets a value of the `settings` table.
+    async fn set_setting(&self, key: &str, value: &str) -> DbResult<()>;
+    /// Sets a value unless one exists; true when it was set.
+    async fn insert_setting_if_absent(&self, key: &str, value: &str) -> DbResult<bool>;
+
+    /// Registers a pending machine; `Conflict` when the name is taken.
+    async fn register_machine(&self, machine: &NewMachine) -> DbResult<MachineRow>;
+    /// A machine by name.
+    async fn machine(&self, name: &str) -> DbResult<Option<MachineRow>>;
+    /// All machines, by name.
+    async fn machines(&self) -> DbResult<Vec<MachineRow>>;
+    /// Sets a machine's state (and increments its secret generation when `new_secret`).
+    async fn set_machine_state(
+        &self,
+        name: &str,
+        state: &str,
+        new_secret: bool,
+        now: i64,
+    ) -> DbResult<Option<MachineRow>>;
+
+    /// Stores a run with its stages, tests and bundle, updates the matrix, the feed and the
+    /// daily counts, all in one transaction; `Conflict` when the uuid exists. Returns the id.
+    async fn insert_run(&self, run: &NewRun) -> DbResult<i64>;
+    /// A page of runs, newest first, with `id < before`.
+    async fn runs(
+        &self,
+        filter: &RunFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> DbResult<Vec<RunRow>>;
+    /// A run by uuid.
+    async fn run(&self, uuid: &str) -> DbResult<Option<RunRow>>;
+    /// Stages and tests of a run.
+    async fn run_parts(&self, run_id: i64) -> DbResult<(Vec<StageRow>, Vec<TestRow>)>;
+    /// The raw bundle of a run.
+    async fn run_bundle(&self, uuid: &str) -> DbResult<Option<Vec<u8>>>;
+
+    /// Matrix cells, of one extension or all.
+    async fn matrix(&self, extension: Option<&str>) -> DbResult<Vec<LatestRow>>;
+    /// A test's history, newest first.
+    async fn test_history(
+        &self,
+        extension: &str,
+        test: &str,
+        limit: i64,
+    ) -> DbResult<Vec<HistoryRow>>;
+    /// Daily counts from `since_day` on.
+    async fn trends(&self, since_day: i64) -> DbResult<Vec<DailyRow>>;
+    /// Overall counts.
+    async fn stats(&self) -> DbResult<StatsRow>;
+    /// Extensions with runs.
+    async fn extensions(&self) -> DbResult<Vec<ExtensionRow>>;
+    /// Versions of an extension that have runs.
+    async fn extension_versions(&self, extension: &str) -> DbResult<Vec<VersionRow>>;
+    /// Status changes, newest first, of one extension or all.
+    async fn status_changes(&self, extension: Option<&str>, limit: i64)
+    -> DbResult<Vec<ChangeRow>>;
+
+    /// Adds or updates a known release.
+    async fn add_release(&self, release: &ReleaseRow, source: &str, now: i64) -> DbResult<()>;
+    /// Releases a machine has not tested on `pg_major`, newest first.
+    async fn queue(&self, machine_id: i64, pg_major: i64, limit: i64) -> DbResult<Vec<ReleaseRow>>;
+}
+
+/// Opens the store named by `config.database_url`, applying migrations.
+pub async fn open(config: &Config) -> DbResult<Arc<dyn Store>> {
+    if config.is_sqlite() {
+        let store = sqlite::SqliteStore::open(&config.database_url, config.max_connections).await?;
+        Ok(Arc::new(store))
+    } else {
+        let store =
+            postgres::PostgresStore::open(&config.database_url, config.max_connections).await?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Checks applied migrations against the ones this binary carries: refuses a database that a
+/// newer server migrated (`TooNew`).
+pub(crate) fn check_not_newer(applied: &[i64], migrator: &sqlx::migrate::Migrator) -> DbResult<()> {
+    let known = migrator.iter().map(|migration| migration.version).max().unwrap_or(0);
+    match applied.iter().copied().max() {
+        Some(found) if found > known => Err(DbError::TooNew { found, known }),
+        _ => Ok(()),
+    }
+}
+
+/// The SQLite migrations, embedded: (version, description, SQL). `tests/tidy.rs` checks that this
+/// list names exactly the files of `migrations/sqlite/`.
+pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql"))];
+
+/// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
+pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql"))];
+
+/// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's
+/// `macros` feature and its compile-time database drivers).
+pub(crate) fn migrator(
+    migrations: &'static [(i64, &'static str, &'static str)],
+) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    let migrations: Vec<sqlx::migrate::Migration> = migrations
+        .iter()
+        .map(|(version, description, sql)| {
+            sqlx::migrate::Migration::new(
+                *version,
+                std::borrow::Cow::Borrowed(*description),
+                sqlx::migrate::MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(migrations),
+        ..sqlx::migrate::Migrator::DEFAULT
+    }
+}

@@ -1,0 +1,560 @@
+//! The SQL of the `Store`, written once and instantiated for both backends by `impl_store!`.
+//!
+//! Every statement is portable between SQLite (3.35+, bundled) and PostgreSQL: `$N`
+//! placeholders, `ON CONFLICT`, `RETURNING`, integers cast to BIGINT wherever an expression
+//! would otherwise be a 4-byte integer or NUMERIC in PostgreSQL. The only per-backend text is
+//! the row-lock suffix (`FOR UPDATE` on PostgreSQL, nothing on SQLite, whose single writer
+//! connection serialises writers anyway).
+
+/// Columns of `MachineRow`, in order.
+pub(crate) const MACHINE_COLUMNS: &str = "id, name, owner_email, description, os, arch, compiler, \
+     state, secret_generation, client_addr, created_at, state_changed_at, last_seen_at";
+
+/// Columns of `RunRow` over `runs r JOIN machines m`.
+pub(crate) const RUN_COLUMNS: &str = "r.id, r.uuid, m.name AS machine, r.extension, \
+     r.ext_version, r.pg_version, r.pg_major, r.platform, r.status, r.failed_stage, r.n_tests, \
+     r.n_failed, r.created_at, r.received_at";
+
+/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
+pub(crate) const INSERT_CHUNK: usize = 400;
+
+/// Milliseconds per day, for `daily_counts.day`.
+pub(crate) const MS_PER_DAY: i64 = 86_400_000;
+
+/// Implements `Store` for `$store`, whose `reader()` and `writer()` return `&sqlx::Pool<$db>`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $kind:literal, $for_update:literal) => {
+        #[async_trait::async_trait]
+        impl crate::db::Store for $store {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn ping(&self) -> crate::db::DbResult<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn setting(&self, key: &str) -> crate::db::DbResult<Option<String>> {
+                let value: Option<(String,)> =
+                    sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(self.reader())
+                        .await?;
+                Ok(value.map(|(value,)| value))
+            }
+
+            async fn set_setting(&self, key: &str, value: &str) -> crate::db::DbResult<()> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_setting_if_absent(
+                &self,
+                key: &str,
+                value: &str,
+            ) -> crate::db::DbResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(self.writer())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn register_machine(
+                &self,
+                machine: &crate::db::NewMachine,
+            ) -> crate::db::DbResult<crate::db::MachineRow> {
+                let sql = format!(
+                    "INSERT INTO machines (name, owner_email, description, os, arch, compiler, \
+                     state, secret_generation, client_addr, created_at, state_changed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $8) RETURNING {}",
+                    crate::db::sql::MACHINE_COLUMNS
+                );
+                sqlx::query_as::<_, crate::db::MachineRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&machine.name)
+                    .bind(&machine.owner_email)
+                    .bind(&machine.description)
+                    .bind(&machine.os)
+                    .bind(&machine.arch)
+                    .bind(&machine.compiler)
+                    .bind(&machine.client_addr)
+                    .bind(machine.created_at)
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(|err| {
+                        crate::db::DbError::from_sqlx(
+                            err,
+                            &format!("a machine named `{}` exists already", machine.name),
+                        )
+                    })
+            }
+
+            async fn machine(
+                &self,
+                name: &str,
+            ) -> crate::db::DbResult<Option<crate::db::MachineRow>> {
+                let sql = format!(
+                    "SELECT {} FROM machines WHERE name = $1",
+                    crate::db::sql::MACHINE_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(self.reader()).await?)
+            }
+
+            async fn machines(&self) -> crate::db::DbResult<Vec<crate::db::MachineRow>> {
+                let sql = format!(
+                    "SELECT {} FROM machines ORDER BY name",
+                    crate::db::sql::MACHINE_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.reader()).await?)
+            }
+
+            async fn set_machine_state(
+                &self,
+                name: &str,
+                state: &str,
+                new_secret: bool,
+                now: i64,
+            ) -> crate::db::DbResult<Option<crate::db::MachineRow>> {
+                let sql = format!(
+                    "UPDATE machines SET state = $1, state_changed_at = $2, \
+                     secret_generation = secret_generation + $3 WHERE name = $4 RETURNING {}",
+                    crate::db::sql::MACHINE_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(state)
+                    .bind(now)
+                    .bind(i64::from(new_secret))
+                    .bind(name)
+                    .fetch_optional(self.writer())
+                    .await?)
+            }
+
+            async fn insert_run(&self, run: &crate::db::NewRun) -> crate::db::DbResult<i64> {
+                use crate::db::sql::{INSERT_CHUNK, MS_PER_DAY};
+                let conflict = format!("a run with uuid {} exists already", run.uuid);
+                let mut tx = self.writer().begin().await?;
+                let (run_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO runs (uuid, machine_id, extension, ext_version, pg_version, \
+                     pg_major, platform, status, failed_stage, n_tests, n_failed, created_at, \
+                     received_at, bundle_size) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     RETURNING id",
+                )
+                .bind(&run.uuid)
+                .bind(run.machine_id)
+                .bind(&run.extension)
+                .bind(&run.ext_version)
+                .bind(&run.pg_version)
+                .bind(run.pg_major)
+                .bind(&run.platform)
+                .bind(&run.status)
+                .bind(&run.failed_stage)
+                .bind(run.n_tests)
+                .bind(run.n_failed)
+                .bind(run.created_at)
+                .bind(run.received_at)
+                .bind(run.bundle.len() as i64)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|err| crate::db::DbError::from_sqlx(err, &conflict))?;
+
+                for (chunk_idx, chunk) in run.stages.chunks(INSERT_CHUNK).enumerate() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO run_stages (run_id, position, name, status, duration_ms) ",
+                    );
+                    insert.push_values(chunk.iter().enumerate(), |mut row, (idx, stage)| {
+                        row.push_bind(run_id)
+                            .push_bind((chunk_idx * INSERT_CHUNK + idx) as i64)
+                            .push_bind(&stage.name)
+                            .push_bind(&stage.status)
+                            .push_bind(stage.duration_ms);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in run.tests.chunks(INSERT_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO test_results (run_id, extension, test_name, stage, status, \
+                         duration_ms) ",
+                    );
+                    insert.push_values(chunk, |mut row, test| {
+                        row.push_bind(run_id)
+                            .push_bind(&run.extension)
+                            .push_bind(&test.test_name)
+                            .push_bind(&test.stage)
+                            .push_bind(&test.status)
+                            .push_bind(test.duration_ms);
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO run_bundles (run_id, body) VALUES ($1, $2)")
+                    .bind(run_id)
+                    .bind(&run.bundle)
+                    .execute(&mut *tx)
+                    .await?;
+
+                // The matrix cell: insert it, or else lock it and move it forward if this run
+                // is at least as recent, recording a status change for the feed.
+                let inserted = sqlx::query(
+                    "INSERT INTO latest (extension, pg_major, platform, run_id, ext_version, \
+                     status, failed_stage, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (extension, pg_major, platform) DO NOTHING",
+                )
+                .bind(&run.extension)
+                .bind(run.pg_major)
+                .bind(&run.platform)
+                .bind(run_id)
+                .bind(&run.ext_version)
+                .bind(&run.status)
+                .bind(&run.failed_stage)
+                .bind(run.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if !inserted {
+                    let (old_status, old_created_at): (String, i64) = sqlx::query_as(concat!(
+                        "SELECT status, created_at FROM latest \
+                         WHERE extension = $1 AND pg_major = $2 AND platform = $3",
+                        $for_update
+                    ))
+                    .bind(&run.extension)
+                    .bind(run.pg_major)
+                    .bind(&run.platform)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if run.created_at >= old_created_at {
+                        sqlx::query(
+                            "UPDATE latest SET run_id = $4, ext_version = $5, status = $6, \
+                             failed_stage = $7, created_at = $8 \
+                             WHERE extension = $1 AND pg_major = $2 AND platform = $3",
+                        )
+                        .bind(&run.extension)
+                        .bind(run.pg_major)
+                        .bind(&run.platform)
+                        .bind(run_id)
+                        .bind(&run.ext_version)
+                        .bind(&run.status)
+                        .bind(&run.failed_stage)
+                        .bind(run.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                        let green_red = |status: &str| status == "ok" || status == "failed";
+                        if old_status != run.status && green_red(&old_status) && green_red(&run.status)
+                        {
+                            sqlx::query(
+                                "INSERT INTO status_changes (extension, pg_major, platform, \
+                                 run_id, from_status, to_status, at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            )
+                            .bind(&run.extension)
+                            .bind(run.pg_major)
+                            .bind(&run.platform)
+                            .bind(run_id)
+                            .bind(&old_status)
+                            .bind(&run.status)
+                            .bind(run.received_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO daily_counts (day, pg_major, status, n_runs) \
+                     VALUES ($1, $2, $3, 1) ON CONFLICT (day, pg_major, status) \
+                     DO UPDATE SET n_runs = daily_counts.n_runs + 1",
+                )
+                .bind(run.received_at.div_euclid(MS_PER_DAY))
+                .bind(run.pg_major)
+                .bind(&run.status)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO extension_releases (extension, version, pg_min, pg_max, source, \
+                     released_at) VALUES ($1, $2, NULL, NULL, 'learned', $3) \
+                     ON CONFLICT (extension, version) DO NOTHING",
+                )
+                .bind(&run.extension)
+                .bind(&run.ext_version)
+                .bind(run.received_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE machines SET last_seen_at = $1 WHERE id = $2")
+                    .bind(run.received_at)
+                    .bind(run.machine_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(run_id)
+            }
+
+            async fn runs(
+                &self,
+                filter: &crate::db::RunFilter,
+                before: Option<i64>,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::RunRow>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM runs r JOIN machines m ON m.id = r.machine_id WHERE 1 = 1",
+                    crate::db::sql::RUN_COLUMNS
+                ));
+                if let Some(before) = before {
+                    query.push(" AND r.id < ").push_bind(before);
+                }
+                if let Some(extension) = &filter.extension {
+                    query.push(" AND r.extension = ").push_bind(extension.clone());
+                }
+                if let Some(version) = &filter.version {
+                    query.push(" AND r.ext_version = ").push_bind(version.clone());
+                }
+                if let Some(machine) = &filter.machine {
+                    query
+                        .push(" AND r.machine_id = (SELECT id FROM machines WHERE name = ")
+                        .push_bind(machine.clone())
+                        .push(")");
+                }
+                if let Some(pg_major) = filter.pg_major {
+                    query.push(" AND r.pg_major = ").push_bind(pg_major);
+                }
+                if let Some(stage) = &filter.stage {
+                    query.push(" AND r.failed_stage = ").push_bind(stage.clone());
+                }
+                if let Some(status) = &filter.status {
+                    query.push(" AND r.status = ").push_bind(status.clone());
+                }
+                if let Some(since) = filter.since {
+                    query.push(" AND r.received_at >= ").push_bind(since);
+                }
+                if let Some(until) = filter.until {
+                    query.push(" AND r.received_at < ").push_bind(until);
+                }
+                if filter.hide_now_green {
+                    query.push(
+                        " AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.extension = r.extension \
+                         AND l.pg_major = r.pg_major AND l.platform = r.platform \
+                         AND l.status = 'ok')",
+                    );
+                }
+                query.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit);
+                Ok(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn run(&self, uuid: &str) -> crate::db::DbResult<Option<crate::db::RunRow>> {
+                let sql = format!(
+                    "SELECT {} FROM runs r JOIN machines m ON m.id = r.machine_id \
+                     WHERE r.uuid = $1",
+                    crate::db::sql::RUN_COLUMNS
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(uuid).fetch_optional(self.reader()).await?)
+            }
+
+            async fn run_parts(
+                &self,
+                run_id: i64,
+            ) -> crate::db::DbResult<(Vec<crate::db::StageRow>, Vec<crate::db::TestRow>)> {
+                let stages = sqlx::query_as(
+                    "SELECT name, status, duration_ms FROM run_stages WHERE run_id = $1 \
+                     ORDER BY position",
+                )
+                .bind(run_id)
+                .fetch_all(self.reader())
+                .await?;
+                let tests = sqlx::query_as(
+                    "SELECT stage, test_name, status, duration_ms FROM test_results \
+                     WHERE run_id = $1 ORDER BY stage, test_name",
+                )
+                .bind(run_id)
+                .fetch_all(self.reader())
+                .await?;
+                Ok((stages, tests))
+            }
+
+            async fn run_bundle(&self, uuid: &str) -> crate::db::DbResult<Option<Vec<u8>>> {
+                let body: Option<(Vec<u8>,)> = sqlx::query_as(
+                    "SELECT b.body FROM run_bundles b JOIN runs r ON r.id = b.run_id \
+                     WHERE r.uuid = $1",
+                )
+                .bind(uuid)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(body.map(|(body,)| body))
+            }
+
+            async fn matrix(
+                &self,
+                extension: Option<&str>,
+            ) -> crate::db::DbResult<Vec<crate::db::LatestRow>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT l.extension, l.pg_major, l.platform, l.ext_version, l.status, \
+                     l.failed_stage, l.created_at, r.uuid AS run_uuid \
+                     FROM latest l JOIN runs r ON r.id = l.run_id",
+                );
+                if let Some(extension) = extension {
+                    query.push(" WHERE l.extension = ").push_bind(extension.to_owned());
+                }
+                query.push(" ORDER BY l.extension, l.pg_major, l.platform");
+                Ok(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn test_history(
+                &self,
+                extension: &str,
+                test: &str,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::HistoryRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT r.uuid AS run_uuid, m.name AS machine, r.ext_version, r.pg_version, \
+                     r.pg_major, t.status, r.created_at \
+                     FROM test_results t JOIN runs r ON r.id = t.run_id \
+                     JOIN machines m ON m.id = r.machine_id \
+                     WHERE t.extension = $1 AND t.test_name = $2 \
+                     ORDER BY t.run_id DESC LIMIT $3",
+                )
+                .bind(extension)
+                .bind(test)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn trends(
+                &self,
+                since_day: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::DailyRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT day, pg_major, status, n_runs FROM daily_counts WHERE day >= $1 \
+                     ORDER BY day, pg_major, status",
+                )
+                .bind(since_day)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn stats(&self) -> crate::db::DbResult<crate::db::StatsRow> {
+                let (n_runs, n_machines, n_extensions, n_test_results, n_failing_cells): (
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                ) = sqlx::query_as(
+                    "SELECT \
+                     CAST((SELECT COUNT(*) FROM runs) AS BIGINT), \
+                     CAST((SELECT COUNT(*) FROM machines) AS BIGINT), \
+                     CAST((SELECT COUNT(DISTINCT extension) FROM latest) AS BIGINT), \
+                     CAST((SELECT COUNT(*) FROM test_results) AS BIGINT), \
+                     CAST((SELECT COUNT(*) FROM latest WHERE status = 'failed') AS BIGINT)",
+                )
+                .fetch_one(self.reader())
+                .await?;
+                Ok(crate::db::StatsRow {
+                    n_runs,
+                    n_machines,
+                    n_extensions,
+                    n_test_results,
+                    n_failing_cells,
+                })
+            }
+
+            async fn extensions(&self) -> crate::db::DbResult<Vec<crate::db::ExtensionRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT extension AS name, CAST(COUNT(*) AS BIGINT) AS n_cells, \
+                     CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) \
+                     AS n_failing FROM latest GROUP BY extension ORDER BY extension",
+                )
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn extension_versions(
+                &self,
+                extension: &str,
+            ) -> crate::db::DbResult<Vec<crate::db::VersionRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT ext_version AS version, CAST(COUNT(*) AS BIGINT) AS n_runs, \
+                     CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) \
+                     AS n_failed FROM runs WHERE extension = $1 GROUP BY ext_version \
+                     ORDER BY ext_version",
+                )
+                .bind(extension)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn status_changes(
+                &self,
+                extension: Option<&str>,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::ChangeRow>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT c.id, c.extension, c.pg_major, c.platform, r.uuid AS run_uuid, \
+                     c.from_status, c.to_status, c.at \
+                     FROM status_changes c JOIN runs r ON r.id = c.run_id",
+                );
+                if let Some(extension) = extension {
+                    query.push(" WHERE c.extension = ").push_bind(extension.to_owned());
+                }
+                query.push(" ORDER BY c.id DESC LIMIT ").push_bind(limit);
+                Ok(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn add_release(
+                &self,
+                release: &crate::db::ReleaseRow,
+                source: &str,
+                now: i64,
+            ) -> crate::db::DbResult<()> {
+                sqlx::query(
+                    "INSERT INTO extension_releases (extension, version, pg_min, pg_max, source, \
+                     released_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (extension, version) DO UPDATE SET pg_min = excluded.pg_min, \
+                     pg_max = excluded.pg_max, source = excluded.source",
+                )
+                .bind(&release.extension)
+                .bind(&release.version)
+                .bind(release.pg_min)
+                .bind(release.pg_max)
+                .bind(source)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn queue(
+                &self,
+                machine_id: i64,
+                pg_major: i64,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::ReleaseRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.extension, e.version, e.pg_min, e.pg_max \
+                     FROM extension_releases e \
+                     WHERE (e.pg_min IS NULL OR e.pg_min <= $1) \
+                     AND (e.pg_max IS NULL OR e.pg_max >= $1) \
+                     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.extension = e.extension \
+                     AND r.ext_version = e.version AND r.pg_major = $1 AND r.machine_id = $2) \
+                     ORDER BY e.released_at DESC, e.extension, e.version LIMIT $3",
+                )
+                .bind(pg_major)
+                .bind(machine_id)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;
