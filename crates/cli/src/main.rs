@@ -29,6 +29,8 @@ enum Command {
     Tmp(cmd::tmp::Args),
     /// Run pg_regress tests (pg_regress's options; TAP or --classic output; --jobs, --timeout).
     Regress(cmd::regress::Args),
+    /// Run pgTAP test files through psql as pg_prove does, with a prove-style summary.
+    Prove(cmd::prove::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +49,6 @@ fn main() -> ExitCode {
         Command::Pg(args) => cmd::pg::run(args),
         Command::Tmp(args) => cmd::tmp::run(args),
         Command::Regress(args) => cmd::regress::run(args),
+        Command::Prove(args) => cmd::prove::run(args),
     }
 }

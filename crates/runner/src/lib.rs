@@ -23,6 +23,7 @@
 pub mod bundle;
 pub mod error;
 pub mod process;
+pub mod prove;
 pub mod regress;
 pub mod report;
 pub mod schedule;

@@ -2,6 +2,7 @@
 
 pub(crate) mod diff;
 pub(crate) mod pg;
+pub(crate) mod prove;
 pub(crate) mod regress;
 pub(crate) mod tap;
 pub(crate) mod tmp;

@@ -1,0 +1,229 @@
+//! `pgfarm prove`: pg_prove for pgTAP files, run by `pgfarm_runner::prove`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use pgfarm_runner::prove::{self, ProveEvent, ProveOptions, Script};
+use pgfarm_runner::report::{self, Case, Outcome, Suite};
+
+const AFTER_HELP: &str = "\
+Runs each file as pg_prove does: psql --no-psqlrc --no-align --quiet --pset pager=off
+--pset tuples_only=true --set ON_ERROR_STOP=1 [connection options] --file FILE, parses the TAP
+in pgTAP mode and judges it as TAP::Harness does: a file passes when every planned test ran
+and passed (TODO failures excepted), no test ran past the plan and psql exited with 0, so a
+script that dies midway fails even when the TAP it printed looks fine.
+
+Exit status: 0 all files passed, 1 some file failed, 2 an error (no test files found, psql
+could not be started, bad option).";
+
+/// Arguments of `pgfarm prove` (pg_prove's options that matter).
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP, disable_help_flag = true)]
+pub(crate) struct Args {
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Database to which to connect.
+    #[arg(short = 'd', long)]
+    dbname: Option<String>,
+    /// User with which to connect.
+    #[arg(short = 'U', long)]
+    username: Option<String>,
+    /// Host to which to connect.
+    #[arg(short = 'h', long)]
+    host: Option<String>,
+    /// Port to which to connect.
+    #[arg(short = 'p', long)]
+    port: Option<u16>,
+    /// psql program to run.
+    #[arg(short = 'b', long = "psql-bin", default_value = "psql")]
+    psql_bin: PathBuf,
+    /// Run N test files at once.
+    #[arg(short = 'j', long, default_value_t = 1)]
+    jobs: usize,
+    /// Extension of test files searched in directories (repeatable; default .pg).
+    #[arg(long)]
+    ext: Vec<String>,
+    /// Search directories recursively.
+    #[arg(short = 'r', long)]
+    recurse: bool,
+    /// Print all TAP output.
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    /// Show only failing files.
+    #[arg(short = 'f', long)]
+    failures: bool,
+    /// Print only the summary (and failures' diagnostics are not shown).
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Print only the final result.
+    #[arg(short = 'Q', long = "QUIET")]
+    really_quiet: bool,
+    /// Run xUnit tests with pgTAP's runtests() instead of files.
+    #[arg(short = 'R', long)]
+    runtests: bool,
+    /// Schema for --runtests.
+    #[arg(short = 's', long, requires = "runtests")]
+    schema: Option<String>,
+    /// Function name pattern for --runtests.
+    #[arg(short = 'x', long = "match", requires = "runtests")]
+    match_pattern: Option<String>,
+    /// Run the files in random order.
+    #[arg(long)]
+    shuffle: bool,
+    /// Print the time each file took.
+    #[arg(short = 't', long)]
+    timer: bool,
+    /// List the files that would run, without running them.
+    #[arg(short = 'D', long)]
+    dry: bool,
+    /// Set a psql variable (NAME=VALUE; repeatable).
+    #[arg(short = 'S', long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Set a psql print option (NAME=VALUE; repeatable).
+    #[arg(short = 'P', long = "pset", value_name = "NAME=VALUE")]
+    pset: Vec<String>,
+    /// Kill a file's psql after SECONDS (the file fails).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Also write JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write a TAP 14 summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    tap: Option<PathBuf>,
+    /// Test files or directories (default: test/).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// Runs `pgfarm prove`.
+pub(crate) fn run(args: Args) -> ExitCode {
+    let options = ProveOptions {
+        paths: args.paths,
+        recurse: args.recurse,
+        ext: if args.ext.is_empty() { vec![".pg".into()] } else { args.ext },
+        dbname: args.dbname,
+        username: args.username,
+        host: args.host,
+        port: args.port,
+        psql: args.psql_bin,
+        jobs: args.jobs.max(1),
+        runtests: args.runtests,
+        schema: args.schema,
+        match_pattern: args.match_pattern,
+        shuffle: args.shuffle,
+        set: args.set,
+        pset: args.pset,
+        timeout: args.timeout.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64),
+        ..ProveOptions::default()
+    };
+    let scripts = match prove::plan(&options) {
+        Ok(scripts) if scripts.is_empty() => {
+            eprintln!("pgfarm prove: no test files found");
+            return ExitCode::from(2);
+        }
+        Ok(scripts) => scripts,
+        Err(err) => {
+            eprintln!("pgfarm prove: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.dry {
+        for script in &scripts {
+            println!("{}", script.name());
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Err(err) = options.cancel.cancel_on_signals() {
+        eprintln!("pgfarm prove: {err}");
+    }
+    let width = scripts.iter().map(|s| s.name().chars().count()).max().unwrap_or(0);
+    let mut on_event = |event: ProveEvent<'_>| {
+        let ProveEvent::Finished(result) = event;
+        if args.really_quiet || (args.failures && result.passed) {
+            return;
+        }
+        let mut text = prove::render_file(result, width, args.verbose, args.timer);
+        if args.quiet && !args.verbose {
+            // Keep the name line and the verdict only.
+            let lines: Vec<&str> = text.lines().collect();
+            text = match (lines.first(), lines.last()) {
+                (Some(first), Some(last)) if lines.len() > 1 => format!("{first}\n{last}\n"),
+                _ => text,
+            };
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    };
+    let report = match prove::run(&options, &scripts, &mut on_event) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("pgfarm prove: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let summary = prove::render_summary(&report);
+    if args.really_quiet {
+        print!("{}", summary.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
+    } else {
+        print!("{summary}");
+    }
+    let suites = [suite(&report, &scripts)];
+    let mut failed_output = false;
+    if let Some(path) = &args.junit {
+        if let Err(err) = report::junit_xml("pgfarm prove", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
+            eprintln!("pgfarm prove: --junit: {err}");
+            failed_output = true;
+        }
+    }
+    if let Some(path) = &args.tap {
+        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
+            eprintln!("pgfarm prove: --tap: {err}");
+            failed_output = true;
+        }
+    }
+    if failed_output {
+        ExitCode::from(2)
+    } else if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn suite(report: &prove::ProveReport, _scripts: &[Script]) -> Suite {
+    let cases = report
+        .files
+        .iter()
+        .map(|file| {
+            let outcome = if file.passed {
+                Outcome::Passed
+            } else if file.timed_out || file.exit_code != Some(0) {
+                Outcome::Errored
+            } else {
+                Outcome::Failed
+            };
+            let message = (!file.passed).then(|| {
+                let mut reasons: Vec<String> = Vec::new();
+                if !file.failed_ids.is_empty() {
+                    reasons.push(format!("failed tests: {}", prove::id_ranges(&file.failed_ids)));
+                }
+                if let Some(code) = file.exit_code.filter(|c| *c != 0) {
+                    reasons.push(format!("psql exited with {code}"));
+                }
+                if file.timed_out {
+                    reasons.push("timeout".into());
+                }
+                reasons.extend(file.parse_errors.iter().cloned());
+                reasons.join("; ")
+            });
+            let detail = if file.passed { String::new() } else { format!("{}{}", file.stdout, file.stderr) };
+            Case { name: file.name.clone(), outcome, duration: file.duration, message, detail }
+        })
+        .collect();
+    Suite { name: "tap".into(), cases }
+}
