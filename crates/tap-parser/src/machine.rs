@@ -107,7 +107,7 @@ enum Kind<'a> {
     Version(u32),
     Plan(Plan<'a>),
     InvalidPlan,
-    Point(TestPoint<'a>),
+    Point(RawPoint<'a>),
     Pragma(Pragma<'a>),
     OpenBrace,
     CloseBrace,
@@ -540,19 +540,18 @@ impl Machine {
         }
     }
 
-    fn point<'a, S: Sink<'a>>(&mut self, mut point: TestPoint<'a>, span: Span, sink: &mut S) {
+    fn point<'a, S: Sink<'a>>(&mut self, point: RawPoint<'a>, span: Span, sink: &mut S) {
         let at = span.start;
         let depth = self.depth();
         let pgtap = self.options.pgtap;
         let frame = self.top();
         let number = point.id.unwrap_or(frame.last_number.saturating_add(1));
-        point.number = number;
         frame.last_number = number;
         frame.count += 1;
         let duplicate = !frame.ids.insert(number);
         frame.max_id = frame.max_id.max(number);
         frame.min_id = frame.min_id.min(number);
-        let failure = point.is_failure();
+        let failure = !point.ok && point.directive.is_none();
         if failure {
             frame.failed = true;
         }
@@ -564,12 +563,22 @@ impl Machine {
         let plan = frame.plan;
         let plan_trailing = frame.plan_trailing;
         let mismatch = match closed_child {
-            Some((_, Some(hash))) => name_hash(point.description.as_bytes(), pgtap, false) != hash,
+            Some((_, Some(hash))) => name_hash(point.description, pgtap, false) != hash,
             _ => false,
         };
         let child_failed = matches!(closed_child, Some((true, _)));
         let ok_without_directive = point.ok && point.directive.is_none();
-        sink.emit(Event::TestPoint(point), span);
+        sink.emit(
+            Event::TestPoint(TestPoint {
+                ok: point.ok,
+                id: point.id,
+                number,
+                description: Text::escaped(point.description),
+                directive: point.directive.map(|(kind, reason)| Directive { kind, reason: Text::escaped(reason) }),
+                buffered: point.buffered,
+            }),
+            span,
+        );
         if mismatch {
             self.warn(WarningKind::SubtestNameMismatch, depth, at, sink);
         }
@@ -662,8 +671,17 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
+/// A test point line cut into pieces (small, so the hot path moves little data).
+struct RawPoint<'a> {
+    ok: bool,
+    buffered: bool,
+    id: Option<u64>,
+    description: &'a [u8],
+    directive: Option<(DirectiveKind, &'a [u8])>,
+}
+
 /// `ok`/`not ok` lines. Returns None for anything else (`okay`, `ok1`, `not okay`).
-fn test_point(rest: &[u8]) -> Option<TestPoint<'_>> {
+fn test_point(rest: &[u8]) -> Option<RawPoint<'_>> {
     let (ok, after) = if let Some(after) = rest.strip_prefix(b"ok") {
         (true, after)
     } else if let Some(after) = rest.strip_prefix(b"not ok") {
@@ -696,27 +714,24 @@ fn test_point(rest: &[u8]) -> Option<TestPoint<'_>> {
         (tail, false)
     };
     let (description, directive) = split_directive(tail);
-    Some(TestPoint {
-        ok,
-        id,
-        number: 0,
-        description: Text::escaped(description),
-        directive,
-        buffered,
-    })
+    Some(RawPoint { ok, buffered, id, description, directive })
 }
 
 /// Decimal digits to u64, saturating (ids beyond u64 are out of any plan anyway).
 fn parse_u64(digits: &[u8]) -> u64 {
+    if digits.len() <= 19 {
+        // Cannot overflow: 19 digits < u64::MAX.
+        return digits.iter().fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+    }
     digits.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')))
 }
 
 /// Splits `description # SKIP reason`. The delimiter is the first unescaped `#` that follows
 /// whitespace (or an escaped backslash, as in the spec's `hello \\# todo` example); only
 /// that one counts, so `a # b # todo` has no directive (spec, Escaping example 7).
-fn split_directive(tail: &[u8]) -> (&[u8], Option<Directive<'_>>) {
+fn split_directive(tail: &[u8]) -> (&[u8], Option<(DirectiveKind, &[u8])>) {
     let mut from = 0;
-    while let Some(found) = memchr::memchr(b'#', &tail[from..]) {
+    while let Some(found) = find_hash(&tail[from..]) {
         let pos = from + found;
         from = pos + 1;
         let backslashes = tail[..pos].iter().rev().take_while(|&&b| b == b'\\').count();
@@ -739,7 +754,7 @@ fn split_directive(tail: &[u8]) -> (&[u8], Option<Directive<'_>>) {
         let word = after.iter().take_while(|&&b| !is_space(b)).count();
         let reason = trim_start(&after[word..]);
         let description = trim_end(&tail[..pos]);
-        return (description, Some(Directive { kind, reason: Text::escaped(reason) }));
+        return (description, Some((kind, reason)));
     }
     (tail, None)
 }
@@ -794,7 +809,7 @@ fn pragma(rest: &[u8]) -> Option<Pragma<'_>> {
 
 /// `Bail out!` (case-insensitive) and its reason.
 fn bail_out(rest: &[u8]) -> Option<Option<Text<'_>>> {
-    if rest.len() < 9 || !rest[..9].eq_ignore_ascii_case(b"bail out!") {
+    if (rest[0] | 0x20) != b'b' || rest.len() < 9 || !rest[..9].eq_ignore_ascii_case(b"bail out!") {
         return None;
     }
     let reason = trim_end(trim_start(&rest[9..]));
@@ -841,4 +856,26 @@ fn name_hash(bytes: &[u8], pgtap: bool, subtest_comment: bool) -> u64 {
         i += 1;
     }
     hash
+}
+
+/// Position of the first `#`: a word-at-a-time scan for the short tails of test point lines,
+/// `memchr` for long ones.
+fn find_hash(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() >= 64 {
+        return memchr::memchr(b'#', bytes);
+    }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact(8) gives 8 bytes"));
+        let x = word ^ (ONES * u64::from(b'#'));
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == b'#').map(|i| offset + i)
 }

@@ -26,7 +26,38 @@ pub struct Parser<'a> {
     machine: Machine,
     queue: VecDeque<(Event<'a>, Span)>,
     max_line_bytes: usize,
+    /// Offset of the next `\r` at or after `pos` (input length if none; MAX before the first search).
+    next_cr: usize,
     finished: bool,
+}
+
+/// The end of the line at the start of `rest`: the first `\n` or `\r`, given that
+/// `rest[..cr_free]` holds no `\r`.
+pub(crate) fn find_line_end(rest: &[u8], cr_free: usize) -> Option<usize> {
+    let cr_free = cr_free.min(rest.len());
+    match memchr::memchr(b'\n', &rest[..cr_free]) {
+        Some(i) => Some(i),
+        None => memchr::memchr2(b'\n', b'\r', &rest[cr_free..]).map(|i| cr_free + i),
+    }
+}
+
+/// Keeps the first event of a line out of the queue (most lines make exactly one event).
+struct Slot<'q, 'a> {
+    first: Option<(Event<'a>, Span)>,
+    queue: &'q mut VecDeque<(Event<'a>, Span)>,
+}
+
+impl<'a> crate::machine::Sink<'a> for Slot<'_, 'a> {
+    fn emit(&mut self, event: Event<'a>, span: Span) {
+        if self.first.is_none() && self.queue.is_empty() {
+            self.first = Some((event, span));
+        } else {
+            if let Some(first) = self.first.take() {
+                self.queue.push_back(first);
+            }
+            self.queue.push_back((event, span));
+        }
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -53,6 +84,7 @@ impl<'a> Parser<'a> {
             machine: Machine::new(options),
             queue: VecDeque::new(),
             max_line_bytes: options.max_line_bytes,
+            next_cr: usize::MAX,
             finished: false,
         }
     }
@@ -79,7 +111,13 @@ impl<'a> Parser<'a> {
             }
             let start = self.pos;
             let rest = &self.input[start..];
-            let (line_len, next) = match memchr::memchr2(b'\n', b'\r', rest) {
+            if start > self.next_cr || self.next_cr == usize::MAX {
+                // Lone `\r` line endings are rare: find the next `\r` once (linear over the
+                // whole input), and split the CR-free stretch before it at `\n` only.
+                self.next_cr = memchr::memchr(b'\r', rest).map_or(self.input.len(), |i| start + i);
+            }
+            let found = find_line_end(rest, self.next_cr - start);
+            let (line_len, next) = match found {
                 Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => (i, i + 2),
                 Some(i) => (i, i + 1),
                 None => (rest.len(), rest.len()),
@@ -87,12 +125,14 @@ impl<'a> Parser<'a> {
             self.pos = start + next;
             let line = &rest[..line_len];
             let span = start..start + next;
-            let queue = &mut self.queue;
-            let mut sink = |e, s| queue.push_back((e, s));
+            let mut sink = Slot { first: None, queue: &mut self.queue };
             if line_len > self.max_line_bytes {
                 self.machine.long_line(&line[..self.max_line_bytes], span, &mut sink);
             } else {
                 self.machine.line(line, span, &mut sink);
+            }
+            if let Some(first) = sink.first {
+                return Some(first);
             }
         }
     }

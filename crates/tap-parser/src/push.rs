@@ -103,8 +103,9 @@ impl PushParser {
             }
         }
         // Whole lines inside the chunk are parsed in place, without copying.
+        let mut cr_free = memchr::memchr(b'\r', rest).unwrap_or(rest.len());
         loop {
-            match memchr::memchr2(b'\n', b'\r', rest) {
+            match crate::parser::find_line_end(rest, cr_free) {
                 None => {
                     self.append(rest);
                     return;
@@ -125,6 +126,10 @@ impl PushParser {
                         self.machine.line(line, span, &mut sink);
                     }
                     rest = &rest[i + terminator..];
+                    cr_free = match cr_free.checked_sub(i + terminator) {
+                        Some(left) => left,
+                        None => memchr::memchr(b'\r', rest).unwrap_or(rest.len()),
+                    };
                 }
             }
         }
