@@ -47,12 +47,34 @@ fn compute_changes(expected: &[Line<'_>], actual: &[Line<'_>], options: &Options
         return vec![Change { expected: 0..expected.len(), actual: 0..actual.len() }];
     }
     let whitespace = options.whitespace_mode();
-    let changes = changes_of_tokens(&tokenize_by_hash(expected, actual, whitespace));
-    if aligned_lines_are_equal(expected, actual, &changes, options) {
-        return changes;
+    // Equal leading and trailing lines never take part in a change; most test outputs are
+    // equal or nearly so, and this skips hashing them.
+    let prefix = expected
+        .iter()
+        .zip(actual)
+        .take_while(|&(&left, &right)| lines_equal(left, right, whitespace))
+        .count();
+    let suffix = expected[prefix..]
+        .iter()
+        .rev()
+        .zip(actual[prefix..].iter().rev())
+        .take_while(|&(&left, &right)| lines_equal(left, right, whitespace))
+        .count();
+    let expected_middle = &expected[prefix..expected.len() - suffix];
+    let actual_middle = &actual[prefix..actual.len() - suffix];
+    if expected_middle.is_empty() && actual_middle.is_empty() {
+        return Vec::new();
     }
-    // Two different lines share a 64-bit hash: redo with byte comparisons.
-    changes_of_tokens(&tokenize(expected, actual, whitespace))
+    let mut changes = changes_of_tokens(&tokenize_by_hash(expected_middle, actual_middle, whitespace));
+    if !aligned_lines_are_equal(expected_middle, actual_middle, &changes, options) {
+        // Two different lines share a 64-bit hash: redo with byte comparisons.
+        changes = changes_of_tokens(&tokenize(expected_middle, actual_middle, whitespace));
+    }
+    for change in &mut changes {
+        change.expected = change.expected.start + prefix..change.expected.end + prefix;
+        change.actual = change.actual.start + prefix..change.actual.end + prefix;
+    }
+    changes
 }
 
 fn changes_of_tokens(tokens: &Tokens) -> Vec<Change> {
