@@ -53,7 +53,8 @@ pub(crate) fn cached_data_dir(
         user.map(|u| u.name.as_str()).unwrap_or(""),
         args.join("\u{1f}")
     );
-    let entry = cache.join(format!("{}-{:08x}", installation.major(), crc32c::crc32c(key.as_bytes())));
+    let entry =
+        cache.join(format!("{}-{:08x}", installation.major(), crc32c::crc32c(key.as_bytes())));
     let data = entry.join("data");
     let complete = entry.join("complete");
     if complete.is_file() {
@@ -74,7 +75,8 @@ pub(crate) fn cached_data_dir(
     fsutil::remove_tree(&entry)?;
     fsutil::create_dir(&entry, 0o755, user)?;
     initdb(installation, args, &data, user)?;
-    std::fs::write(entry.join("key.txt"), &key).map_err(|e| Error::io("write", entry.join("key.txt"), e))?;
+    std::fs::write(entry.join("key.txt"), &key)
+        .map_err(|e| Error::io("write", entry.join("key.txt"), e))?;
     std::fs::write(&complete, b"").map_err(|e| Error::io("write", &complete, e))?;
     Ok(data)
 }
@@ -82,7 +84,11 @@ pub(crate) fn cached_data_dir(
 /// Gives a data directory a new random system identifier, as testgres' unique cached initdb
 /// does: the identifier is rewritten in `global/pg_control` with a fixed CRC, then
 /// `pg_resetwal -f` writes a WAL segment carrying it.
-pub(crate) fn new_system_identifier(installation: &Installation, data_dir: &Path, user: Option<&OsUser>) -> Result<u64> {
+pub(crate) fn new_system_identifier(
+    installation: &Installation,
+    data_dir: &Path,
+    user: Option<&OsUser>,
+) -> Result<u64> {
     let path = data_dir.join("global/pg_control");
     let mut bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
     // ControlFileData starts with the u64 system identifier and ends with a CRC-32C over all
@@ -97,9 +103,8 @@ pub(crate) fn new_system_identifier(installation: &Installation, data_dir: &Path
             what: "pg_control",
             reason: format!("{}: no valid CRC found; is this a data directory?", path.display()),
         })?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     // Same shape as initdb's identifier: seconds in the high bits, then randomness.
     let sysid = (now.as_secs() << 32) | u64::from(fastrand::u32(..));
     bytes[..8].copy_from_slice(&sysid.to_ne_bytes());

@@ -58,10 +58,15 @@ impl Output {
         if self.success() {
             Ok(self)
         } else {
-            let tail_source = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
+            let tail_source =
+                if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
             Err(Error::Command {
                 command: self.command.clone(),
-                code: self.status.code().or_else(|| self.status.signal().map(|s| -s)).filter(|c| *c >= 0),
+                code: self
+                    .status
+                    .code()
+                    .or_else(|| self.status.signal().map(|s| -s))
+                    .filter(|c| *c >= 0),
                 stderr_tail: last_lines(tail_source, STDERR_TAIL_LINES),
                 log_tail: String::new(),
             })
@@ -156,7 +161,8 @@ impl Command {
 
     fn build(&self) -> std::process::Command {
         // The one sanctioned use of Command::new (STYLE.md rule R4).
-        #[allow(clippy::disallowed_methods)] // reason: this module is the crate's single spawn point
+        #[allow(clippy::disallowed_methods)]
+        // reason: this module is the crate's single spawn point
         let mut cmd = std::process::Command::new(&self.program);
         cmd.args(&self.args);
         if let Some(user) = &self.run_as {
@@ -203,7 +209,8 @@ impl Command {
         let mut cmd = self.build();
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-        let mut child = cmd.spawn().map_err(|source| Error::Spawn { command: self.display(), source })?;
+        let mut child =
+            cmd.spawn().map_err(|source| Error::Spawn { command: self.display(), source })?;
         let writer = match (self.stdin.clone(), child.stdin.take()) {
             (Some(input), Some(mut pipe)) => Some(std::thread::spawn(move || {
                 // A child that exits without reading its input gives EPIPE: that is its business.
@@ -211,8 +218,9 @@ impl Command {
             })),
             _ => None,
         };
-        let output =
-            child.wait_with_output().map_err(|source| Error::Spawn { command: self.display(), source })?;
+        let output = child
+            .wait_with_output()
+            .map_err(|source| Error::Spawn { command: self.display(), source })?;
         if let Some(writer) = writer {
             let _ = writer.join();
         }

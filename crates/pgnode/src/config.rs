@@ -137,7 +137,10 @@ fn read_env() -> Config {
             .unwrap_or(20),
         pg_user,
         start_timeout: Duration::from_secs(
-            std::env::var("PGFARM_START_TIMEOUT").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(60),
+            std::env::var("PGFARM_START_TIMEOUT")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(60),
         ),
     }
 }

@@ -54,7 +54,9 @@ pub enum Error {
         reason: String,
     },
     /// No installation matched the request.
-    #[error("no PostgreSQL installation found for {wanted} (looked in: {searched}); run scripts/setup-pg.sh or set PGFARM_PG_DIR")]
+    #[error(
+        "no PostgreSQL installation found for {wanted} (looked in: {searched}); run scripts/setup-pg.sh or set PGFARM_PG_DIR"
+    )]
     InstallationNotFound {
         /// What was asked for ("major 15", "any major").
         wanted: String,
@@ -62,13 +64,17 @@ pub enum Error {
         searched: String,
     },
     /// The unprivileged OS user PostgreSQL must run as (because this process is root) is missing.
-    #[error("this process runs as root and PostgreSQL refuses root, but the OS user `{user}` it would run as does not exist; run `scripts/setup-pg.sh` (it creates it) or `useradd --system --create-home {user}`, or set PGFARM_PG_USER to an existing unprivileged user")]
+    #[error(
+        "this process runs as root and PostgreSQL refuses root, but the OS user `{user}` it would run as does not exist; run `scripts/setup-pg.sh` (it creates it) or `useradd --system --create-home {user}`, or set PGFARM_PG_USER to an existing unprivileged user"
+    )]
     UserMissing {
         /// The user name that was looked up.
         user: String,
     },
     /// The user named to run PostgreSQL is root itself.
-    #[error("PGFARM_PG_USER/pg_user names `{user}`, which is root (uid 0); PostgreSQL refuses to run as root, name an unprivileged user")]
+    #[error(
+        "PGFARM_PG_USER/pg_user names `{user}`, which is root (uid 0); PostgreSQL refuses to run as root, name an unprivileged user"
+    )]
     UserIsRoot {
         /// The user name.
         user: String,
@@ -169,7 +175,8 @@ fn tail_text(label: &str, tail: &str) -> String {
 fn db_error_text(err: &postgres::Error) -> String {
     match err.as_db_error() {
         Some(db) => {
-            let mut text = format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
+            let mut text =
+                format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
             if let Some(detail) = db.detail() {
                 text.push_str(&format!("; detail: {detail}"));
             }
@@ -191,7 +198,11 @@ fn db_error_text(err: &postgres::Error) -> String {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Error {
         Error::Io { action, path: path.into(), source }
     }
 

@@ -17,7 +17,8 @@ pub(crate) fn create_dir(dir: &Path, mode: u32, owner: Option<&OsUser>) -> Resul
             .create(dir)
             .map_err(|e| Error::io("create directory", dir, e))?;
     }
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(|e| Error::io("chmod", dir, e))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io("chmod", dir, e))?;
     chown(dir, owner)
 }
 
@@ -71,7 +72,8 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, owner: Option<&OsUser>) -> Resul
             copy_tree(&from, &to, owner)?;
         } else if kind.is_symlink() {
             let target = fs::read_link(&from).map_err(|e| Error::io("read link", &from, e))?;
-            std::os::unix::fs::symlink(&target, &to).map_err(|e| Error::io("create link", &to, e))?;
+            std::os::unix::fs::symlink(&target, &to)
+                .map_err(|e| Error::io("create link", &to, e))?;
             chown(&to, owner)?;
         } else {
             copy_file(&from, &to)?;
@@ -105,9 +107,7 @@ fn copy_file(from: &Path, to: &Path) -> Result<()> {
         offset += n as u64;
     }
     output.set_len(offset).map_err(|e| Error::io("extend", to, e))?;
-    output
-        .set_permissions(meta.permissions())
-        .map_err(|e| Error::io("chmod", to, e))?;
+    output.set_permissions(meta.permissions()).map_err(|e| Error::io("chmod", to, e))?;
     Ok(())
 }
 

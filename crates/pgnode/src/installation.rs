@@ -85,7 +85,8 @@ impl Installation {
                 fields.insert(key.trim().to_owned(), value.trim().to_owned());
             }
         }
-        let bad = |reason: String| Error::BadInstallation { pg_config: pg_config.to_path_buf(), reason };
+        let bad =
+            |reason: String| Error::BadInstallation { pg_config: pg_config.to_path_buf(), reason };
         let field = |key: &str| -> Result<PathBuf> {
             fields
                 .get(key)
@@ -103,8 +104,9 @@ impl Installation {
             return Err(bad(format!("no server program at {}", postgres.display())));
         }
         let server = Command::new(&postgres).arg("-V").run()?;
-        let version = Version::parse(&server.stdout)
-            .ok_or_else(|| bad(format!("cannot parse `{} -V` output {:?}", postgres.display(), server.stdout)))?;
+        let version = Version::parse(&server.stdout).ok_or_else(|| {
+            bad(format!("cannot parse `{} -V` output {:?}", postgres.display(), server.stdout))
+        })?;
         Ok(Installation {
             version,
             pg_config_version,
@@ -163,7 +165,8 @@ impl Installation {
                 continue;
             }
             let Ok(installation) = Installation::from_pg_config(&candidate) else { continue };
-            let key = std::fs::canonicalize(&installation.bindir).unwrap_or(installation.bindir.clone());
+            let key =
+                std::fs::canonicalize(&installation.bindir).unwrap_or(installation.bindir.clone());
             if found.iter().any(|(k, _)| *k == key) {
                 continue;
             }
@@ -178,14 +181,20 @@ impl Installation {
     /// (pgfarm's own trees before `PATH` before the distribution's).
     pub fn find(major: u32) -> Result<Installation> {
         Installation::discover().into_iter().find(|i| i.major() == major).ok_or_else(|| {
-            Error::InstallationNotFound { wanted: format!("major {major}"), searched: searched_text() }
+            Error::InstallationNotFound {
+                wanted: format!("major {major}"),
+                searched: searched_text(),
+            }
         })
     }
 
     /// The newest installation found.
     pub fn newest() -> Result<Installation> {
         Installation::discover().into_iter().max_by_key(|i| i.major()).ok_or_else(|| {
-            Error::InstallationNotFound { wanted: "any major".to_owned(), searched: searched_text() }
+            Error::InstallationNotFound {
+                wanted: "any major".to_owned(),
+                searched: searched_text(),
+            }
         })
     }
 
@@ -207,7 +216,9 @@ impl Installation {
                 .collect();
             // Newest major first within one folder.
             children.sort_by_key(|p| {
-                std::cmp::Reverse(p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()))
+                std::cmp::Reverse(
+                    p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()),
+                )
             });
             paths.extend(children.into_iter().map(|p| p.join("bin/pg_config")));
         };

@@ -54,8 +54,8 @@ mod os_user;
 pub mod port;
 
 pub use cluster::{
-    Auth, Backup, Cluster, ClusterBuilder, DumpFormat, Listen, ProcessKind, Psql, Publication, ServerAddress,
-    ServerProcess, Status, StopMode, Subscription, WalMethod,
+    Auth, Backup, Cluster, ClusterBuilder, DumpFormat, Listen, ProcessKind, Psql, Publication,
+    ServerAddress, ServerProcess, Status, StopMode, Subscription, WalMethod,
 };
 pub use config::{Config, ConfigScope};
 pub use error::{Error, Result};

@@ -48,7 +48,14 @@ fn lock_dir() -> Result<PathBuf> {
 
 fn try_lock(port: u16) -> Result<Option<Flock<File>>> {
     let path = lock_dir()?.join(format!("{port}.lock"));
-    let file = match OpenOptions::new().read(true).write(true).create(true).mode(0o666).open(&path) {
+    let file = match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o666)
+        .open(&path)
+    {
         Ok(file) => file,
         // A lock file made by another user may be read-only for us; flock works on it anyway.
         Err(_) => File::open(&path).map_err(|e| Error::io("open", &path, e))?,
@@ -70,10 +77,10 @@ pub fn reserve_any() -> Result<PortLease> {
     let start = fastrand::u32(0..span);
     for step in 0..span {
         let port = FIRST_PORT + ((start + step) % span) as u16;
-        if let Some(lock) = try_lock(port)? {
-            if bindable(port) {
-                return Ok(PortLease { port, _lock: lock });
-            }
+        if let Some(lock) = try_lock(port)?
+            && bindable(port)
+        {
+            return Ok(PortLease { port, _lock: lock });
         }
     }
     Err(Error::NoFreePort { first: FIRST_PORT, last: LAST_PORT })
@@ -83,10 +90,16 @@ pub fn reserve_any() -> Result<PortLease> {
 /// or something is listening on it.
 pub fn reserve(port: u16) -> Result<PortLease> {
     let Some(lock) = try_lock(port)? else {
-        return Err(Error::PortInUse { port, reason: "reserved by another pgfarm cluster".to_owned() });
+        return Err(Error::PortInUse {
+            port,
+            reason: "reserved by another pgfarm cluster".to_owned(),
+        });
     };
     if !bindable(port) {
-        return Err(Error::PortInUse { port, reason: "another process is listening on 127.0.0.1".to_owned() });
+        return Err(Error::PortInUse {
+            port,
+            reason: "another process is listening on 127.0.0.1".to_owned(),
+        });
     }
     Ok(PortLease { port, _lock: lock })
 }

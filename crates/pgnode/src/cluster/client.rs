@@ -97,8 +97,15 @@ impl<'a> Psql<'a> {
             cmd = cmd.arg("-v").arg(format!("{name}={value}"));
         }
         cmd = cmd.args(&self.args);
+        // psql does not interpolate variables in -c strings, so SQL with variables goes
+        // through stdin like a script.
+        let sql_via_stdin = self.sql.is_some() && !self.vars.is_empty() && self.input.is_none();
         if let Some(sql) = &self.sql {
-            cmd = cmd.arg("-c").arg(sql);
+            if sql_via_stdin {
+                cmd = cmd.stdin_bytes(sql.clone());
+            } else {
+                cmd = cmd.arg("-c").arg(sql);
+            }
         }
         if let Some(file) = &self.file {
             cmd = cmd.arg("-f").arg(file);
@@ -378,8 +385,12 @@ pub(crate) fn poll_query_until(
                 });
                 match value {
                     Some(Some(v)) if v == expected => true,
-                    Some(v) => {
+                    Some(Some(v)) => {
                         last = format!("got {v:?}");
+                        false
+                    }
+                    Some(None) => {
+                        last = "got NULL".to_owned();
                         false
                     }
                     None => {

@@ -299,20 +299,38 @@ impl ClusterBuilder {
         let config = self.config.clone().unwrap_or_else(Config::current);
         let os_user = OsUser::for_servers(self.pg_user.as_deref().unwrap_or(&config.pg_user))?;
         let name = self.name.clone().unwrap_or_else(|| format!("pg{}", self.installation.major()));
-        let cluster = Cluster::new_folder(&self.installation, name, config, os_user, self.settings, self.port)?;
+        let cluster = Cluster::new_folder(
+            &self.installation,
+            name,
+            config,
+            os_user,
+            self.settings,
+            self.port,
+        )?;
         let args = cluster.initdb_args()?;
         let cacheable = cluster.config.cache_initdb && cluster.settings.password.is_none();
         let result = if cacheable {
-            cache::cached_data_dir(&cluster.installation, &args, &cluster.config, cluster.os_user.as_ref())
-                .and_then(|source| fsutil::copy_tree(&source, &cluster.data_dir, cluster.os_user.as_ref()))
-                .and_then(|()| {
-                    if cluster.config.unique_system_id {
-                        cache::new_system_identifier(&cluster.installation, &cluster.data_dir, cluster.os_user.as_ref())
-                            .map(|_| ())
-                    } else {
-                        Ok(())
-                    }
-                })
+            cache::cached_data_dir(
+                &cluster.installation,
+                &args,
+                &cluster.config,
+                cluster.os_user.as_ref(),
+            )
+            .and_then(|source| {
+                fsutil::copy_tree(&source, &cluster.data_dir, cluster.os_user.as_ref())
+            })
+            .and_then(|()| {
+                if cluster.config.unique_system_id {
+                    cache::new_system_identifier(
+                        &cluster.installation,
+                        &cluster.data_dir,
+                        cluster.os_user.as_ref(),
+                    )
+                    .map(|_| ())
+                } else {
+                    Ok(())
+                }
+            })
         } else {
             cache::initdb(&cluster.installation, &args, &cluster.data_dir, cluster.os_user.as_ref())
         };
@@ -401,7 +419,11 @@ impl Cluster {
 
     /// Adopts an existing data directory (made elsewhere) so it can be started, queried and
     /// stopped; its data is never removed on drop. `superuser` names a role that exists in it.
-    pub fn open(installation: &Installation, data_dir: impl AsRef<Path>, superuser: &str) -> Result<Cluster> {
+    pub fn open(
+        installation: &Installation,
+        data_dir: impl AsRef<Path>,
+        superuser: &str,
+    ) -> Result<Cluster> {
         let data_dir = data_dir.as_ref();
         if !data_dir.join("PG_VERSION").is_file() {
             return Err(Error::NotACluster { path: data_dir.to_path_buf() });
@@ -410,7 +432,10 @@ impl Cluster {
         let os_user = OsUser::for_servers(&config.pg_user)?;
         let mut settings = Cluster::builder(installation).settings;
         settings.superuser = superuser.to_owned();
-        let name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "adopted".into());
+        let name = data_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "adopted".into());
         let mut cluster = Cluster::new_folder(installation, name, config, os_user, settings, None)?;
         cluster.data_dir = data_dir.to_path_buf();
         cluster.owns_data = false;
@@ -510,7 +535,9 @@ impl Cluster {
         }
         match s.data_checksums {
             Some(true) => args.push("--data-checksums".to_owned()),
-            Some(false) if self.installation.major() >= 18 => args.push("--no-data-checksums".to_owned()),
+            Some(false) if self.installation.major() >= 18 => {
+                args.push("--no-data-checksums".to_owned())
+            }
             _ => {}
         }
         args.extend(s.initdb_args.iter().cloned());
@@ -526,7 +553,10 @@ impl Cluster {
         conf.push_str("logging_collector = off\n");
         conf.push_str("log_destination = 'stderr'\n");
         if s.streaming || s.logical {
-            conf.push_str(&format!("wal_level = {}\n", if s.logical { "logical" } else { "replica" }));
+            conf.push_str(&format!(
+                "wal_level = {}\n",
+                if s.logical { "logical" } else { "replica" }
+            ));
             conf.push_str("max_wal_senders = 10\nmax_replication_slots = 10\nhot_standby = on\nwal_keep_size = '128MB'\n");
         }
         if s.logical {
@@ -576,7 +606,9 @@ impl Cluster {
         match &self.settings.listen {
             Listen::SocketOnly => self.socket_dir.to_string_lossy().into_owned(),
             Listen::Localhost => "127.0.0.1".to_owned(),
-            Listen::Addresses(list) => list.split(',').next().unwrap_or("127.0.0.1").trim().to_owned(),
+            Listen::Addresses(list) => {
+                list.split(',').next().unwrap_or("127.0.0.1").trim().to_owned()
+            }
         }
     }
 
@@ -631,7 +663,12 @@ impl Cluster {
                 percent_encode(&self.socket_dir.to_string_lossy()),
                 self.port
             ),
-            _ => format!("postgresql://{auth}{}:{}/{}", self.host(), self.port, percent_encode(dbname)),
+            _ => format!(
+                "postgresql://{auth}{}:{}/{}",
+                self.host(),
+                self.port,
+                percent_encode(dbname)
+            ),
         }
     }
 
@@ -683,8 +720,10 @@ impl Cluster {
     /// What the server logged since `position`.
     pub fn log_since(&self, position: u64) -> Result<String> {
         use std::io::{Read as _, Seek as _};
-        let mut file = std::fs::File::open(&self.log_path).map_err(|e| Error::io("open", &self.log_path, e))?;
-        file.seek(std::io::SeekFrom::Start(position)).map_err(|e| Error::io("seek", &self.log_path, e))?;
+        let mut file = std::fs::File::open(&self.log_path)
+            .map_err(|e| Error::io("open", &self.log_path, e))?;
+        file.seek(std::io::SeekFrom::Start(position))
+            .map_err(|e| Error::io("seek", &self.log_path, e))?;
         let mut raw = Vec::new();
         file.read_to_end(&mut raw).map_err(|e| Error::io("read", &self.log_path, e))?;
         Ok(String::from_utf8_lossy(&raw).into_owned())
@@ -710,7 +749,11 @@ impl Cluster {
         if ok {
             Ok(found)
         } else {
-            Err(Error::Timeout { what: format!("{needle:?} in the server log"), after: timeout, log_tail: self.error_log_tail() })
+            Err(Error::Timeout {
+                what: format!("{needle:?} in the server log"),
+                after: timeout,
+                log_tail: self.error_log_tail(),
+            })
         }
     }
 
@@ -730,7 +773,10 @@ impl Cluster {
     /// [`Cluster::start`] with extra `postgres` arguments (`["-c", "work_mem=1MB"]`).
     pub fn start_with_args(&mut self, extra: &[&str]) -> Result<()> {
         if self.status() == Status::Running {
-            return Err(Error::State { cluster: self.name.clone(), reason: "is already running".to_owned() });
+            return Err(Error::State {
+                cluster: self.name.clone(),
+                reason: "is already running".to_owned(),
+            });
         }
         if !self.data_dir.join("PG_VERSION").is_file() {
             return Err(Error::NotACluster { path: self.data_dir.clone() });
@@ -763,7 +809,11 @@ impl Cluster {
             if process::alive(stale.pid) {
                 return Err(Error::State {
                     cluster: self.name.clone(),
-                    reason: format!("a postmaster (pid {}) already runs on {}", stale.pid, self.data_dir.display()),
+                    reason: format!(
+                        "a postmaster (pid {}) already runs on {}",
+                        stale.pid,
+                        self.data_dir.display()
+                    ),
                 });
             }
             let _ = std::fs::remove_file(self.data_dir.join("postmaster.pid"));
@@ -801,17 +851,21 @@ impl Cluster {
         let timeout = self.config.start_timeout;
         let mut exit: Option<Option<i32>> = None;
         let ready = process::wait_until(timeout, || {
-            if let Some(pm) = self.postmaster.as_mut() {
-                if let Ok(Some(status)) = pm.supervisor.try_wait() {
-                    exit = Some(status.code());
-                    return true;
-                }
+            if let Some(pm) = self.postmaster.as_mut()
+                && let Ok(Some(status)) = pm.supervisor.try_wait()
+            {
+                exit = Some(status.code());
+                return true;
             }
             matches!(process::read_pid_file(&self.data_dir), Some(p) if p.status == "ready" || p.status == "standby")
         });
         if let Some(code) = exit {
             self.postmaster = None;
-            return Err(Error::StartFailed { cluster: self.name.clone(), code, log_tail: self.error_log_tail() });
+            return Err(Error::StartFailed {
+                cluster: self.name.clone(),
+                code,
+                log_tail: self.error_log_tail(),
+            });
         }
         if !ready {
             let _ = self.stop_with(StopMode::Immediate);
@@ -849,12 +903,18 @@ impl Cluster {
             process::signal(pid, Signal::SIGKILL);
             self.wait_exit(pid, Duration::from_secs(5));
         }
-        Err(Error::Timeout { what: format!("cluster {} to stop ({mode:?})", self.name), after: timeout, log_tail: self.error_log_tail() })
+        Err(Error::Timeout {
+            what: format!("cluster {} to stop ({mode:?})", self.name),
+            after: timeout,
+            log_tail: self.error_log_tail(),
+        })
     }
 
     fn wait_exit(&mut self, pid: i32, timeout: Duration) -> bool {
         let done = match self.postmaster.as_mut() {
-            Some(pm) => process::wait_until(timeout, || matches!(pm.supervisor.try_wait(), Ok(Some(_)))),
+            Some(pm) => {
+                process::wait_until(timeout, || matches!(pm.supervisor.try_wait(), Ok(Some(_))))
+            }
             None => process::wait_until(timeout, || !process::alive(pid)),
         };
         if done {
@@ -921,7 +981,10 @@ impl Cluster {
     }
 
     fn running_pid(&self) -> Result<i32> {
-        self.pid().ok_or_else(|| Error::State { cluster: self.name.clone(), reason: "is not running".to_owned() })
+        self.pid().ok_or_else(|| Error::State {
+            cluster: self.name.clone(),
+            reason: "is not running".to_owned(),
+        })
     }
 
     /// The postmaster's child processes (auxiliary processes and backends).
@@ -959,7 +1022,10 @@ impl Cluster {
     /// Gives the (stopped) cluster a new unique system identifier (pg_resetwal).
     pub fn new_system_identifier(&self) -> Result<u64> {
         if self.status() == Status::Running {
-            return Err(Error::State { cluster: self.name.clone(), reason: "must be stopped to change its system identifier".to_owned() });
+            return Err(Error::State {
+                cluster: self.name.clone(),
+                reason: "must be stopped to change its system identifier".to_owned(),
+            });
         }
         cache::new_system_identifier(&self.installation, &self.data_dir, self.os_user.as_ref())
     }
@@ -968,7 +1034,8 @@ impl Cluster {
         if self.config.keep_logs {
             let logs = self.config.base_dir.join("logs");
             if fsutil::create_dir(&logs, 0o755, None).is_ok() {
-                let _ = std::fs::copy(&self.log_path, logs.join(format!("{}.log", self.dir_name())));
+                let _ =
+                    std::fs::copy(&self.log_path, logs.join(format!("{}.log", self.dir_name())));
             }
         }
         if self.owns_data {
@@ -981,7 +1048,10 @@ impl Cluster {
     }
 
     fn dir_name(&self) -> String {
-        self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.name.clone())
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.name.clone())
     }
 }
 
@@ -993,7 +1063,11 @@ impl Drop for Cluster {
             let _ = self.stop_with(StopMode::Immediate);
         }
         let remove = !self.keep
-            && if panicking { self.config.cleanup_on_failure } else { self.config.cleanup_on_success };
+            && if panicking {
+                self.config.cleanup_on_failure
+            } else {
+                self.config.cleanup_on_success
+            };
         if remove {
             self.remove_folder();
         } else {

@@ -25,10 +25,14 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 /// The supervisor script run by `sh -c SUPERVISOR pgfarm-supervisor POSTGRES ARGS...`.
-pub(crate) const SUPERVISOR: &str = r#""$@" </dev/null &
+///
+/// The owner's pipe is moved to fd 3 first because POSIX shells give background jobs
+/// `/dev/null` as stdin; only the watcher keeps fd 3 (postgres and the main shell close it).
+pub(crate) const SUPERVISOR: &str = r#"exec 3<&0
+"$@" </dev/null 3<&- &
 pm=$!
 (
-  while read -r _; do :; done
+  while read -r _; do :; done <&3
   kill -INT "$pm" 2>/dev/null || exit 0
   i=0
   while kill -0 "$pm" 2>/dev/null; do
@@ -39,6 +43,7 @@ pm=$!
   done
 ) &
 watcher=$!
+exec 3<&-
 wait "$pm"
 status=$?
 kill "$watcher" 2>/dev/null
@@ -130,10 +135,10 @@ impl ProcessKind {
     /// `postgres: mycluster: walsender postgres [local] streaming 0/3000148`.
     pub fn from_title(title: &str, cluster_name: Option<&str>) -> ProcessKind {
         let mut rest = title.trim().strip_prefix("postgres:").unwrap_or(title).trim_start();
-        if let Some(name) = cluster_name {
-            if let Some(stripped) = rest.strip_prefix(name).and_then(|r| r.strip_prefix(':')) {
-                rest = stripped.trim_start();
-            }
+        if let Some(stripped) =
+            cluster_name.and_then(|name| rest.strip_prefix(name)).and_then(|r| r.strip_prefix(':'))
+        {
+            rest = stripped.trim_start();
         }
         const TABLE: &[(&str, ProcessKind)] = &[
             ("checkpointer", ProcessKind::Checkpointer),
@@ -178,7 +183,9 @@ pub(crate) fn children(parent: i32, cluster_name: Option<&str>) -> Vec<ServerPro
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return out };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
         // Format: pid (comm) state ppid ...; comm may hold spaces and parentheses.
         let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
@@ -187,9 +194,7 @@ pub(crate) fn children(parent: i32, cluster_name: Option<&str>) -> Vec<ServerPro
             continue;
         }
         let title = std::fs::read(entry.path().join("cmdline"))
-            .map(|raw| {
-                String::from_utf8_lossy(&raw).replace('\0', " ").trim().to_owned()
-            })
+            .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").trim().to_owned())
             .unwrap_or_default();
         let kind = ProcessKind::from_title(&title, cluster_name);
         out.push(ServerProcess { pid, kind, title });
@@ -207,10 +212,22 @@ mod tests {
         let k = |t| ProcessKind::from_title(t, Some("n1"));
         assert_eq!(k("postgres: checkpointer "), ProcessKind::Checkpointer);
         assert_eq!(k("postgres: n1: background writer"), ProcessKind::BackgroundWriter);
-        assert_eq!(k("postgres: n1: walsender postgres [local] streaming 0/30001"), ProcessKind::WalSender);
-        assert_eq!(k("postgres: logical replication apply worker for subscription 16390"), ProcessKind::LogicalReplicationWorker);
-        assert_eq!(k("postgres: logical replication launcher"), ProcessKind::LogicalReplicationLauncher);
+        assert_eq!(
+            k("postgres: n1: walsender postgres [local] streaming 0/30001"),
+            ProcessKind::WalSender
+        );
+        assert_eq!(
+            k("postgres: logical replication apply worker for subscription 16390"),
+            ProcessKind::LogicalReplicationWorker
+        );
+        assert_eq!(
+            k("postgres: logical replication launcher"),
+            ProcessKind::LogicalReplicationLauncher
+        );
         assert_eq!(k("postgres: n1: postgres postgres [local] idle"), ProcessKind::Backend);
-        assert_eq!(k("postgres: startup recovering 000000010000000000000003"), ProcessKind::Startup);
+        assert_eq!(
+            k("postgres: startup recovering 000000010000000000000003"),
+            ProcessKind::Startup
+        );
     }
 }

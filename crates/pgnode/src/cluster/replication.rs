@@ -39,7 +39,8 @@ impl Backup {
     fn spawn(&self, name: &str) -> Result<Cluster> {
         let builder = self.template.clone().name(name);
         let config = builder.config.clone().unwrap_or_else(crate::Config::current);
-        let os_user = crate::OsUser::for_servers(builder.pg_user.as_deref().unwrap_or(&config.pg_user))?;
+        let os_user =
+            crate::OsUser::for_servers(builder.pg_user.as_deref().unwrap_or(&config.pg_user))?;
         let cluster = Cluster::new_folder(
             &builder.installation,
             name.to_owned(),
@@ -65,9 +66,14 @@ impl Backup {
     /// name). Start it, then use [`Cluster::catchup`].
     pub fn spawn_replica(&self, name: &str) -> Result<Cluster> {
         let mut replica = self.spawn(name)?;
-        let conninfo = format!("{} application_name={}", self.source.conninfo("postgres"), replica.name);
+        let conninfo =
+            format!("{} application_name={}", self.source.conninfo("postgres"), replica.name);
         replica.set_auto_conf("primary_conninfo", &conninfo)?;
-        fsutil::write_file(&replica.data_dir.join("standby.signal"), b"", replica.os_user.as_ref())?;
+        fsutil::write_file(
+            &replica.data_dir.join("standby.signal"),
+            b"",
+            replica.os_user.as_ref(),
+        )?;
         replica.primary = Some(self.source.clone());
         Ok(replica)
     }
@@ -106,7 +112,11 @@ impl Publication {
     /// `ALTER PUBLICATION ... ADD TABLE ...` (subscribers then need [`Subscription::refresh`]).
     pub fn add_tables(&self, tables: &[&str]) -> Result<()> {
         let list: Vec<String> = tables.iter().map(|t| qualified(t)).collect();
-        self.exec(&format!("ALTER PUBLICATION {} ADD TABLE {}", quote_ident(&self.name), list.join(", ")))
+        self.exec(&format!(
+            "ALTER PUBLICATION {} ADD TABLE {}",
+            quote_ident(&self.name),
+            list.join(", ")
+        ))
     }
 
     /// `DROP PUBLICATION`.
@@ -284,7 +294,11 @@ impl Cluster {
         let sql = format!("CREATE PUBLICATION {} FOR {target}", quote_ident(name));
         let mut client = self.connect_to(dbname)?;
         client.batch_execute(&sql).map_err(|e| self.sql_error(&sql, e))?;
-        Ok(Publication { name: name.to_owned(), dbname: dbname.to_owned(), publisher: self.address() })
+        Ok(Publication {
+            name: name.to_owned(),
+            dbname: dbname.to_owned(),
+            publisher: self.address(),
+        })
     }
 
     /// `CREATE SUBSCRIPTION name CONNECTION ... PUBLICATION ...` on this cluster, in the

@@ -3,7 +3,17 @@
 //! Installations come from `$PGFARM_PG_DIR` or `<workspace>/.pg/<major>` (made by
 //! scripts/setup-pg.sh). A missing major is skipped with a printed note, except 15, which must
 //! always be there. All tests share the default initdb cache, so initdb runs once per major.
+//! Some tests re-run this binary as a child process (see `support::child_mode`).
 
 mod support;
 
+/// Init/start/stop/restart/reload/kill/status, processes, control data, the server log.
 mod basics;
+/// psql, client connections, polling, pgbench, dump/restore.
+mod client;
+/// Bad inputs and the errors they give.
+mod errors;
+/// Base backups, streaming replicas, logical replication, pg_upgrade.
+mod replication;
+/// Watchdog, ports across processes, configuration scopes, root handling.
+mod robustness;
