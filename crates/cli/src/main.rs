@@ -31,6 +31,8 @@ enum Command {
     Regress(cmd::regress::Args),
     /// Run pgTAP test files through psql as pg_prove does, with a prove-style summary.
     Prove(cmd::prove::Args),
+    /// Run an extension's suites on every PostgreSQL installation (the farm job).
+    Test(cmd::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,7 +42,9 @@ fn main() -> ExitCode {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr;
             // usage errors exit with 2, as documented in docs/exit-codes.md.
             let _ = err.print();
-            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            // `pgfarm test` documents 3 for usage errors (2 means a build/cluster error there).
+            let usage_code = if std::env::args().nth(1).as_deref() == Some("test") { 3 } else { 2 };
+            return if err.use_stderr() { ExitCode::from(usage_code) } else { ExitCode::SUCCESS };
         }
     };
     match cli.command {
@@ -50,5 +54,6 @@ fn main() -> ExitCode {
         Command::Tmp(args) => cmd::tmp::run(args),
         Command::Regress(args) => cmd::regress::run(args),
         Command::Prove(args) => cmd::prove::run(args),
+        Command::Test(args) => cmd::test::run(args),
     }
 }

@@ -22,6 +22,8 @@
 
 pub mod bundle;
 pub mod error;
+pub mod extension;
+pub mod farm;
 pub mod process;
 pub mod prove;
 pub mod regress;

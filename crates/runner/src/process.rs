@@ -153,6 +153,36 @@ impl Spawn {
         Ok((stdout, stderr))
     }
 
+    /// Runs to completion with stdout and stderr interleaved into one log, killing the child
+    /// when `cancel` is set or `deadline` passes. Returns how it ended and the log.
+    pub fn run_logged(&self, deadline: Option<Instant>, cancel: &CancelFlag) -> Result<(Ended, String)> {
+        let log_path = std::env::temp_dir().join(format!(
+            "pgfarm-log-{}-{:?}-{}",
+            std::process::id(),
+            std::thread::current().id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&log_path)
+            .map_err(|e| Error::io("could not create", &log_path, e))?;
+        let _ = std::fs::remove_file(&log_path);
+        let err_file = file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
+        let mut read_back = file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
+        let mut child = self.start(Stdio::null(), Stdio::from(file), Stdio::from(err_file))?;
+        let ended = wait(&mut child, deadline, Some(cancel))?;
+        let mut bytes = Vec::new();
+        {
+            use std::io::{Read, Seek};
+            let _ = read_back.seek(std::io::SeekFrom::Start(0));
+            let _ = read_back.read_to_end(&mut bytes);
+        }
+        Ok((ended, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
     /// Runs to completion, capturing stdout and stderr, whatever the exit status.
     pub fn output(&self) -> Result<(ExitStatus, String, String)> {
         let out = self

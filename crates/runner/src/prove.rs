@@ -51,6 +51,8 @@ pub struct ProveOptions {
     pub timeout: Option<Duration>,
     /// Stops the run when set.
     pub cancel: CancelFlag,
+    /// The directory psql runs in (relative file paths resolve against it).
+    pub cwd: Option<PathBuf>,
 }
 
 impl Default for ProveOptions {
@@ -73,6 +75,7 @@ impl Default for ProveOptions {
             pset: Vec::new(),
             timeout: None,
             cancel: CancelFlag::new(),
+            cwd: None,
         }
     }
 }
@@ -244,6 +247,9 @@ pub fn psql_command(options: &ProveOptions, script: &Script) -> Spawn {
     }
     for set in &options.set {
         spawn = spawn.arg("--set").arg(set);
+    }
+    if let Some(dir) = &options.cwd {
+        spawn = spawn.current_dir(dir);
     }
     match script {
         Script::File(path) => spawn.arg("--file").arg(path),

@@ -5,4 +5,5 @@ pub(crate) mod pg;
 pub(crate) mod prove;
 pub(crate) mod regress;
 pub(crate) mod tap;
+pub(crate) mod test;
 pub(crate) mod tmp;

@@ -314,7 +314,10 @@ impl<'o> Engine<'o> {
         for command in commands {
             spawn = spawn.arg("-c").arg(command);
         }
-        let spawn = spawn.arg(db).envs(&self.env).env("PGAPPNAME", "pg_regress");
+        let mut spawn = spawn.arg(db).envs(&self.env).env("PGAPPNAME", "pg_regress");
+        if let Some(dir) = &self.options.cwd {
+            spawn = spawn.current_dir(dir);
+        }
         let (status, stdout, stderr) = spawn.output().map_err(|e| e.to_string())?;
         console.classic_stdout(&stdout);
         if !stderr.is_empty() {
@@ -359,6 +362,10 @@ impl<'o> Engine<'o> {
             .args(["-X", "-a", "-q", "-d", db, "-v", "HIDE_TABLEAM=on", "-v", "HIDE_TOAST_COMPRESSION=on"])
             .envs(&self.env)
             .env("PGAPPNAME", format!("pg_regress/{name}"));
+        let spawn = match &self.options.cwd {
+            Some(dir) => spawn.current_dir(dir),
+            None => spawn,
+        };
         let child = spawn
             .start(Stdio::from(input), Stdio::from(output), Stdio::from(output2))
             .map_err(|_| format!("could not start process for test {name}"))?;

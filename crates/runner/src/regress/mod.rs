@@ -78,6 +78,9 @@ pub struct RegressOptions {
     pub timeout: Option<Duration>,
     /// Stops the run (running psql processes are killed) when set.
     pub cancel: CancelFlag,
+    /// The directory psql runs in (what `\i relative/path` in tests resolves against);
+    /// `None` keeps the current directory, as pg_regress under `make` does.
+    pub cwd: Option<PathBuf>,
 }
 
 impl Default for RegressOptions {
@@ -108,6 +111,7 @@ impl Default for RegressOptions {
             jobs: 1,
             timeout: None,
             cancel: CancelFlag::new(),
+            cwd: None,
         }
     }
 }

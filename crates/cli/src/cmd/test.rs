@@ -1,0 +1,372 @@
+//! `pgfarm test`: the farm job over the PostgreSQL installations, with live progress and a
+//! final matrix; the work is done by `pgfarm_runner::farm`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use pgfarm_model::{RunStatus, StageKind, StageStatus};
+use pgfarm_pgnode::Installation;
+use pgfarm_runner::extension::ExtensionSource;
+use pgfarm_runner::farm::{self, FarmEvent, FarmOptions, InstallationResult, STAGES};
+use pgfarm_runner::process::CancelFlag;
+use pgfarm_runner::report::{self, Case, Outcome, Suite};
+
+const AFTER_HELP: &str = "\
+Stages per installation, in order: build (make with that pg_config, in a private copy of the
+source), install (make install into that installation's own tree), cluster (a fresh pgnode
+cluster), load (CREATE EXTENSION .. CASCADE), regress (REGRESS from the Makefile, or
+test/sql + test/expected, or pgfarm.toml), tap (.sql/.pg files under test/ or t/ that call
+plan( or no_plan(), run as pg_prove runs them), upgrade (when an update script leads to the
+default version: install the previous version, ALTER EXTENSION .. UPDATE, compare the catalog
+objects with a fresh install). A failed stage skips the later ones; \"missing\" means nothing to
+run. One bundle per installation is written to --out (temp file + rename).
+
+Exit status:
+  0  every stage that ran passed
+  1  a test failed (load, regress, tap or upgrade stage)
+  2  an error: build, install or cluster failure, a timeout-killed build, interrupted (Ctrl-C /
+     SIGTERM: clusters are removed and bundles written as `interrupted`), or a bundle could
+     not be written
+  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation)
+  4  no tests found (neither pg_regress nor pgTAP tests on any installation)";
+
+/// Arguments of `pgfarm test`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct Args {
+    /// The extension's source directory.
+    #[arg(default_value = ".")]
+    extension_dir: PathBuf,
+    /// PostgreSQL majors to test: a list with ranges, e.g. `13,16..18` (default: every
+    /// installation found that META.json allows, one per major).
+    #[arg(long, value_name = "MAJORS")]
+    pg: Option<String>,
+    /// Installations tested at once.
+    #[arg(short = 'j', long, default_value_t = 6)]
+    jobs: usize,
+    /// Where bundles go.
+    #[arg(long, value_name = "DIR", default_value = "pgfarm-results")]
+    out: PathBuf,
+    /// Scratch directory for source copies and test output (default: OUT/work).
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// Cancel a regress test or TAP file running longer than SECONDS.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    timeout: f64,
+    /// Also write JUnit XML (all installations) to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write a TAP 14 summary (all installations) to FILE.
+    #[arg(long, value_name = "FILE")]
+    tap: Option<PathBuf>,
+    /// Plain progress lines even on a terminal.
+    #[arg(long)]
+    plain: bool,
+}
+
+/// Parses `13,16..18` into majors.
+fn parse_majors(text: &str) -> Result<Vec<u32>, String> {
+    let mut majors = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("--pg: `{s}` is not a major version"));
+        if let Some((a, b)) = part.split_once("..") {
+            let (a, b) = (parse(a)?, parse(b)?);
+            if a > b {
+                return Err(format!("--pg: empty range {part}"));
+            }
+            majors.extend(a..=b);
+        } else {
+            majors.push(parse(part)?);
+        }
+    }
+    if majors.is_empty() {
+        return Err("--pg: no major given".into());
+    }
+    Ok(majors)
+}
+
+/// Runs `pgfarm test`.
+pub(crate) fn run(args: Args) -> ExitCode {
+    let usage = |message: String| {
+        eprintln!("pgfarm test: {message}");
+        ExitCode::from(3)
+    };
+    let source = match ExtensionSource::discover(&args.extension_dir) {
+        Ok(source) => source,
+        Err(err) => return usage(err.to_string()),
+    };
+    let wanted = match args.pg.as_deref().map(parse_majors).transpose() {
+        Ok(wanted) => wanted,
+        Err(err) => return usage(err),
+    };
+    let mut installations: Vec<Installation> = Vec::new();
+    for inst in Installation::discover() {
+        let major = inst.major();
+        let selected = match &wanted {
+            Some(list) => list.contains(&major),
+            None => source.allows_major(major),
+        };
+        if selected && !installations.iter().any(|i| i.major() == major) {
+            installations.push(inst);
+        }
+    }
+    if let Some(list) = &wanted {
+        let missing: Vec<String> = list.iter().filter(|m| !installations.iter().any(|i| i.major() == **m)).map(u32::to_string).collect();
+        if !missing.is_empty() {
+            return usage(format!("no PostgreSQL installation found for major(s) {} (see `pgfarm pg list`)", missing.join(", ")));
+        }
+    }
+    if installations.is_empty() {
+        return usage("no PostgreSQL installation found (run scripts/setup-pg.sh or set PGFARM_PG_DIR)".into());
+    }
+    let cancel = CancelFlag::new();
+    if let Err(err) = cancel.cancel_on_signals() {
+        eprintln!("pgfarm test: {err}");
+    }
+    let out_dir = args.out.clone();
+    let options = FarmOptions {
+        source: args.extension_dir.clone(),
+        workdir: args.workdir.clone().unwrap_or_else(|| out_dir.join("work")),
+        out_dir,
+        jobs: args.jobs.max(1),
+        timeout: (args.timeout.is_finite() && args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout)),
+        build_timeout: Some(Duration::from_secs(1800)),
+        cancel,
+        installations,
+    };
+    let tty = std::io::stderr().is_terminal() && !args.plain;
+    eprintln!(
+        "pgfarm test: {} {} on {}",
+        source.name,
+        source.version,
+        farm::labels(&options.installations).join(", ")
+    );
+    let results = if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };
+    print_matrix(&results, std::io::stdout().is_terminal());
+    for result in &results {
+        match (&result.bundle_path, &result.bundle_error) {
+            (Some(path), _) => println!("bundle {}: {}", result.label, path.display()),
+            (None, Some(err)) => eprintln!("pgfarm test: bundle for {}: {err}", result.label),
+            _ => {}
+        }
+    }
+    let suites = suites(&results);
+    let mut write_failed = results.iter().any(|r| r.bundle_error.is_some());
+    if let Some(path) = &args.junit {
+        if let Err(err) = report::junit_xml("pgfarm test", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
+            eprintln!("pgfarm test: --junit: {err}");
+            write_failed = true;
+        }
+    }
+    if let Some(path) = &args.tap {
+        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
+            eprintln!("pgfarm test: --tap: {err}");
+            write_failed = true;
+        }
+    }
+    ExitCode::from(exit_code(&results, write_failed))
+}
+
+fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
+    if write_failed || results.iter().any(|r| matches!(r.status, RunStatus::Error | RunStatus::Interrupted)) {
+        return 2;
+    }
+    if results.iter().any(|r| r.status == RunStatus::Failed) {
+        return 1;
+    }
+    let no_tests = results.iter().all(|r| {
+        r.stages
+            .iter()
+            .filter(|s| matches!(s.kind, StageKind::Regress | StageKind::Tap))
+            .all(|s| s.status == StageStatus::Missing)
+    });
+    if no_tests { 4 } else { 0 }
+}
+
+fn stage_name(kind: StageKind) -> &'static str {
+    match kind {
+        StageKind::Build => "build",
+        StageKind::Install => "install",
+        StageKind::Cluster => "cluster",
+        StageKind::Load => "load",
+        StageKind::Regress => "regress",
+        StageKind::Tap => "tap",
+        StageKind::Upgrade => "upgrade",
+    }
+}
+
+fn status_name(status: StageStatus) -> &'static str {
+    match status {
+        StageStatus::Ok => "ok",
+        StageStatus::Failed => "failed",
+        StageStatus::Missing => "missing",
+        StageStatus::Skipped => "skipped",
+    }
+}
+
+fn run_plain(options: &FarmOptions, source: &ExtensionSource) -> Vec<InstallationResult> {
+    let on_event = |event: FarmEvent| {
+        let line = match event {
+            FarmEvent::StageStarted { .. } => return,
+            FarmEvent::StageFinished { label, stage, status, duration, error } => format!(
+                "{label:<6} {:<8} {:<8} {:>7.2}s{}",
+                stage_name(stage),
+                status_name(status),
+                duration.as_secs_f64(),
+                error.map(|e| format!("  {e}")).unwrap_or_default()
+            ),
+            FarmEvent::Finished { label, status } => format!("{label:<6} done     {status:?}"),
+        };
+        eprintln!("{line}");
+    };
+    farm::run(options, source, &on_event)
+}
+
+fn run_with_bars(options: &FarmOptions, source: &ExtensionSource) -> Vec<InstallationResult> {
+    let multi = MultiProgress::new();
+    let style = ProgressStyle::with_template("{spinner} {prefix:<6} [{bar:7}] {msg} {elapsed:>4}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .progress_chars("=> ");
+    let bars: BTreeMap<String, ProgressBar> = farm::labels(&options.installations)
+        .into_iter()
+        .map(|label| {
+            let bar = multi.add(ProgressBar::new(STAGES.len() as u64));
+            bar.set_style(style.clone());
+            bar.set_prefix(label.clone());
+            bar.set_message("waiting");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            (label, bar)
+        })
+        .collect();
+    let bars = Mutex::new(bars);
+    let on_event = |event: FarmEvent| {
+        let Ok(bars) = bars.lock() else { return };
+        match event {
+            FarmEvent::StageStarted { label, stage } => {
+                if let Some(bar) = bars.get(&label) {
+                    bar.set_message(format!("{}…", stage_name(stage)));
+                }
+            }
+            FarmEvent::StageFinished { label, stage, status, .. } => {
+                if let Some(bar) = bars.get(&label) {
+                    bar.inc(1);
+                    if status == StageStatus::Failed {
+                        bar.set_message(format!("{} failed", stage_name(stage)));
+                    }
+                }
+            }
+            FarmEvent::Finished { label, status } => {
+                if let Some(bar) = bars.get(&label) {
+                    bar.finish_with_message(format!("{status:?}").to_lowercase());
+                }
+            }
+        }
+    };
+    let results = farm::run(options, source, &on_event);
+    let _ = multi.clear();
+    results
+}
+
+fn print_matrix(results: &[InstallationResult], colour: bool) {
+    let paint = |status: StageStatus, text: String| -> String {
+        if !colour {
+            return text;
+        }
+        let code = match status {
+            StageStatus::Ok => "32",
+            StageStatus::Failed => "31",
+            StageStatus::Missing => "33",
+            _ => "90",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    };
+    let mut header = format!("{:<8}", "");
+    for kind in STAGES {
+        header.push_str(&format!("{:<16}", stage_name(kind)));
+    }
+    println!("{}", header.trim_end());
+    for result in results {
+        let mut line = format!("{:<8}", result.label);
+        for kind in STAGES {
+            let cell = result.stages.iter().find(|s| s.kind == kind).map(|s| {
+                let text = if s.status == StageStatus::Skipped || s.status == StageStatus::Missing {
+                    status_name(s.status).to_owned()
+                } else {
+                    format!("{} {:.1}s", status_name(s.status), s.duration.as_secs_f64())
+                };
+                paint(s.status, format!("{text:<15}"))
+            });
+            line.push_str(&cell.unwrap_or_else(|| format!("{:<15}", "-")));
+            line.push(' ');
+        }
+        println!("{}", line.trim_end());
+    }
+    for result in results {
+        for stage in result.stages.iter().filter(|s| s.status == StageStatus::Failed) {
+            println!("{} {}: {}", result.label, stage_name(stage.kind), stage.error.as_deref().unwrap_or(""));
+        }
+    }
+}
+
+fn suites(results: &[InstallationResult]) -> Vec<Suite> {
+    results
+        .iter()
+        .map(|result| {
+            let mut cases: Vec<Case> = result
+                .stages
+                .iter()
+                .map(|s| Case {
+                    name: stage_name(s.kind).to_owned(),
+                    outcome: match s.status {
+                        StageStatus::Ok => Outcome::Passed,
+                        StageStatus::Failed => Outcome::Failed,
+                        _ => Outcome::Skipped,
+                    },
+                    duration: s.duration,
+                    message: s.error.clone(),
+                    detail: String::new(),
+                })
+                .collect();
+            if let Some(regress) = &result.regress {
+                cases.extend(regress.tests.iter().map(|t| Case {
+                    name: format!("regress/{}", t.name),
+                    outcome: match t.status {
+                        pgfarm_runner::regress::TestStatus::Passed | pgfarm_runner::regress::TestStatus::FailedIgnored => Outcome::Passed,
+                        pgfarm_runner::regress::TestStatus::Failed => Outcome::Failed,
+                        pgfarm_runner::regress::TestStatus::TimedOut => Outcome::Errored,
+                    },
+                    duration: Duration::from_secs_f64(t.millis / 1000.0),
+                    message: None,
+                    detail: t.diff.clone(),
+                }));
+            }
+            if let Some(tap) = &result.tap {
+                cases.extend(tap.files.iter().map(|f| Case {
+                    name: format!("tap/{}", f.name),
+                    outcome: if f.passed { Outcome::Passed } else { Outcome::Failed },
+                    duration: f.duration,
+                    message: None,
+                    detail: if f.passed { String::new() } else { format!("{}{}", f.stdout, f.stderr) },
+                }));
+            }
+            Suite { name: result.label.clone(), cases }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majors_parse_lists_and_ranges() {
+        assert_eq!(parse_majors("13,16..18").unwrap(), [13, 16, 17, 18]);
+        assert!(parse_majors("18..16").is_err());
+        assert!(parse_majors("x").is_err());
+    }
+}

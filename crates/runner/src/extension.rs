@@ -1,0 +1,435 @@
+//! Extension discovery: control files, PGXN `META.json`, PGXS Makefile variables, the
+//! pg_regress tests and the pgTAP tests of a source tree, with overrides from `pgfarm.toml`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One `.control` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    /// Extension name (the file stem).
+    pub name: String,
+    /// `default_version`.
+    pub default_version: Option<String>,
+    /// `requires` (comma-separated in the file).
+    pub requires: Vec<String>,
+    /// `module_pathname`.
+    pub module_pathname: Option<String>,
+}
+
+/// An update script `name--from--to.sql` found in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateScript {
+    /// Extension name.
+    pub extension: String,
+    /// Version updated from.
+    pub from: String,
+    /// Version updated to.
+    pub to: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Everything pgfarm needs to know about an extension source tree.
+#[derive(Debug, Clone, Default)]
+pub struct ExtensionSource {
+    /// The source directory.
+    pub root: PathBuf,
+    /// Name (META.json `name`, else `EXTENSION`, else the first control file).
+    pub name: String,
+    /// Version (META.json `version`, else the control file's `default_version`).
+    pub version: String,
+    /// Control files, by extension name.
+    pub controls: Vec<Control>,
+    /// Makefile variables (`VAR = ...`, `VAR += ...`, continuation lines joined).
+    pub make_vars: BTreeMap<String, String>,
+    /// True when there is a Makefile.
+    pub has_makefile: bool,
+    /// The pg_regress tests (REGRESS), in order.
+    pub regress_tests: Vec<String>,
+    /// REGRESS_OPTS split into words.
+    pub regress_opts: Vec<String>,
+    /// The pg_regress input directory, relative to `root` (from `--inputdir`, default `.`).
+    pub regress_inputdir: PathBuf,
+    /// pgTAP test files, relative to `root`.
+    pub tap_files: Vec<PathBuf>,
+    /// Update scripts found anywhere in the tree.
+    pub update_scripts: Vec<UpdateScript>,
+    /// META.json's `prereqs.runtime.requires.PostgreSQL` (a minimum version), if any.
+    pub min_postgres: Option<String>,
+    /// META.json's raw `prereqs` object, if any.
+    pub prereqs: Option<serde_json::Value>,
+    /// SQL run in each TAP database before the files (from pgfarm.toml `tap.setup`; default
+    /// `CREATE EXTENSION IF NOT EXISTS pgtap`).
+    pub tap_setup: Vec<String>,
+}
+
+/// The optional `pgfarm.toml` of an extension.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[regress]`
+    #[serde(default)]
+    pub regress: RegressConfig,
+    /// `[tap]`
+    #[serde(default)]
+    pub tap: TapConfig,
+}
+
+/// `[regress]` in pgfarm.toml.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegressConfig {
+    /// Test names (replaces REGRESS).
+    pub tests: Option<Vec<String>>,
+    /// pg_regress options (replaces REGRESS_OPTS).
+    pub opts: Option<Vec<String>>,
+    /// Input directory (replaces `--inputdir`).
+    pub inputdir: Option<PathBuf>,
+}
+
+/// `[tap]` in pgfarm.toml.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TapConfig {
+    /// Test files relative to the root (replaces discovery).
+    pub files: Option<Vec<PathBuf>>,
+    /// SQL run before the files in the TAP database.
+    pub setup: Option<Vec<String>>,
+}
+
+/// Parses a `.control` file.
+pub fn parse_control(name: &str, text: &str) -> Control {
+    let mut control = Control { name: name.to_owned(), default_version: None, requires: Vec::new(), module_pathname: None };
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let value = value.trim().trim_matches('\'').trim().to_owned();
+        match key.trim() {
+            "default_version" => control.default_version = Some(value),
+            "requires" => {
+                control.requires = value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+            }
+            "module_pathname" => control.module_pathname = Some(value),
+            _ => {}
+        }
+    }
+    control
+}
+
+/// Reads `VAR = value` / `VAR += value` / `VAR := value` assignments of a Makefile, joining
+/// backslash continuations. Conditionals and make functions are not evaluated: values keep
+/// their text (`$(wildcard ...)`).
+pub fn parse_makefile(text: &str) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    let joined = text.replace("\\\n", " ");
+    for line in joined.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        if line.starts_with('\t') {
+            continue;
+        }
+        let (name, value, append) = if let Some((n, v)) = line.split_once("+=") {
+            (n, v, true)
+        } else if let Some((n, v)) = line.split_once(":=").or_else(|| line.split_once("?=")).or_else(|| line.split_once('=')) {
+            (n, v, false)
+        } else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        if append {
+            let entry = vars.entry(name.to_owned()).or_insert_with(String::new);
+            if !entry.is_empty() {
+                entry.push(' ');
+            }
+            entry.push_str(&value);
+        } else {
+            vars.insert(name.to_owned(), value);
+        }
+    }
+    vars
+}
+
+fn words(value: &str) -> Vec<String> {
+    value.split_whitespace().map(str::to_owned).collect()
+}
+
+impl ExtensionSource {
+    /// Examines the source tree at `root`.
+    pub fn discover(root: &Path) -> Result<ExtensionSource> {
+        if !root.is_dir() {
+            return Err(Error::Config { path: root.to_path_buf(), message: "not a directory".into() });
+        }
+        let mut source = ExtensionSource { root: root.to_path_buf(), regress_inputdir: PathBuf::from("."), ..ExtensionSource::default() };
+        let config = read_config(root)?;
+
+        // Control files and update scripts anywhere in the tree (skipping results and VCS dirs).
+        let mut files = Vec::new();
+        walk(root, root, 0, &mut files);
+        files.sort();
+        for rel in &files {
+            let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(stem) = name.strip_suffix(".control") {
+                let text = fs::read_to_string(root.join(rel)).map_err(|e| Error::io("could not read", root.join(rel), e))?;
+                source.controls.push(parse_control(stem, &text));
+            } else if let Some(stem) = name.strip_suffix(".sql") {
+                let parts: Vec<&str> = stem.split("--").collect();
+                if parts.len() == 3 && !parts.iter().any(|p| p.is_empty()) {
+                    source.update_scripts.push(UpdateScript {
+                        extension: parts[0].into(),
+                        from: parts[1].into(),
+                        to: parts[2].into(),
+                        path: rel.clone(),
+                    });
+                }
+            }
+        }
+
+        let makefile = root.join("Makefile");
+        if makefile.is_file() {
+            source.has_makefile = true;
+            let text = fs::read_to_string(&makefile).map_err(|e| Error::io("could not read", &makefile, e))?;
+            source.make_vars = parse_makefile(&text);
+        }
+
+        let meta_path = root.join("META.json");
+        let mut meta_name = None;
+        let mut meta_version = None;
+        if meta_path.is_file() {
+            let text = fs::read_to_string(&meta_path).map_err(|e| Error::io("could not read", &meta_path, e))?;
+            let meta: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::Config { path: meta_path.clone(), message: format!("invalid JSON: {e}") })?;
+            meta_name = meta.get("name").and_then(|v| v.as_str()).map(str::to_owned);
+            meta_version = meta.get("version").and_then(|v| v.as_str()).map(str::to_owned);
+            source.prereqs = meta.get("prereqs").cloned();
+            source.min_postgres = meta
+                .pointer("/prereqs/runtime/requires/PostgreSQL")
+                .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+        }
+
+        let extension_var = source.make_vars.get("EXTENSION").map(|v| words(v)).unwrap_or_default();
+        source.name = extension_var
+            .first()
+            .cloned()
+            .or_else(|| source.controls.first().map(|c| c.name.clone()))
+            .or(meta_name)
+            .unwrap_or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        source.version = meta_version
+            .or_else(|| source.control().and_then(|c| c.default_version.clone()))
+            .unwrap_or_else(|| "unknown".into());
+
+        // pg_regress tests: pgfarm.toml, else REGRESS/REGRESS_OPTS, else test/sql with test/expected.
+        source.regress_opts = config.regress.opts.clone().unwrap_or_else(|| {
+            source.make_vars.get("REGRESS_OPTS").map(|v| words(v)).unwrap_or_default()
+        });
+        if let Some(dir) = source.regress_opts.iter().find_map(|o| o.strip_prefix("--inputdir=")) {
+            source.regress_inputdir = PathBuf::from(dir);
+        }
+        if let Some(dir) = &config.regress.inputdir {
+            source.regress_inputdir = dir.clone();
+        }
+        source.regress_opts.retain(|o| !o.starts_with("--inputdir="));
+        let regress_var = source.make_vars.get("REGRESS").cloned();
+        source.regress_tests = match (&config.regress.tests, regress_var) {
+            (Some(tests), _) => tests.clone(),
+            (None, Some(value)) if !value.contains("$(") => words(&value),
+            (None, Some(_)) => sql_stems(&root.join(&source.regress_inputdir).join("sql")),
+            (None, None) => {
+                let default_dir = root.join("test");
+                if default_dir.join("sql").is_dir() && default_dir.join("expected").is_dir() && config.regress.inputdir.is_none() {
+                    source.regress_inputdir = PathBuf::from("test");
+                    sql_stems(&default_dir.join("sql"))
+                        .into_iter()
+                        .filter(|t| default_dir.join("expected").join(format!("{t}.out")).is_file())
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+        };
+
+        // pgTAP tests: .sql/.pg under test/ or t/ that call plan( or no_plan(, minus regress inputs.
+        source.tap_files = match &config.tap.files {
+            Some(files) => files.clone(),
+            None => {
+                let regress_inputs: Vec<PathBuf> = source
+                    .regress_tests
+                    .iter()
+                    .map(|t| normalize(&source.regress_inputdir.join("sql").join(format!("{t}.sql"))))
+                    .collect();
+                files
+                    .iter()
+                    .filter(|rel| rel.starts_with("test") || rel.starts_with("t"))
+                    .filter(|rel| rel.extension().is_some_and(|e| e == "sql" || e == "pg"))
+                    .filter(|rel| !regress_inputs.contains(&normalize(rel)))
+                    .filter(|rel| {
+                        fs::read_to_string(root.join(rel)).is_ok_and(|text| text.contains("plan(") || text.contains("no_plan("))
+                    })
+                    .cloned()
+                    .collect()
+            }
+        };
+        source.tap_setup =
+            config.tap.setup.clone().unwrap_or_else(|| vec!["CREATE EXTENSION IF NOT EXISTS pgtap".to_owned()]);
+        Ok(source)
+    }
+
+    /// The control file of the main extension.
+    pub fn control(&self) -> Option<&Control> {
+        self.controls.iter().find(|c| c.name == self.name).or(self.controls.first())
+    }
+
+    /// The version to update from for the upgrade stage: the `from` of the update script that
+    /// leads to the default version (the newest such `from`), if any.
+    pub fn upgrade_from(&self) -> Option<(String, String)> {
+        let target = self.control()?.default_version.clone()?;
+        let mut froms: Vec<&UpdateScript> =
+            self.update_scripts.iter().filter(|u| u.extension == self.name && u.to == target).collect();
+        froms.sort_by(|a, b| compare_versions(&a.from, &b.from));
+        froms.last().map(|u| (u.from.clone(), target))
+    }
+
+    /// Whether META.json allows PostgreSQL `major` (`prereqs.runtime.requires.PostgreSQL` is a
+    /// minimum version such as `"14.0.0"`).
+    pub fn allows_major(&self, major: u32) -> bool {
+        let Some(min) = &self.min_postgres else { return true };
+        let min_major: u32 = min.trim_start_matches(">=").trim().split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        // PostgreSQL 9.x minimums mean "any major pgfarm supports".
+        major >= min_major || min_major < 10
+    }
+
+    /// True when the extension has no tests of either kind.
+    pub fn has_no_tests(&self) -> bool {
+        self.regress_tests.is_empty() && self.tap_files.is_empty()
+    }
+}
+
+fn read_config(root: &Path) -> Result<Config> {
+    let path = root.join("pgfarm.toml");
+    match fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path, message: e.to_string() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(Error::io("could not read", path, e)),
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+fn sql_stems(dir: &Path) -> Vec<String> {
+    let mut stems: Vec<String> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".sql")).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    stems.sort();
+    stems
+}
+
+fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > 6 {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if name.starts_with('.') || matches!(name.as_ref(), "results" | "node_modules" | "target" | "log" | "tmp_check") {
+                continue;
+            }
+            walk(root, &path, depth + 1, out);
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            out.push(rel.to_path_buf());
+        }
+    }
+}
+
+/// Compares dotted versions numerically where possible (`1.10` > `1.9`).
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parse = |v: &str| -> Vec<(u64, String)> {
+        v.split(['.', '-'])
+            .map(|p| (p.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0), p.to_owned()))
+            .collect()
+    };
+    parse(a).cmp(&parse(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn makefile_variables_join_continuations_and_appends() {
+        let vars = parse_makefile(
+            "EXTENSION = semver\nDATA = $(wildcard sql/*--*.sql)\nREGRESS = base \\\n  corpus\nREGRESS_OPTS = --inputdir=test\nREGRESS_OPTS += --load-extension=semver\nPG_CONFIG ?= pg_config\nall:\n\t$(MAKE) x=1\n",
+        );
+        assert_eq!(vars["REGRESS"], "base corpus");
+        assert_eq!(vars["REGRESS_OPTS"], "--inputdir=test --load-extension=semver");
+        assert_eq!(vars["PG_CONFIG"], "pg_config");
+        assert!(!vars.contains_key("x"));
+    }
+
+    #[test]
+    fn control_files_give_version_and_requires() {
+        let control = parse_control("b", "# c\ndefault_version = '1.1'\nrequires = 'a, plpgsql'\nmodule_pathname = '$libdir/b'\n");
+        assert_eq!(control.default_version.as_deref(), Some("1.1"));
+        assert_eq!(control.requires, ["a", "plpgsql"]);
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(compare_versions("1.10", "1.9"), std::cmp::Ordering::Greater);
+        assert_eq!(compare_versions("0.9.0", "1.0"), std::cmp::Ordering::Less);
+    }
+
+    #[test]
+    fn discovery_finds_regress_tap_and_update_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        };
+        write("Makefile", "EXTENSION = demo\nDATA = demo--1.0.sql demo--1.0--1.1.sql demo--1.1.sql\nREGRESS = basic\nREGRESS_OPTS = --inputdir=test\n");
+        write("demo.control", "default_version = '1.1'\n");
+        write("META.json", r#"{"name": "demo", "version": "1.1.0", "prereqs": {"runtime": {"requires": {"PostgreSQL": "14.0.0"}}}}"#);
+        write("demo--1.0--1.1.sql", "");
+        write("test/sql/basic.sql", "SELECT plan(1);\n");
+        write("test/expected/basic.out", "");
+        write("test/tap/one.sql", "SELECT plan(1); SELECT ok(true);\n");
+        write("test/tap/helper.sql", "-- no tests\n");
+        let source = ExtensionSource::discover(root).unwrap();
+        assert_eq!((source.name.as_str(), source.version.as_str()), ("demo", "1.1.0"));
+        assert_eq!(source.regress_tests, ["basic"]);
+        assert_eq!(source.regress_inputdir, PathBuf::from("test"));
+        assert_eq!(source.tap_files, [PathBuf::from("test/tap/one.sql")]);
+        assert_eq!(source.upgrade_from(), Some(("1.0".into(), "1.1".into())));
+        assert!(!source.allows_major(13));
+        assert!(source.allows_major(14));
+    }
+
+    #[test]
+    fn pgfarm_toml_overrides_and_rejects_unknown_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("pgfarm.toml"), "[regress]\ntests = [\"a\"]\n[tap]\nfiles = [\"t/x.pg\"]\n").unwrap();
+        let source = ExtensionSource::discover(dir.path()).unwrap();
+        assert_eq!(source.regress_tests, ["a"]);
+        assert_eq!(source.tap_files, [PathBuf::from("t/x.pg")]);
+        fs::write(dir.path().join("pgfarm.toml"), "[regress]\ntestz = []\n").unwrap();
+        let err = ExtensionSource::discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pgfarm.toml") && err.contains("testz"), "{err}");
+    }
+}

@@ -1,0 +1,1 @@
+SELECT c_times_two(21);

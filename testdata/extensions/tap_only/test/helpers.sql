@@ -1,0 +1,2 @@
+-- Not a test file (no plan): discovery must skip it.
+SELECT 1;

@@ -1,0 +1,1 @@
+SELECT greet('farm'), farewell('farm');

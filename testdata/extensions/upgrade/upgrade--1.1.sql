@@ -1,0 +1,3 @@
+\echo Use "CREATE EXTENSION upgrade" to load this file. \quit
+CREATE FUNCTION greet(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'hello, ' || $1$$;
+CREATE FUNCTION farewell(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'bye, ' || $1$$;
