@@ -1,4 +1,4 @@
-//! Streams a TAP file through the push front end in 64 KiB chunks and prints its summary
+//! Streams a TAP file through the push front end in 256 KiB chunks and prints its summary
 //! (used to measure peak RSS: `/usr/bin/time -v target/release/examples/tap_summary big.tap`).
 
 use std::io::Read;
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let options = if pgtap { Options::pgtap() } else { Options::default() };
     let mut parser = PushParser::with_options(options);
     let mut summarizer = Summarizer::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 256 * 1024];
     loop {
         match file.read(&mut buf) {
             Ok(0) => break,
