@@ -564,9 +564,9 @@ impl Job<'_> {
 pub fn catalog_query(name: &str) -> String {
     format!(
         "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || coalesce(' => ' || CASE \
-           WHEN d.classid = 'pg_proc'::regclass THEN (SELECT pg_get_function_result(p.oid) || ' ' || p.provolatile || \
+           WHEN d.classid = 'pg_proc'::regclass THEN (SELECT pg_get_function_result(p.oid) || ' ' || p.provolatile::text || \
              CASE WHEN p.proisstrict THEN ' strict' ELSE '' END || ' ' || md5(p.prosrc) FROM pg_proc p WHERE p.oid = d.objid) \
-           WHEN d.classid = 'pg_class'::regclass THEN (SELECT c.relkind || ' ' || coalesce(pg_get_viewdef(c.oid), '') FROM pg_class c WHERE c.oid = d.objid) \
+           WHEN d.classid = 'pg_class'::regclass THEN (SELECT c.relkind::text || ' ' || coalesce(pg_get_viewdef(c.oid), '') FROM pg_class c WHERE c.oid = d.objid) \
          END, '') \
          FROM pg_depend d JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid \
          WHERE e.extname = '{}' AND d.deptype = 'e' ORDER BY 1",
