@@ -47,8 +47,10 @@ fn schema_lists_every_status_value() {
 
 /// The first ```json block of docs/bundle-format.md.
 fn format_doc_example() -> String {
-    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md")).expect("docs/bundle-format.md");
-    let start = doc.find("```json\n").expect("docs/bundle-format.md has a ```json example") + "```json\n".len();
+    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md"))
+        .expect("docs/bundle-format.md");
+    let start = doc.find("```json\n").expect("docs/bundle-format.md has a ```json example")
+        + "```json\n".len();
     let len = doc[start..].find("```").expect("the example block is closed");
     doc[start..start + len].to_owned()
 }
@@ -62,14 +64,18 @@ fn format_doc_example_reads_and_validates() {
 
 #[test]
 fn format_doc_names_every_field_of_the_schema() {
-    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md")).expect("docs/bundle-format.md");
+    let doc = std::fs::read_to_string(repo_root().join("docs/bundle-format.md"))
+        .expect("docs/bundle-format.md");
     let schema: serde_json::Value = serde_json::from_str(&generated()).unwrap();
     let mut objects = vec![&schema];
     objects.extend(schema["$defs"].as_object().expect("$defs").values());
     for object in objects {
         let Some(properties) = object["properties"].as_object() else { continue };
         for field in properties.keys() {
-            assert!(doc.contains(&format!("`{field}`")), "docs/bundle-format.md does not document the field `{field}`");
+            assert!(
+                doc.contains(&format!("`{field}`")),
+                "docs/bundle-format.md does not document the field `{field}`"
+            );
         }
     }
 }
