@@ -1,0 +1,146 @@
+//! `pgfarm prove` end to end on `shared/corpus/tap/pgtap/sql/*.sql` against a real PostgreSQL
+//! 15 cluster with pgTAP, side by side with the real pg_prove: the same verdict per file, the
+//! same `Files=`/`Tests=` totals and `Result:` line, the same exit status.
+//!
+//! Needs Debian's PostgreSQL 15 with `postgresql-15-pgtap`; pg_prove
+//! (`libtap-parser-sourcehandler-pgtap-perl`) for the side-by-side part. Without them each test
+//! prints a note and returns.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pgfarm_pgnode::{Cluster, Installation};
+
+const BINDIR: &str = "/usr/lib/postgresql/15/bin";
+const PGFARM: &str = env!("CARGO_BIN_EXE_pgfarm");
+
+fn pgtap_corpus() -> PathBuf {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/tap/pgtap"));
+    assert!(path.is_dir(), "corpus missing at {}: clone shared/ beside the repository", path.display());
+    path
+}
+
+fn server_with_pgtap() -> Option<Cluster> {
+    if !Path::new("/usr/share/postgresql/15/extension/pgtap.control").is_file() {
+        eprintln!("note: postgresql-15-pgtap not installed; skipping");
+        return None;
+    }
+    let installation = Installation::from_bindir(BINDIR).ok()?;
+    let cluster = Cluster::builder(&installation).log_statement("none").start().expect("start PostgreSQL 15");
+    let psql = |sql: &str, db: &str| {
+        let status = Command::new(installation.bin("psql"))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", &cluster.host(), "-p", &cluster.port().to_string(), "-U", cluster.superuser(), "-d", db, "-c", sql])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{sql}");
+    };
+    psql("CREATE DATABASE tapdb", "postgres");
+    psql("CREATE EXTENSION pgtap", "tapdb");
+    Some(cluster)
+}
+
+fn sql_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(pgtap_corpus().join("sql"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("sql/{}", e.file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run(program: &str, cluster: &Cluster, extra: &[&str]) -> Output {
+    let port = cluster.port().to_string();
+    let host = cluster.host();
+    let mut args: Vec<&str> = Vec::new();
+    if program == PGFARM {
+        args.push("prove");
+    }
+    args.extend(["-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb"]);
+    args.extend(extra);
+    let files = sql_files();
+    args.extend(files.iter().map(String::as_str));
+    Command::new(program).current_dir(pgtap_corpus()).args(&args).output().unwrap()
+}
+
+/// `(file, passed)` from prove-style output: a file passed when its block ends with `ok`.
+fn verdicts(stdout: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in stdout.lines() {
+        if line.starts_with("Test Summary Report") || line.starts_with("Files=") || line.starts_with("All tests successful") {
+            break;
+        }
+        if line.starts_with("sql/") && line.contains(".sql ..") {
+            current = line.split(' ').next().map(str::to_owned);
+            continue;
+        }
+        let verdict = line == "ok" || line.starts_with("Failed ") || line.starts_with("All ") || line.starts_with("No subtests");
+        if verdict {
+            if let Some(name) = current.take() {
+                out.push((name, line == "ok"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn totals(stdout: &str) -> (String, String) {
+    let files_line = stdout.lines().find(|l| l.starts_with("Files=")).unwrap_or_default();
+    let counts = files_line.split(',').take(2).collect::<Vec<_>>().join(",");
+    let result = stdout.lines().find(|l| l.starts_with("Result: ")).unwrap_or_default().to_owned();
+    (counts, result)
+}
+
+#[test]
+fn corpus_verdicts_match_pg_prove_summary() {
+    let Some(cluster) = server_with_pgtap() else { return };
+    let ours = run(PGFARM, &cluster, &[]);
+    let stdout = String::from_utf8_lossy(&ours.stdout);
+    assert_eq!(ours.status.code(), Some(1), "{stdout}");
+    let recorded = std::fs::read_to_string(pgtap_corpus().join("pg_prove-summary.txt")).unwrap();
+    assert_eq!(verdicts(&stdout), verdicts(&recorded), "{stdout}");
+    assert_eq!(totals(&stdout), totals(&recorded));
+    // The summary report lines of a failed file read as pg_prove's.
+    let report_part = recorded.split("Test Summary Report").nth(1).unwrap_or_default();
+    let died = report_part.lines().skip_while(|l| !l.starts_with("sql/09-died-midway.sql ")).take(3).collect::<Vec<_>>().join("\n");
+    assert!(stdout.contains(&died), "{died}\n---\n{stdout}");
+}
+
+#[test]
+fn parallel_run_matches_pg_prove_side_by_side() {
+    let Some(cluster) = server_with_pgtap() else { return };
+    if !Path::new("/usr/bin/pg_prove").is_file() {
+        eprintln!("note: pg_prove not installed; skipping");
+        return;
+    }
+    let theirs = run("pg_prove", &cluster, &["-j", "4"]);
+    let ours = run(PGFARM, &cluster, &["-j", "4"]);
+    let (theirs_out, ours_out) = (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    assert_eq!(ours.status.code(), theirs.status.code());
+    assert_eq!(totals(&ours_out), totals(&theirs_out));
+}
+
+#[test]
+fn passing_files_give_all_tests_successful_and_junit() {
+    let Some(cluster) = server_with_pgtap() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("prove.xml");
+    let port = cluster.port().to_string();
+    let host = cluster.host();
+    let out = Command::new(PGFARM)
+        .current_dir(pgtap_corpus())
+        .args(["prove", "-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb", "--junit"])
+        .arg(&junit)
+        .args(["sql/03-skip-todo-diag.sql", "sql/08-special-chars.sql"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("All tests successful.\nFiles=2, Tests=16,"), "{stdout}");
+    assert!(stdout.ends_with("Result: PASS\n"));
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(xml.contains("tests=\"2\"") && xml.contains("failures=\"0\""), "{xml}");
+}
