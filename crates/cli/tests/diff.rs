@@ -30,7 +30,8 @@ impl ScratchDir {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("pgfarm-cli-diff-test-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("pgfarm-cli-diff-test-{}-{n}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
     }
@@ -156,7 +157,11 @@ fn variants_pass_when_an_alternative_matches_and_name_it() {
         let with_variants = pgfarm_diff(&["--variants", path_str(&base), path_str(&result)]);
         assert_eq!(with_variants.code, 0, "{name}: {}", with_variants.stderr);
         assert_eq!(with_variants.stdout, "");
-        assert!(with_variants.stderr.contains(&format!("matches {}", variant.display())), "{}", with_variants.stderr);
+        assert!(
+            with_variants.stderr.contains(&format!("matches {}", variant.display())),
+            "{}",
+            with_variants.stderr
+        );
         let without = pgfarm_diff(&[path_str(&base), path_str(&result)]);
         assert_eq!(without.code, 1, "{name}");
         n_checked += 1;
@@ -169,9 +174,11 @@ fn json_report_has_the_documented_fields() {
     let dir = ScratchDir::new();
     let result = three_result(dir.path());
     let expected = format_samples_expected().join("three.out");
-    let run = pgfarm_diff(&["--format", "json", "--variants", path_str(&expected), path_str(&result)]);
+    let run =
+        pgfarm_diff(&["--format", "json", "--variants", path_str(&expected), path_str(&result)]);
     assert_eq!(run.code, 1);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON object");
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("stdout is one JSON object");
     assert_eq!(report["matched"], false);
     assert_eq!(report["expected_file"], path_str(&expected));
     assert_eq!(report["actual_file"], path_str(&result));
@@ -186,7 +193,10 @@ fn json_report_has_the_documented_fields() {
     assert_eq!(candidates[1]["diff_lines"], 4);
     let hunk = &report["hunks"][0];
     assert_eq!(hunk["header"], "@@ -1,6 +1,6 @@");
-    assert_eq!((hunk["expected_start"].as_u64(), hunk["expected_lines"].as_u64()), (Some(1), Some(6)));
+    assert_eq!(
+        (hunk["expected_start"].as_u64(), hunk["expected_lines"].as_u64()),
+        (Some(1), Some(6))
+    );
     let lines = hunk["lines"].as_array().unwrap();
     assert_eq!(lines[3]["kind"], "removed");
     assert_eq!(lines[3]["text"], "     4");
@@ -204,17 +214,23 @@ fn whitespace_mode_decides_whether_trailing_blanks_count() {
     let expected = format_samples_expected().join("three.out");
     let stripped = dir.path().join("three.out");
     let text = fs::read_to_string(&expected).unwrap();
-    let without_trailing: String = text.lines().map(|line| format!("{}\n", line.trim_end())).collect();
+    let without_trailing: String =
+        text.lines().map(|line| format!("{}\n", line.trim_end())).collect();
     fs::write(&stripped, without_trailing).unwrap();
     let exact = pgfarm_diff(&[path_str(&expected), path_str(&stripped)]);
     assert_eq!(exact.code, 1);
-    let ignore_all = pgfarm_diff(&["--whitespace", "ignore-all", path_str(&expected), path_str(&stripped)]);
+    let ignore_all =
+        pgfarm_diff(&["--whitespace", "ignore-all", path_str(&expected), path_str(&stripped)]);
     assert_eq!((ignore_all.code, ignore_all.stdout.as_str()), (0, ""));
     // CRLF line endings pass with --strip-trailing-cr only.
     let crlf = dir.path().join("crlf.out");
     fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
     assert_eq!(pgfarm_diff(&[path_str(&expected), path_str(&crlf)]).code, 1);
-    assert_eq!(pgfarm_diff(&["--whitespace", "strip-trailing-cr", path_str(&expected), path_str(&crlf)]).code, 0);
+    assert_eq!(
+        pgfarm_diff(&["--whitespace", "strip-trailing-cr", path_str(&expected), path_str(&crlf)])
+            .code,
+        0
+    );
     let header = pgfarm_diff(&["--whitespace", "ignore-all", path_str(&expected), path_str(&crlf)]);
     assert_eq!(header.code, 0);
 }
@@ -256,24 +272,42 @@ fn unreadable_files_exit_2_with_one_line_naming_the_file() {
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("\"/nonexistent/results/one.out\""), "{}", run.stderr);
-    let missing_expected = pgfarm_diff(&["--variants", "/nonexistent/expected/x.out", path_str(&expected)]);
+    let missing_expected =
+        pgfarm_diff(&["--variants", "/nonexistent/expected/x.out", path_str(&expected)]);
     assert_eq!(missing_expected.code, 2);
-    assert!(missing_expected.stderr.contains("/nonexistent/expected/x.out"), "{}", missing_expected.stderr);
+    assert!(
+        missing_expected.stderr.contains("/nonexistent/expected/x.out"),
+        "{}",
+        missing_expected.stderr
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(pgfarm_diff(&["--format", "yaml", "a", "b"]).code, 2);
     assert_eq!(pgfarm_diff(&["only-one-file"]).code, 2);
-    assert_eq!(pgfarm_diff(&["--resultmap", "r", "a", "b"]).code, 2, "--resultmap needs --variants");
+    assert_eq!(
+        pgfarm_diff(&["--resultmap", "r", "a", "b"]).code,
+        2,
+        "--resultmap needs --variants"
+    );
 }
 
 #[test]
 fn help_documents_the_json_fields_and_exit_codes() {
-    let output = Command::new(env!("CARGO_BIN_EXE_pgfarm")).args(["diff", "--help"]).output().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_pgfarm")).args(["diff", "--help"]).output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for field in ["matched", "expected_file", "changed_lines", "diff_lines", "candidates", "hunks", "Exit status"] {
+    for field in [
+        "matched",
+        "expected_file",
+        "changed_lines",
+        "diff_lines",
+        "candidates",
+        "hunks",
+        "Exit status",
+    ] {
         assert!(help.contains(field), "--help lacks {field}:\n{help}");
     }
 }

@@ -11,7 +11,12 @@ fn outputs(n_lines: u64) -> (String, String) {
     let mut expected = String::new();
     let mut actual = String::new();
     for i in 0..n_lines {
-        let line = format!(" {i:>8} | value {:>7} | {}.{:02}", i * 2_654_435_761 % 1_000_003, i % 97, i % 13);
+        let line = format!(
+            " {i:>8} | value {:>7} | {}.{:02}",
+            i * 2_654_435_761 % 1_000_003,
+            i % 97,
+            i % 13
+        );
         expected.push_str(&line);
         expected.push('\n');
         let h = (i * 2_654_435_761) % 4_294_967_296;
@@ -36,14 +41,23 @@ fn bench_diff(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n_lines));
         for whitespace in [Whitespace::Exact, Whitespace::IgnoreAll] {
             let options = Options::new().whitespace(whitespace);
-            group.bench_with_input(BenchmarkId::new(whitespace.name(), n_lines), &n_lines, |b, _| {
-                b.iter(|| {
-                    let diff = diff_lines(&expected, &actual, &options);
-                    let mut out = String::new();
-                    diff.write_unified(&mut out, &Labels { expected: "expected", actual: "actual" }, 3).unwrap();
-                    out.len()
-                });
-            });
+            group.bench_with_input(
+                BenchmarkId::new(whitespace.name(), n_lines),
+                &n_lines,
+                |b, _| {
+                    b.iter(|| {
+                        let diff = diff_lines(&expected, &actual, &options);
+                        let mut out = String::new();
+                        diff.write_unified(
+                            &mut out,
+                            &Labels { expected: "expected", actual: "actual" },
+                            3,
+                        )
+                        .unwrap();
+                        out.len()
+                    });
+                },
+            );
         }
     }
     group.finish();

@@ -30,7 +30,8 @@ fn main() -> ExitCode {
         eprintln!("usage: diff_files [-w|--strip-trailing-cr] [-U N] EXPECTED ACTUAL");
         return ExitCode::from(2);
     };
-    let read = |path: &str| std::fs::read(path).map_err(|err| eprintln!("diff_files: {path}: {err}"));
+    let read =
+        |path: &str| std::fs::read(path).map_err(|err| eprintln!("diff_files: {path}: {err}"));
     let (Ok(expected), Ok(actual)) = (read(expected_path), read(actual_path)) else {
         return ExitCode::from(2);
     };

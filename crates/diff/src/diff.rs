@@ -65,7 +65,8 @@ fn compute_changes(expected: &[Line<'_>], actual: &[Line<'_>], options: &Options
     if expected_middle.is_empty() && actual_middle.is_empty() {
         return Vec::new();
     }
-    let mut changes = changes_of_tokens(&tokenize_by_hash(expected_middle, actual_middle, whitespace));
+    let mut changes =
+        changes_of_tokens(&tokenize_by_hash(expected_middle, actual_middle, whitespace));
     if !aligned_lines_are_equal(expected_middle, actual_middle, &changes, options) {
         // Two different lines share a 64-bit hash: redo with byte comparisons.
         changes = changes_of_tokens(&tokenize(expected_middle, actual_middle, whitespace));
@@ -284,11 +285,7 @@ impl<'a> Diff<'a> {
                     continue;
                 }
             }
-            hunks.push(Hunk {
-                expected: 0..0,
-                actual: 0..0,
-                changes: change_idx..change_idx + 1,
-            });
+            hunks.push(Hunk { expected: 0..0, actual: 0..0, changes: change_idx..change_idx + 1 });
         }
         for hunk in &mut hunks {
             let first = &self.changes[hunk.changes.start];
@@ -352,7 +349,13 @@ impl<'a> Diff<'a> {
             Side::Expected => (LineKind::Removed, Some(idx), None),
             Side::Actual => (LineKind::Added, None, Some(idx)),
         };
-        HunkLine { kind, expected_line, actual_line, bytes: line.text, missing_newline: !line.newline }
+        HunkLine {
+            kind,
+            expected_line,
+            actual_line,
+            bytes: line.text,
+            missing_newline: !line.newline,
+        }
     }
 
     pub(crate) fn line(&self, side: Side, idx: usize) -> Line<'a> {
@@ -449,8 +452,14 @@ mod tests {
         // 2c2 / < b / --- / > x
         assert_eq!(diff_lines("a\nb\n", "a\nx\n", &Options::default()).n_normal_diff_lines(), 4);
         // 3c3 / < c / \ No newline / --- / > c
-        assert_eq!(diff_lines("a\nb\nc", "a\nb\nc\n", &Options::default()).n_normal_diff_lines(), 5);
+        assert_eq!(
+            diff_lines("a\nb\nc", "a\nb\nc\n", &Options::default()).n_normal_diff_lines(),
+            5
+        );
         // 2,3d1 / < / <
-        assert_eq!(diff_lines("a\n\n\nb\n", "a\nb\n", &Options::default()).n_normal_diff_lines(), 3);
+        assert_eq!(
+            diff_lines("a\n\n\nb\n", "a\nb\n", &Options::default()).n_normal_diff_lines(),
+            3
+        );
     }
 }

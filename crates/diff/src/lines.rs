@@ -164,7 +164,11 @@ pub(crate) fn tokenize_by_hash(
     let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(n_lines);
     // Positions fit in u32: the caller limits each side to i32::MAX lines.
     keyed.extend(
-        expected.iter().chain(actual).enumerate().map(|(idx, &line)| (line_hash(line, whitespace), idx as u32)),
+        expected
+            .iter()
+            .chain(actual)
+            .enumerate()
+            .map(|(idx, &line)| (line_hash(line, whitespace), idx as u32)),
     );
     sort_by_hash(&mut keyed);
     let mut tokens = vec![Token(0); n_lines];

@@ -272,8 +272,14 @@ mod tests {
     fn unified_ranges_follow_gnu_for_empty_and_single_lines() {
         let one_to_nine = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
         let with_x = "1\n2\n3\n4\n5\nX\n6\n7\n8\n9\n";
-        assert_eq!(unified(one_to_nine, with_x, Options::default(), 0), "--- e\n+++ a\n@@ -5,0 +6 @@\n+X\n");
-        assert_eq!(unified(with_x, one_to_nine, Options::default(), 0), "--- e\n+++ a\n@@ -6 +5,0 @@\n-X\n");
+        assert_eq!(
+            unified(one_to_nine, with_x, Options::default(), 0),
+            "--- e\n+++ a\n@@ -5,0 +6 @@\n+X\n"
+        );
+        assert_eq!(
+            unified(with_x, one_to_nine, Options::default(), 0),
+            "--- e\n+++ a\n@@ -6 +5,0 @@\n-X\n"
+        );
         assert_eq!(unified("", "y\n", Options::default(), 3), "--- e\n+++ a\n@@ -0,0 +1 @@\n+y\n");
     }
 

@@ -37,7 +37,8 @@ impl Resultmap {
         let mut entries = Vec::new();
         for (line_idx, raw_line) in text.lines().enumerate() {
             let line = raw_line.trim_end_matches(|ch: char| ch.is_ascii_whitespace());
-            let malformed = || Error::MalformedResultmapLine { line: line_idx + 1, text: line.to_owned() };
+            let malformed =
+                || Error::MalformedResultmapLine { line: line_idx + 1, text: line.to_owned() };
             let (test, rest) = line.split_once(':').ok_or_else(malformed)?;
             let (file_type, rest) = rest.split_once(':').ok_or_else(malformed)?;
             let (platform_pattern, expected_file) = rest.split_once('=').ok_or_else(malformed)?;
@@ -182,7 +183,10 @@ mod tests {
         let err = Resultmap::parse("t:out:x=y.out\n\nt:out\n").unwrap_err();
         assert_eq!(err, Error::MalformedResultmapLine { line: 2, text: String::new() });
         let err = Resultmap::parse("t:out:x=y.out\nt:out:nothing\n").unwrap_err();
-        assert_eq!(err.to_string(), "resultmap line 2: incorrectly formatted entry \"t:out:nothing\" (expected test:filetype:platformpattern=file)");
+        assert_eq!(
+            err.to_string(),
+            "resultmap line 2: incorrectly formatted entry \"t:out:nothing\" (expected test:filetype:platformpattern=file)"
+        );
     }
 
     #[test]

@@ -92,10 +92,9 @@ impl<'a> Diff<'a> {
         let mut rows = Vec::new();
         let mut expected_idx = expected.start;
         let mut actual_idx = actual.start;
-        let relevant = self
-            .changes
-            .iter()
-            .filter(|change| change.expected.end >= expected.start && change.expected.start <= expected.end);
+        let relevant = self.changes.iter().filter(|change| {
+            change.expected.end >= expected.start && change.expected.start <= expected.end
+        });
         for change in relevant {
             while expected_idx < change.expected.start && actual_idx < change.actual.start {
                 rows.push(Row {
@@ -116,10 +115,18 @@ impl<'a> Diff<'a> {
                 rows.push(Row { kind: RowKind::Changed, left: Some(left), right: Some(right) });
             }
             for idx in change.expected.start + n_paired..change.expected.end {
-                rows.push(Row { kind: RowKind::Removed, left: Some(self.cell(Side::Expected, idx)), right: None });
+                rows.push(Row {
+                    kind: RowKind::Removed,
+                    left: Some(self.cell(Side::Expected, idx)),
+                    right: None,
+                });
             }
             for idx in change.actual.start + n_paired..change.actual.end {
-                rows.push(Row { kind: RowKind::Added, left: None, right: Some(self.cell(Side::Actual, idx)) });
+                rows.push(Row {
+                    kind: RowKind::Added,
+                    left: None,
+                    right: Some(self.cell(Side::Actual, idx)),
+                });
             }
             expected_idx = change.expected.end;
             actual_idx = change.actual.end;

@@ -163,11 +163,16 @@ mod tests {
 
     #[test]
     fn a_strictly_smaller_diff_wins_and_a_match_stops_the_search() {
-        let choice = closest_expected("a\nb\nc\n", ["x\ny\nz\n", "a\ny\nc\n", "a\nb\nc\n", "q\n"], &Options::default())
-            .unwrap();
+        let choice = closest_expected(
+            "a\nb\nc\n",
+            ["x\ny\nz\n", "a\ny\nc\n", "a\nb\nc\n", "q\n"],
+            &Options::default(),
+        )
+        .unwrap();
         assert_eq!((choice.index, choice.matched), (2, true));
         assert_eq!(choice.scores.len(), 3);
-        let choice = closest_expected("a\nb\nc\n", ["x\ny\nz\n", "a\ny\nc\n"], &Options::default()).unwrap();
+        let choice =
+            closest_expected("a\nb\nc\n", ["x\ny\nz\n", "a\ny\nc\n"], &Options::default()).unwrap();
         assert_eq!((choice.index, choice.matched), (1, false));
         assert!(closest_expected("a\n", [], &Options::default()).is_none());
     }

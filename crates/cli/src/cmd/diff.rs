@@ -169,7 +169,13 @@ fn compare(args: &Args) -> anyhow::Result<Outcome> {
         Format::Unified | Format::Context if !diff.is_empty() => {
             let letter = if args.format == Format::Unified { 'U' } else { 'C' };
             // pg_regress writes this line before the diff of each failing test.
-            writeln!(out, "diff {} {} {}", options.pretty_diff_flags(letter, args.context), chosen.path, actual_path)?;
+            writeln!(
+                out,
+                "diff {} {} {}",
+                options.pretty_diff_flags(letter, args.context),
+                chosen.path,
+                actual_path
+            )?;
             let expected_label = label(&chosen.path);
             let actual_label = label(&actual_path);
             let labels = Labels { expected: &expected_label, actual: &actual_label };
@@ -181,7 +187,8 @@ fn compare(args: &Args) -> anyhow::Result<Outcome> {
         }
         Format::Unified | Format::Context => {}
         Format::Json => {
-            let report = json_report(&diff, args, &candidates, &choice, &chosen.path, &actual_path)?;
+            let report =
+                json_report(&diff, args, &candidates, &choice, &chosen.path, &actual_path)?;
             out = serde_json::to_string_pretty(&report)?;
             out.push('\n');
         }
@@ -207,8 +214,9 @@ fn load_candidates(args: &Args) -> anyhow::Result<Vec<Candidate>> {
         Some(resultmap_path) => {
             let text = read(resultmap_path, "resultmap")?;
             let text = String::from_utf8_lossy(&text);
-            let resultmap = Resultmap::parse(&text)
-                .with_context(|| format!("cannot use resultmap \"{}\"", resultmap_path.display()))?;
+            let resultmap = Resultmap::parse(&text).with_context(|| {
+                format!("cannot use resultmap \"{}\"", resultmap_path.display())
+            })?;
             let test = test_name(&args.expected);
             let platform = args.platform.clone().unwrap_or_else(host_platform);
             expected_candidates(&test, &base, Some(&resultmap), &platform)
@@ -365,6 +373,9 @@ mod tests {
         let time = std::time::Duration::new(1_795_318_566, 813_222_725);
         assert_eq!(format_utc(time), "2026-11-22 03:36:06.813222725 +0000");
         assert_eq!(format_utc(std::time::Duration::ZERO), "1970-01-01 00:00:00.000000000 +0000");
-        assert_eq!(format_utc(std::time::Duration::from_secs(951_782_400)), "2000-02-29 00:00:00.000000000 +0000");
+        assert_eq!(
+            format_utc(std::time::Duration::from_secs(951_782_400)),
+            "2000-02-29 00:00:00.000000000 +0000"
+        );
     }
 }

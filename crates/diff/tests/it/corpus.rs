@@ -31,7 +31,10 @@ fn out_dirs() -> BTreeMap<PathBuf, Vec<PathBuf>> {
     for files in dirs.values_mut() {
         files.sort();
     }
-    assert!(dirs.values().map(Vec::len).sum::<usize>() >= 300, "corpus has fewer .out files than expected");
+    assert!(
+        dirs.values().map(Vec::len).sum::<usize>() >= 300,
+        "corpus has fewer .out files than expected"
+    );
     dirs
 }
 
@@ -67,7 +70,13 @@ fn variant_groups() -> Vec<Vec<PathBuf>> {
             // pg_regress's order: name.out, name_0.out .. name_9.out, then substitutes.
             members.sort_by_key(|path| {
                 let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-                if stem == test { (0, stem) } else if stem.starts_with(&format!("{test}_")) { (1, stem) } else { (2, stem) }
+                if stem == test {
+                    (0, stem)
+                } else if stem.starts_with(&format!("{test}_")) {
+                    (1, stem)
+                } else {
+                    (2, stem)
+                }
             });
             groups.push(members);
         }
@@ -89,13 +98,20 @@ fn our_unified_hunks(expected: &[u8], actual: &[u8], whitespace: Whitespace) -> 
 
 fn our_normal(expected: &[u8], actual: &[u8], whitespace: Whitespace) -> Vec<u8> {
     let mut out = String::new();
-    diff_bytes(expected, actual, &Options::new().whitespace(whitespace)).write_normal(&mut out).unwrap();
+    diff_bytes(expected, actual, &Options::new().whitespace(whitespace))
+        .write_normal(&mut out)
+        .unwrap();
     out.into_bytes()
 }
 
 /// Checks verdict and renderings of one pair in one mode; returns a description of each
 /// disagreement.
-fn compare_pair(expected: &Path, actual: &Path, whitespace: Whitespace, check_rendering: bool) -> Vec<String> {
+fn compare_pair(
+    expected: &Path,
+    actual: &Path,
+    whitespace: Whitespace,
+    check_rendering: bool,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let expected_bytes = read(expected);
     let actual_bytes = read(actual);
@@ -103,7 +119,11 @@ fn compare_pair(expected: &Path, actual: &Path, whitespace: Whitespace, check_re
     let gnu = gnu_diff(whitespace, &[], expected, actual);
     let name = format!("{} vs {} ({whitespace})", expected.display(), actual.display());
     if ours.is_empty() != (gnu.status == 0) {
-        problems.push(format!("{name}: verdict differs: ours empty={} gnu status={}", ours.is_empty(), gnu.status));
+        problems.push(format!(
+            "{name}: verdict differs: ours empty={} gnu status={}",
+            ours.is_empty(),
+            gnu.status
+        ));
         return problems;
     }
     if !check_rendering || gnu.status == 0 {
@@ -116,7 +136,9 @@ fn compare_pair(expected: &Path, actual: &Path, whitespace: Whitespace, check_re
         problems.push(format!("{name}: normal line count differs"));
     }
     let gnu_unified = gnu_diff(whitespace, &["-U3"], expected, actual);
-    if our_unified_hunks(&expected_bytes, &actual_bytes, whitespace) != without_headers(&gnu_unified.stdout) {
+    if our_unified_hunks(&expected_bytes, &actual_bytes, whitespace)
+        != without_headers(&gnu_unified.stdout)
+    {
         problems.push(format!("{name}: unified format differs"));
     }
     problems
@@ -135,11 +157,11 @@ const KNOWN_RENDERING_DIFFERENCES: &[(&str, &str, Whitespace)] = &[
 
 fn is_known_rendering_difference(expected: &Path, actual: &Path, whitespace: Whitespace) -> bool {
     let name = |path: &Path| path.file_name().unwrap().to_string_lossy().into_owned();
-    KNOWN_RENDERING_DIFFERENCES
-        .iter()
-        .any(|&(known_expected, known_actual, known_whitespace)| {
-            name(expected) == known_expected && name(actual) == known_actual && whitespace == known_whitespace
-        })
+    KNOWN_RENDERING_DIFFERENCES.iter().any(|&(known_expected, known_actual, known_whitespace)| {
+        name(expected) == known_expected
+            && name(actual) == known_actual
+            && whitespace == known_whitespace
+    })
 }
 
 #[test]
@@ -154,14 +176,20 @@ fn variant_pairs_agree_with_gnu_diff_in_verdict_and_rendering() {
                 }
                 for whitespace in Whitespace::ALL {
                     n_pairs += 1;
-                    let check_rendering = !is_known_rendering_difference(expected, actual, whitespace);
+                    let check_rendering =
+                        !is_known_rendering_difference(expected, actual, whitespace);
                     problems.extend(compare_pair(expected, actual, whitespace, check_rendering));
                 }
             }
         }
     }
     assert!(n_pairs >= 200, "only {n_pairs} variant pairs found");
-    assert!(problems.is_empty(), "{} of {n_pairs} comparisons disagree with GNU diff:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {n_pairs} comparisons disagree with GNU diff:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -182,11 +210,19 @@ fn neighbouring_files_agree_with_gnu_diff_in_verdict() {
             problems.extend(compare_pair(file, file, Whitespace::Exact, false));
         }
     }
-    assert!(problems.is_empty(), "{} of {n_pairs} comparisons disagree:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {n_pairs} comparisons disagree:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// White space edits that pg_regress's modes treat differently.
-fn transforms() -> Vec<(&'static str, fn(&[u8]) -> Vec<u8>)> {
+/// A named edit of a file's bytes.
+type Transform = (&'static str, fn(&[u8]) -> Vec<u8>);
+
+fn transforms() -> Vec<Transform> {
     fn map_lines(text: &[u8], edit: impl Fn(usize, &[u8]) -> Vec<u8>) -> Vec<u8> {
         let mut out = Vec::with_capacity(text.len() + 64);
         for (idx, line) in text.split_inclusive(|&byte| byte == b'\n').enumerate() {
@@ -204,7 +240,10 @@ fn transforms() -> Vec<(&'static str, fn(&[u8]) -> Vec<u8>)> {
     vec![
         ("strip trailing blanks", |text| {
             map_lines(text, |_, body| {
-                let end = body.iter().rposition(|&byte| byte != b' ' && byte != b'\t').map_or(0, |pos| pos + 1);
+                let end = body
+                    .iter()
+                    .rposition(|&byte| byte != b' ' && byte != b'\t')
+                    .map_or(0, |pos| pos + 1);
                 body[..end].to_vec()
             })
         }),
@@ -222,11 +261,17 @@ fn transforms() -> Vec<(&'static str, fn(&[u8]) -> Vec<u8>)> {
             })
         }),
         ("tab and blank added on every 7th line", |text| {
-            map_lines(text, |idx, body| if idx % 7 == 3 { [body, b" \t"].concat() } else { body.to_vec() })
+            map_lines(
+                text,
+                |idx, body| if idx % 7 == 3 { [body, b" \t"].concat() } else { body.to_vec() },
+            )
         }),
         ("blank line added in the middle", |text| {
             let middle = text.len() / 2;
-            let cut = text[middle..].iter().position(|&byte| byte == b'\n').map_or(text.len(), |pos| middle + pos + 1);
+            let cut = text[middle..]
+                .iter()
+                .position(|&byte| byte == b'\n')
+                .map_or(text.len(), |pos| middle + pos + 1);
             [&text[..cut], b"\n", &text[cut..]].concat()
         }),
     ]
@@ -241,7 +286,8 @@ fn whitespace_edits_of_every_corpus_file_get_gnu_diffs_verdict_in_each_mode() {
         for (file_idx, file) in files.iter().enumerate() {
             let original = read(file);
             for (transform_idx, (name, transform)) in transforms().into_iter().enumerate() {
-                let edited = scratch.path().join(format!("{dir_idx}-{file_idx}-{transform_idx}.out"));
+                let edited =
+                    scratch.path().join(format!("{dir_idx}-{file_idx}-{transform_idx}.out"));
                 fs::write(&edited, transform(&original)).unwrap();
                 for whitespace in Whitespace::ALL {
                     n_pairs += 1;
@@ -253,7 +299,12 @@ fn whitespace_edits_of_every_corpus_file_get_gnu_diffs_verdict_in_each_mode() {
         }
     }
     assert!(n_pairs >= 5000, "only {n_pairs} pairs");
-    assert!(problems.is_empty(), "{} of {n_pairs} comparisons disagree:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {n_pairs} comparisons disagree:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// pg_regress's choice computed from GNU diff: the first candidate with exit status 0, else the
@@ -293,7 +344,8 @@ fn variant_choice_matches_pg_regress_rule_fed_by_gnu_diff() {
                 edited.extend_from_slice(line);
             }
             for (variant, actual_bytes) in [("edited", edited), ("exact copy", member.clone())] {
-                let actual = scratch.path().join(format!("{group_idx}-{member_idx}-{}.out", variant.len()));
+                let actual =
+                    scratch.path().join(format!("{group_idx}-{member_idx}-{}.out", variant.len()));
                 fs::write(&actual, &actual_bytes).unwrap();
                 for whitespace in [Whitespace::Exact, Whitespace::IgnoreAll] {
                     n_choices += 1;
@@ -326,17 +378,30 @@ fn format_samples_regression_diffs_is_reproduced() {
     let three = read(&suite.join("suite/expected/three.out"));
     let three_1 = read(&suite.join("suite/expected/three_1.out"));
     let result = String::from_utf8(three.clone()).unwrap().replace("     4\n", "     3\n");
-    let choice = closest_expected_bytes(result.as_bytes(), [three.as_slice(), three_1.as_slice()], &Options::default()).unwrap();
+    let choice = closest_expected_bytes(
+        result.as_bytes(),
+        [three.as_slice(), three_1.as_slice()],
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!((choice.index, choice.matched), (0, false));
     for version in ["pg15", "pg16", "pg18"] {
-        let regression_diffs = fs::read_to_string(suite.join(version).join("regression.diffs")).unwrap();
+        let regression_diffs =
+            fs::read_to_string(suite.join(version).join("regression.diffs")).unwrap();
         let mut lines = regression_diffs.split_inclusive('\n');
         let diff_line = lines.next().unwrap();
         let expected_header = lines.next().unwrap();
         let actual_header = lines.next().unwrap();
         let body: String = lines.collect();
-        assert!(diff_line.starts_with(&format!("diff {} ", Options::default().pretty_diff_flags('U', 3))));
-        let diff = pgfarm_diff::diff_lines(std::str::from_utf8(&three).unwrap(), &result, &Options::default());
+        assert!(
+            diff_line
+                .starts_with(&format!("diff {} ", Options::default().pretty_diff_flags('U', 3)))
+        );
+        let diff = pgfarm_diff::diff_lines(
+            std::str::from_utf8(&three).unwrap(),
+            &result,
+            &Options::default(),
+        );
         let labels = Labels {
             expected: expected_header.trim_start_matches("--- ").trim_end(),
             actual: actual_header.trim_start_matches("+++ ").trim_end(),

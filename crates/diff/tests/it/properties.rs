@@ -11,7 +11,8 @@ use crate::support::gnu_diff;
 
 /// Lines that collide under the white space rules in every interesting way.
 const ALPHABET: &[&str] = &[
-    "a", "b", "c", "", " ", "a ", " a", "a\tb", "a b", "ab", "a\r", "\r", "x  y", "x y", "(1 row)", "-----",
+    "a", "b", "c", "", " ", "a ", " a", "a\tb", "a b", "ab", "a\r", "\r", "x  y", "x y", "(1 row)",
+    "-----",
 ];
 
 fn text_from(lines: &[usize], final_newline: bool) -> String {
@@ -77,7 +78,12 @@ fn normalised(text: &str, whitespace: Whitespace) -> Vec<(String, bool)> {
                 let body = if newline { body.strip_suffix('\r').unwrap_or(body) } else { body };
                 (body.to_owned(), newline)
             }
-            _ => (body.chars().filter(|ch| !matches!(ch, ' ' | '\t' | '\r' | '\x0b' | '\x0c')).collect(), true),
+            _ => (
+                body.chars()
+                    .filter(|ch| !matches!(ch, ' ' | '\t' | '\r' | '\x0b' | '\x0c'))
+                    .collect(),
+                true,
+            ),
         });
     }
     lines
@@ -85,7 +91,12 @@ fn normalised(text: &str, whitespace: Whitespace) -> Vec<(String, bool)> {
 
 /// Rebuilds the actual lines from the expected text and the hunks (context lines taken from
 /// the expected side, as printed), as `(text, has newline)` pairs.
-fn apply_hunks(expected: &str, actual: &str, whitespace: Whitespace, context: usize) -> Vec<(String, bool)> {
+fn apply_hunks(
+    expected: &str,
+    actual: &str,
+    whitespace: Whitespace,
+    context: usize,
+) -> Vec<(String, bool)> {
     let diff = diff_lines(expected, actual, &Options::new().whitespace(whitespace));
     let expected_lines: Vec<(String, bool)> = normalised(expected, Whitespace::Exact);
     let mut out = Vec::new();
@@ -95,7 +106,9 @@ fn apply_hunks(expected: &str, actual: &str, whitespace: Whitespace, context: us
         for line in diff.hunk_lines(&hunk) {
             match line.kind {
                 LineKind::Removed => {}
-                LineKind::Context | LineKind::Added => out.push((line.text().into_owned(), !line.missing_newline)),
+                LineKind::Context | LineKind::Added => {
+                    out.push((line.text().into_owned(), !line.missing_newline))
+                }
             }
         }
         next = hunk.expected.end;
@@ -106,7 +119,10 @@ fn apply_hunks(expected: &str, actual: &str, whitespace: Whitespace, context: us
 
 /// Joins `(text, has newline)` lines back into a text.
 fn join(lines: &[(String, bool)]) -> String {
-    lines.iter().map(|(text, newline)| if *newline { format!("{text}\n") } else { text.clone() }).collect()
+    lines
+        .iter()
+        .map(|(text, newline)| if *newline { format!("{text}\n") } else { text.clone() })
+        .collect()
 }
 
 proptest! {

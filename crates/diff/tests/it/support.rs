@@ -6,7 +6,7 @@ use std::process::Command;
 use pgfarm_diff::Whitespace;
 
 /// `shared/corpus/regress`, beside the repository (CI clones it there).
-pub fn corpus_regress() -> PathBuf {
+pub(crate) fn corpus_regress() -> PathBuf {
     // Resolve symlinks first so a checkout reached through a link still finds shared/ beside it.
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest_dir = manifest_dir.canonicalize().unwrap_or_else(|_| manifest_dir.to_path_buf());
@@ -20,15 +20,15 @@ pub fn corpus_regress() -> PathBuf {
 }
 
 /// The result of running GNU `diff`.
-pub struct GnuDiff {
+pub(crate) struct GnuDiff {
     /// Exit status: 0 same, 1 different.
-    pub status: i32,
+    pub(crate) status: i32,
     /// Its stdout.
-    pub stdout: Vec<u8>,
+    pub(crate) stdout: Vec<u8>,
 }
 
 /// Runs GNU `diff` with the flag of `whitespace` and any extra arguments.
-pub fn gnu_diff(whitespace: Whitespace, extra: &[&str], expected: &Path, actual: &Path) -> GnuDiff {
+pub(crate) fn gnu_diff(whitespace: Whitespace, extra: &[&str], expected: &Path, actual: &Path) -> GnuDiff {
     let mut command = Command::new("diff");
     if !whitespace.diff_flag().is_empty() {
         command.arg(whitespace.diff_flag());
@@ -48,7 +48,7 @@ pub fn gnu_diff(whitespace: Whitespace, extra: &[&str], expected: &Path, actual:
 
 /// Drops GNU diff's two header lines (`--- path\tmtime`, `+++ path\tmtime`) or, for context
 /// format, `*** ...` / `--- ...`.
-pub fn without_headers(output: &[u8]) -> &[u8] {
+pub(crate) fn without_headers(output: &[u8]) -> &[u8] {
     let mut rest = output;
     for _ in 0..2 {
         match memchr_newline(rest) {
