@@ -21,6 +21,35 @@ pub const MAX_AGE_SECS: i64 = 24 * 3600;
 /// How far in the future a timestamp may lie (2 minutes of clock skew).
 pub const MAX_SKEW_SECS: i64 = 120;
 
+/// How much of an over-limit body is drained before the connection is cut, as a multiple of
+/// the limit.
+const DRAIN_FACTOR: u64 = 4;
+
+/// Reads `body` up to `limit` bytes: `Ok(None)` when it is longer (having drained at most
+/// `drain_cap` bytes of it).
+async fn read_limited(
+    mut body: axum::body::Body,
+    limit: u64,
+    drain_cap: u64,
+) -> Result<Option<Bytes>, axum::Error> {
+    use axum::body::HttpBody;
+    let mut buffer = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame?.into_data() else { continue };
+        total = total.saturating_add(data.len() as u64);
+        if total > drain_cap {
+            return Ok(None);
+        }
+        if total <= limit {
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok((total <= limit).then(|| Bytes::from(buffer)))
+}
+
 /// The body of a request signed by an approved machine, and that machine.
 #[derive(Debug)]
 pub struct SignedBody {
@@ -46,23 +75,21 @@ impl FromRequest<AppState> for SignedBody {
             )
         };
         let (parts, body) = request.into_parts();
+        // A body over the limit is still read (and dropped) up to DRAIN_FACTOR times the limit,
+        // so the client gets to read the 413 instead of a broken pipe; beyond that the
+        // connection is cut.
+        let drain_cap = limit.saturating_mul(DRAIN_FACTOR);
         if let Some(length) = header_text(&parts, header::CONTENT_LENGTH.as_str())
             .and_then(|text| text.parse::<u64>().ok())
-            && length > limit
+            && length > drain_cap
         {
             return Err(too_large());
         }
-        let body = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
-            .await
-            .map_err(|err| {
-            // http-body-util's LengthLimitError ("length limit exceeded") is boxed inside
-            // axum's error; its message is the stable way to recognise it.
-            if format!("{err:?} {err}").contains("length limit") {
-                too_large()
-            } else {
-                ApiError::malformed(format!("reading the body failed: {err}"))
-            }
-        })?;
+        let body = match read_limited(body, limit, drain_cap).await {
+            Ok(Some(body)) => body,
+            Ok(None) => return Err(too_large()),
+            Err(err) => return Err(ApiError::malformed(format!("reading the body failed: {err}"))),
+        };
 
         let Some(name) = header_text(&parts, api::HEADER_MACHINE).filter(|name| !name.is_empty())
         else {

@@ -1,4 +1,5 @@
-//! The HTTP API against a real server on a real port (SQLite): registration and approval,
+//! The HTTP API against a real server on a real port, on SQLite and on PostgreSQL (a
+//! throwaway cluster from pgfarm-pgnode; skipped with a note when no installation is found): registration and approval,
 //! signed submission with every status code, verdict re-derivation, hostile requests that must
 //! leave the database unchanged, and the read endpoints.
 
@@ -6,12 +7,11 @@ mod common;
 
 use std::io::Write;
 
-use common::{Farm, bundle_for, fresh_uuid, now_secs, sample};
+use common::{Backend, bundle_for, fresh_uuid, now_secs, sample};
 use serde_json::json;
 
-#[test]
-fn registered_machine_is_pending_until_approved_and_the_secret_is_shown_once() {
-    let farm = Farm::sqlite();
+fn registered_machine_is_pending_until_approved_and_the_secret_is_shown_once(backend: Backend) {
+    let farm = backend.farm();
     let answer = farm.post_json(
         "/api/v1/machines",
         &json!({"name": "m1", "owner_email": "o@example.org", "os": "linux", "arch": "x86_64"}),
@@ -39,9 +39,8 @@ fn registered_machine_is_pending_until_approved_and_the_secret_is_shown_once() {
     assert_eq!(farm.get("/api/v1/machines/m1").json()["state"], "approved");
 }
 
-#[test]
-fn duplicate_machine_names_and_bad_registrations_are_refused() {
-    let farm = Farm::sqlite();
+fn duplicate_machine_names_and_bad_registrations_are_refused(backend: Backend) {
+    let farm = backend.farm();
     let good =
         json!({"name": "dup", "owner_email": "o@example.org", "os": "linux", "arch": "x86_64"});
     assert_eq!(farm.post_json("/api/v1/machines", &good).status, 201);
@@ -62,9 +61,8 @@ fn duplicate_machine_names_and_bad_registrations_are_refused() {
     assert_eq!(farm.counts().2, 1);
 }
 
-#[test]
-fn registrations_are_rate_limited_per_client_address() {
-    let farm = Farm::sqlite_with(|config| config.registrations_per_hour = 2);
+fn registrations_are_rate_limited_per_client_address(backend: Backend) {
+    let farm = backend.farm_with(|config| config.registrations_per_hour = 2);
     for name in ["r1", "r2"] {
         let answer = farm.post_json(
             "/api/v1/machines",
@@ -80,9 +78,8 @@ fn registrations_are_rate_limited_per_client_address() {
     assert!(answer.header("retry-after").is_some());
 }
 
-#[test]
-fn signed_bundle_is_stored_and_readable_and_a_replay_is_409() {
-    let farm = Farm::sqlite();
+fn signed_bundle_is_stored_and_readable_and_a_replay_is_409(backend: Backend) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let (body, bundle) = bundle_for("pass.pgfarm.json", "m1");
     let answer = farm.submit("m1", &secret, &body);
@@ -113,9 +110,8 @@ fn signed_bundle_is_stored_and_readable_and_a_replay_is_409() {
     assert!(farm.get("/api/v1/machines/m1").json()["last_seen_at"].is_string());
 }
 
-#[test]
-fn signature_and_timestamp_failures_are_401_and_change_nothing() {
-    let farm = Farm::sqlite();
+fn signature_and_timestamp_failures_are_401_and_change_nothing(backend: Backend) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let (body, _) = bundle_for("pass.pgfarm.json", "m1");
     let before = farm.counts();
@@ -169,9 +165,10 @@ fn signature_and_timestamp_failures_are_401_and_change_nothing() {
     assert_eq!(farm.counts(), before);
 }
 
-#[test]
-fn suspended_and_retired_machines_get_403_and_a_rotated_secret_replaces_the_old_one() {
-    let farm = Farm::sqlite();
+fn suspended_and_retired_machines_get_403_and_a_rotated_secret_replaces_the_old_one(
+    backend: Backend,
+) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let (body, _) = bundle_for("pass.pgfarm.json", "m1");
 
@@ -199,9 +196,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-#[test]
-fn hostile_bodies_get_the_right_4xx_and_leave_the_database_unchanged() {
-    let farm = Farm::sqlite_with(|config| {
+fn hostile_bodies_get_the_right_4xx_and_leave_the_database_unchanged(backend: Backend) {
+    let farm = backend.farm_with(|config| {
         config.max_bundle_bytes = 256 * 1024;
         config.max_decompressed_bytes = 4 * 1024 * 1024;
     });
@@ -263,9 +259,8 @@ fn hostile_bodies_get_the_right_4xx_and_leave_the_database_unchanged() {
     assert_eq!(send(&good).status, 201);
 }
 
-#[test]
-fn server_rederives_statuses_and_ignores_a_lying_client() {
-    let farm = Farm::sqlite();
+fn server_rederives_statuses_and_ignores_a_lying_client(backend: Backend) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     // The failing regress sample, with every status rewritten to "ok" (consistently, so the
     // bundle validates): the raw actual output still differs from every expected variant.
@@ -296,9 +291,8 @@ fn server_rederives_statuses_and_ignores_a_lying_client() {
     assert_eq!(run["failed_stage"], "tap");
 }
 
-#[test]
-fn html_and_sql_payloads_are_stored_verbatim_and_returned_escaped() {
-    let farm = Farm::sqlite();
+fn html_and_sql_payloads_are_stored_verbatim_and_returned_escaped(backend: Backend) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let payload = "<script>alert(1)</script>'; DROP TABLE runs; --";
     let answer = farm.post_json(
@@ -326,9 +320,8 @@ fn html_and_sql_payloads_are_stored_verbatim_and_returned_escaped() {
     assert_eq!(farm.counts().0, 1);
 }
 
-#[test]
-fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed() {
-    let farm = Farm::sqlite();
+fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend: Backend) {
+    let farm = backend.farm();
     let secret = farm.approved_machine("m1");
     // Green, then red, then green again on the same cell (tiny, PG 15, linux/x86_64).
     let mut uuids = Vec::new();
@@ -439,9 +432,8 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed() {
     assert_eq!(farm.get("/api/v1/extensions").json()[0]["name"], "tiny");
 }
 
-#[test]
-fn lists_answer_304_to_a_matching_etag() {
-    let farm = Farm::sqlite();
+fn lists_answer_304_to_a_matching_etag(backend: Backend) {
+    let farm = backend.farm();
     let first = farm.get("/api/v1/matrix");
     let etag = first.header("etag").expect("etag").to_owned();
     let second = farm.get_with("/api/v1/matrix", &[("if-none-match", &etag)]);
@@ -451,12 +443,11 @@ fn lists_answer_304_to_a_matching_etag() {
     assert_eq!(other.status, 200);
 }
 
-#[test]
-fn operations_endpoints_answer() {
-    let farm = Farm::sqlite();
+fn operations_endpoints_answer(backend: Backend) {
+    let farm = backend.farm();
     let health = farm.get("/healthz").json();
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["database"], "sqlite");
+    assert_eq!(health["database"], backend.kind());
     let metrics = farm.get("/metrics").text();
     assert!(metrics.contains("pgfarm_http_requests_total{class=\"2xx\"}"), "{metrics}");
     let index = farm.get("/api/v1").json();
@@ -479,9 +470,8 @@ fn operations_endpoints_answer() {
     assert_eq!(compressed.status, 200);
 }
 
-#[test]
-fn runs_survive_a_restart() {
-    let mut farm = Farm::sqlite();
+fn runs_survive_a_restart(backend: Backend) {
+    let mut farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let (body, bundle) = bundle_for("pass.pgfarm.json", "m1");
     assert_eq!(farm.submit("m1", &secret, &body).status, 201);
@@ -490,4 +480,47 @@ fn runs_survive_a_restart() {
     // The secret still works after the restart (same server key in the data dir).
     let (body, _) = bundle_for("pass.pgfarm.json", "m1");
     assert_eq!(farm.submit("m1", &secret, &body).status, 201);
+}
+
+fn a_database_migrated_by_a_newer_server_is_refused_with_a_clear_message(backend: Backend) {
+    let mut farm = backend.farm();
+    let config = farm.config.clone();
+    if let Some(server) = farm.server.take() {
+        farm.runtime.block_on(server.shutdown());
+    }
+    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                  VALUES (9999, 'from the future', TRUE, X'00', 0)";
+    farm.runtime.block_on(async {
+        if config.is_sqlite() {
+            let pool = sqlx::SqlitePool::connect(&config.database_url).await.unwrap();
+            sqlx::query(insert).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&config.database_url).await.unwrap();
+            let insert = insert.replace("X'00'", "'\\x00'::bytea");
+            sqlx::query(sqlx::AssertSqlSafe(insert)).execute(&pool).await.unwrap();
+        }
+    });
+    let err = farm.runtime.block_on(pgfarm_server::prepare(config)).err().expect("refused");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("schema version 9999") && message.contains("upgrade pgfarm-server"),
+        "{message}"
+    );
+}
+
+common::on_both_backends! {
+    a_database_migrated_by_a_newer_server_is_refused_with_a_clear_message,
+    registered_machine_is_pending_until_approved_and_the_secret_is_shown_once,
+    duplicate_machine_names_and_bad_registrations_are_refused,
+    registrations_are_rate_limited_per_client_address,
+    signed_bundle_is_stored_and_readable_and_a_replay_is_409,
+    signature_and_timestamp_failures_are_401_and_change_nothing,
+    suspended_and_retired_machines_get_403_and_a_rotated_secret_replaces_the_old_one,
+    hostile_bodies_get_the_right_4xx_and_leave_the_database_unchanged,
+    server_rederives_statuses_and_ignores_a_lying_client,
+    html_and_sql_payloads_are_stored_verbatim_and_returned_escaped,
+    reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed,
+    lists_answer_304_to_a_matching_etag,
+    operations_endpoints_answer,
+    runs_survive_a_restart,
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use pgfarm_model::Bundle;
 use pgfarm_server::Server;
@@ -254,3 +255,101 @@ pub fn bundle_for(name: &str, machine: &str) -> (Vec<u8>, Bundle) {
     bundle.run.id = fresh_uuid();
     (bundle.to_gzip_vec(), bundle)
 }
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temp dir.
+    Sqlite,
+    /// A fresh database in the shared throwaway PostgreSQL cluster.
+    Postgres,
+}
+
+/// The throwaway PostgreSQL cluster shared by the tests of this binary (`None`: no
+/// installation found). Its postmaster is stopped by pgnode's supervisor when the test process
+/// exits.
+fn cluster() -> Option<&'static Mutex<pgfarm_pgnode::Cluster>> {
+    static CLUSTER: OnceLock<Option<Mutex<pgfarm_pgnode::Cluster>>> = OnceLock::new();
+    CLUSTER
+        .get_or_init(|| {
+            let installation = match pgfarm_pgnode::Installation::newest() {
+                Ok(installation) => installation,
+                Err(err) => {
+                    eprintln!("note: PostgreSQL tests skipped, no installation found ({err}); run scripts/setup-pg.sh");
+                    return None;
+                }
+            };
+            let cluster = pgfarm_pgnode::Cluster::builder(&installation)
+                .start()
+                .unwrap_or_else(|err| panic!("starting a PostgreSQL {} cluster: {err}", installation.major()));
+            Some(Mutex::new(cluster))
+        })
+        .as_ref()
+}
+
+static DATABASES: AtomicU64 = AtomicU64::new(1);
+
+/// A URL of a new, empty database in the shared cluster.
+pub fn fresh_postgres_url() -> Option<String> {
+    let cluster = cluster()?.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let name = format!("farm_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::Relaxed));
+    cluster.create_database(&name, None).expect("CREATE DATABASE");
+    Some(format!("postgres://{}@{}:{}/{name}", cluster.superuser(), cluster.host(), cluster.port()))
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`, as `/healthz` names it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// True when this backend can run here (PostgreSQL needs an installation).
+    pub fn available(self) -> bool {
+        self == Backend::Sqlite || cluster().is_some()
+    }
+
+    /// A server on a fresh database of this backend.
+    pub fn farm(self) -> Farm {
+        self.farm_with(|_| {})
+    }
+
+    /// A server on a fresh database of this backend, with configuration changes.
+    pub fn farm_with(self, change: impl FnOnce(&mut Config)) -> Farm {
+        match self {
+            Backend::Sqlite => Farm::sqlite_with(change),
+            Backend::Postgres => {
+                let url =
+                    fresh_postgres_url().expect("PostgreSQL available (checked by the caller)");
+                let dir = tempfile::tempdir().expect("temp dir");
+                let mut config = Config::for_data_dir(dir.path());
+                config.database_url = url;
+                config.max_connections = 8;
+                change(&mut config);
+                Farm::start(config, dir)
+            }
+        }
+    }
+}
+
+/// Runs each listed `fn name(backend: Backend)` as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::common::Backend::Sqlite) })+
+        }
+        mod postgres {
+            $(#[test] fn $name() {
+                if super::common::Backend::Postgres.available() {
+                    super::$name(super::common::Backend::Postgres)
+                } else {
+                    eprintln!("note: {} skipped on PostgreSQL (no installation)", stringify!($name));
+                }
+            })+
+        }
+    };
+}
+pub use on_both_backends;
