@@ -28,7 +28,12 @@ pub(crate) struct GnuDiff {
 }
 
 /// Runs GNU `diff` with the flag of `whitespace` and any extra arguments.
-pub(crate) fn gnu_diff(whitespace: Whitespace, extra: &[&str], expected: &Path, actual: &Path) -> GnuDiff {
+pub(crate) fn gnu_diff(
+    whitespace: Whitespace,
+    extra: &[&str],
+    expected: &Path,
+    actual: &Path,
+) -> GnuDiff {
     let mut command = Command::new("diff");
     if !whitespace.diff_flag().is_empty() {
         command.arg(whitespace.diff_flag());
