@@ -21,9 +21,14 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Read one with [`Bundle::from_slice`], write one with [`Bundle::to_gzip_vec`] or
 /// [`Bundle::write_gzip`], check one with [`Bundle::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "pgfarm result bundle", extend("$id" = "https://pgfarm.invalid/bundle.schema.json"))]
+#[schemars(
+    title = "pgfarm result bundle",
+    description = "One run's complete result, format version 1: the unit that travels from runner to server to browser. A bundle file is this object as JSON, usually gzip-compressed (.pgfarm.json.gz). Described field by field in docs/bundle-format.md."
+)]
 pub struct Bundle {
-    /// Format version of this bundle; [`FORMAT_VERSION`] when written by this build.
+    /// Format version of this bundle: `1` ([`FORMAT_VERSION`]). A reader refuses versions it
+    /// does not know before reading anything else.
+    #[schemars(range(min = 1))]
     pub format_version: u32,
     /// Identity, times and outcome of the run.
     pub run: Run,

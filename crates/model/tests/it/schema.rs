@@ -91,3 +91,51 @@ fn null_optional_fields_read_as_absent() {
     assert_eq!(bundle.stages[2].started_at, None);
     assert_eq!(bundle.regress[0].psql_exit_code, None);
 }
+
+#[test]
+fn every_sample_conforms_to_the_schema_file() {
+    let schema_text = std::fs::read_to_string(repo_root().join("docs/bundle.schema.json"))
+        .expect("docs/bundle.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&schema_text).expect("the schema file is JSON");
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|err| panic!("the schema file is not a valid JSON Schema: {err}"));
+    for (file_name, bytes) in crate::samples::committed_samples() {
+        let bundle = Bundle::from_slice(&bytes).unwrap_or_else(|err| panic!("{file_name}: {err}"));
+        let value = serde_json::to_value(&bundle).expect("a bundle converts to a JSON value");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|err| format!("{}: {err}", err.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{file_name} does not conform to docs/bundle.schema.json:\n{}",
+            errors.join("\n")
+        );
+    }
+}
+
+#[test]
+fn schema_file_rejects_what_the_reader_rejects() {
+    let schema_text = std::fs::read_to_string(repo_root().join("docs/bundle.schema.json"))
+        .expect("docs/bundle.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let sample =
+        std::fs::read(repo_root().join("testdata/bundles/regress-fail.pgfarm.json")).unwrap();
+    let good: serde_json::Value = serde_json::from_slice(&sample).unwrap();
+    let broken = |edit: fn(&mut serde_json::Value)| {
+        let mut value = good.clone();
+        edit(&mut value);
+        value
+    };
+    assert!(validator.is_valid(&good));
+    assert!(!validator.is_valid(&broken(|v| v["stages"][0]["status"] = "passed".into())));
+    assert!(!validator.is_valid(&broken(
+        |v| v["server_log"] = serde_json::json!({"encoding": "hex", "data": "00"})
+    )));
+    assert!(!validator.is_valid(&broken(|v| v["postgres"]["pg_config"]["BINDIR"] = 1.into())));
+    assert!(!validator.is_valid(&broken(|v| {
+        v.as_object_mut().unwrap().remove("run");
+    })));
+}
