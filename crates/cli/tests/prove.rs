@@ -15,8 +15,13 @@ const BINDIR: &str = "/usr/lib/postgresql/15/bin";
 const PGFARM: &str = env!("CARGO_BIN_EXE_pgfarm");
 
 fn pgtap_corpus() -> PathBuf {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/tap/pgtap"));
-    assert!(path.is_dir(), "corpus missing at {}: clone shared/ beside the repository", path.display());
+    let path =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/tap/pgtap"));
+    assert!(
+        path.is_dir(),
+        "corpus missing at {}: clone shared/ beside the repository",
+        path.display()
+    );
     path
 }
 
@@ -26,10 +31,26 @@ fn server_with_pgtap() -> Option<Cluster> {
         return None;
     }
     let installation = Installation::from_bindir(BINDIR).ok()?;
-    let cluster = Cluster::builder(&installation).log_statement("none").start().expect("start PostgreSQL 15");
+    let cluster =
+        Cluster::builder(&installation).log_statement("none").start().expect("start PostgreSQL 15");
     let psql = |sql: &str, db: &str| {
         let status = Command::new(installation.bin("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", &cluster.host(), "-p", &cluster.port().to_string(), "-U", cluster.superuser(), "-d", db, "-c", sql])
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                &cluster.host(),
+                "-p",
+                &cluster.port().to_string(),
+                "-U",
+                cluster.superuser(),
+                "-d",
+                db,
+                "-c",
+                sql,
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "{sql}");
@@ -69,18 +90,22 @@ fn verdicts(stdout: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut current: Option<String> = None;
     for line in stdout.lines() {
-        if line.starts_with("Test Summary Report") || line.starts_with("Files=") || line.starts_with("All tests successful") {
+        if line.starts_with("Test Summary Report")
+            || line.starts_with("Files=")
+            || line.starts_with("All tests successful")
+        {
             break;
         }
         if line.starts_with("sql/") && line.contains(".sql ..") {
             current = line.split(' ').next().map(str::to_owned);
             continue;
         }
-        let verdict = line == "ok" || line.starts_with("Failed ") || line.starts_with("All ") || line.starts_with("No subtests");
-        if verdict {
-            if let Some(name) = current.take() {
-                out.push((name, line == "ok"));
-            }
+        let verdict = line == "ok"
+            || line.starts_with("Failed ")
+            || line.starts_with("All ")
+            || line.starts_with("No subtests");
+        if verdict && let Some(name) = current.take() {
+            out.push((name, line == "ok"));
         }
     }
     out.sort();
@@ -105,7 +130,12 @@ fn corpus_verdicts_match_pg_prove_summary() {
     assert_eq!(totals(&stdout), totals(&recorded));
     // The summary report lines of a failed file read as pg_prove's.
     let report_part = recorded.split("Test Summary Report").nth(1).unwrap_or_default();
-    let died = report_part.lines().skip_while(|l| !l.starts_with("sql/09-died-midway.sql ")).take(3).collect::<Vec<_>>().join("\n");
+    let died = report_part
+        .lines()
+        .skip_while(|l| !l.starts_with("sql/09-died-midway.sql "))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(stdout.contains(&died), "{died}\n---\n{stdout}");
 }
 
@@ -118,7 +148,8 @@ fn parallel_run_matches_pg_prove_side_by_side() {
     }
     let theirs = run("pg_prove", &cluster, &["-j", "4"]);
     let ours = run(PGFARM, &cluster, &["-j", "4"]);
-    let (theirs_out, ours_out) = (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    let (theirs_out, ours_out) =
+        (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
     assert_eq!(ours.status.code(), theirs.status.code());
     assert_eq!(totals(&ours_out), totals(&theirs_out));
 }
@@ -132,7 +163,18 @@ fn passing_files_give_all_tests_successful_and_junit() {
     let host = cluster.host();
     let out = Command::new(PGFARM)
         .current_dir(pgtap_corpus())
-        .args(["prove", "-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb", "--junit"])
+        .args([
+            "prove",
+            "-h",
+            &host,
+            "-p",
+            &port,
+            "-U",
+            cluster.superuser(),
+            "-d",
+            "tapdb",
+            "--junit",
+        ])
         .arg(&junit)
         .args(["sql/03-skip-todo-diag.sql", "sql/08-special-chars.sql"])
         .output()

@@ -18,14 +18,21 @@ const PG_REGRESS: &str = "/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_re
 const PGFARM: &str = env!("CARGO_BIN_EXE_pgfarm");
 
 fn corpus() -> PathBuf {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/regress"));
-    assert!(path.is_dir(), "corpus missing at {}: clone shared/ beside the repository", path.display());
+    let path =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/regress"));
+    assert!(
+        path.is_dir(),
+        "corpus missing at {}: clone shared/ beside the repository",
+        path.display()
+    );
     path
 }
 
 fn server() -> Option<Cluster> {
     if !Path::new(PG_REGRESS).is_file() {
-        eprintln!("note: {PG_REGRESS} not found (apt-get install postgresql-server-dev-15); skipping");
+        eprintln!(
+            "note: {PG_REGRESS} not found (apt-get install postgresql-server-dev-15); skipping"
+        );
         return None;
     }
     let installation = Installation::from_bindir(BINDIR).expect("PostgreSQL 15 installation");
@@ -111,7 +118,10 @@ fn verdicts(stdout: &str) -> Vec<String> {
 fn assert_same_run(suite: &Path, pg_regress_out: &str, pgfarm_out: &str) {
     let a = results(&suite.join(pg_regress_out));
     let b = results(&suite.join(pgfarm_out));
-    assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
     for ((name, left), (_, right)) in a.iter().zip(&b) {
         assert!(left == right, "results/{name} differs between pg_regress and pgfarm regress");
     }
@@ -122,12 +132,15 @@ fn format_samples_classic_matches_pg_regress_15_byte_for_byte() {
     let Some(cluster) = server() else { return };
     let suite = copy_suite("format-samples/suite");
     let dir = suite.path();
-    let common = ["--bindir", BINDIR, "--inputdir=.", "--dbname=tiny_15", "--schedule=schedule", "one"];
+    let common =
+        ["--bindir", BINDIR, "--inputdir=.", "--dbname=tiny_15", "--schedule=schedule", "one"];
     let theirs = run(PG_REGRESS, dir, &cluster, &[&["--outputdir=OUT_P"][..], &common].concat());
-    let ours = run(PGFARM, dir, &cluster, &[&["--outputdir=OUT_F", "--classic"][..], &common].concat());
+    let ours =
+        run(PGFARM, dir, &cluster, &[&["--outputdir=OUT_F", "--classic"][..], &common].concat());
     assert_eq!(theirs.status.code(), Some(1));
     assert_eq!(ours.status.code(), theirs.status.code());
-    let (theirs_out, ours_out) = (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    let (theirs_out, ours_out) =
+        (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
     assert_eq!(without_times(&ours_out.replace("OUT_F", "OUT_P")), without_times(&theirs_out));
     assert_eq!(
         without_times(&fs::read_to_string(dir.join("OUT_F/regression.out")).unwrap()),
@@ -136,7 +149,11 @@ fn format_samples_classic_matches_pg_regress_15_byte_for_byte() {
     assert_same_run(dir, "OUT_P", "OUT_F");
     // regression.diffs: same lines apart from the output directory and the timestamps.
     let strip = |text: String| -> String {
-        text.replace("OUT_F", "OUT_P").lines().map(|l| l.split('\t').next().unwrap_or("").to_owned()).collect::<Vec<_>>().join("\n")
+        text.replace("OUT_F", "OUT_P")
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert_eq!(
         strip(fs::read_to_string(dir.join("OUT_F/regression.diffs")).unwrap()),
@@ -150,12 +167,35 @@ fn format_samples_ignore_and_psql_exit_follow_each_dialect() {
     let suite = copy_suite("format-samples/suite");
     let dir = suite.path();
     // PG15 rules: `ignore:` gives "failed (ignored)" and exit 0, like pg_regress 15.
-    let args = ["--bindir", BINDIR, "--inputdir=.", "--outputdir=O1", "--dbname=t1", "--schedule=schedule_ign", "--classic"];
+    let args = [
+        "--bindir",
+        BINDIR,
+        "--inputdir=.",
+        "--outputdir=O1",
+        "--dbname=t1",
+        "--schedule=schedule_ign",
+        "--classic",
+    ];
     let ours = run(PGFARM, dir, &cluster, &args);
     assert_eq!(ours.status.code(), Some(0), "{}", String::from_utf8_lossy(&ours.stdout));
-    assert!(String::from_utf8_lossy(&ours.stdout).contains("three                        ... failed (ignored)"));
+    assert!(
+        String::from_utf8_lossy(&ours.stdout)
+            .contains("three                        ... failed (ignored)")
+    );
     // PG16+ rules: `ignore:` is a syntax error: Bail out!, exit 2.
-    let ours = run(PGFARM, dir, &cluster, &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O2", "--dbname=t2", "--schedule=schedule_ign"]);
+    let ours = run(
+        PGFARM,
+        dir,
+        &cluster,
+        &[
+            "--bindir",
+            BINDIR,
+            "--inputdir=.",
+            "--outputdir=O2",
+            "--dbname=t2",
+            "--schedule=schedule_ign",
+        ],
+    );
     assert_eq!(ours.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&ours.stdout).ends_with("Bail out!"));
     assert_eq!(
@@ -163,14 +203,38 @@ fn format_samples_ignore_and_psql_exit_follow_each_dialect() {
         "# syntax error in schedule file \"schedule_ign\" line 1: ignore: three\n"
     );
     // psql exiting with 3 but matching output: ok in 15, not ok in 16+.
-    let theirs = run(PG_REGRESS, dir, &cluster, &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O3", "--dbname=t3", "err"]);
-    let classic = run(PGFARM, dir, &cluster, &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O4", "--dbname=t4", "--classic", "err"]);
+    let theirs = run(
+        PG_REGRESS,
+        dir,
+        &cluster,
+        &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O3", "--dbname=t3", "err"],
+    );
+    let classic = run(
+        PGFARM,
+        dir,
+        &cluster,
+        &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O4", "--dbname=t4", "--classic", "err"],
+    );
     assert_eq!(classic.status.code(), theirs.status.code());
-    assert!(String::from_utf8_lossy(&classic.stdout).contains("ok     (test process exited with exit code 3)"));
-    let tap = run(PGFARM, dir, &cluster, &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O5", "--dbname=t5", "err"]);
+    assert!(
+        String::from_utf8_lossy(&classic.stdout)
+            .contains("ok     (test process exited with exit code 3)")
+    );
+    let tap = run(
+        PGFARM,
+        dir,
+        &cluster,
+        &["--bindir", BINDIR, "--inputdir=.", "--outputdir=O5", "--dbname=t5", "err"],
+    );
     assert_eq!(tap.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&tap.stderr), "# (test process exited with exit code 3)\n# 1 of 1 tests failed.\n");
-    assert!(!dir.join("O5/regression.out").exists(), "no diffs: regression.out is removed as pg_regress does");
+    assert_eq!(
+        String::from_utf8_lossy(&tap.stderr),
+        "# (test process exited with exit code 3)\n# 1 of 1 tests failed.\n"
+    );
+    assert!(
+        !dir.join("O5/regression.out").exists(),
+        "no diffs: regression.out is removed as pg_regress does"
+    );
 }
 
 #[test]
@@ -185,7 +249,8 @@ fn semver_suite_matches_pg_regress() {
     let dir = suite.path();
     fs::create_dir_all(dir.join("sql")).unwrap();
     fs::copy(script, dir.join("sql/semver.sql")).unwrap();
-    let common = ["--inputdir=test", "--bindir", BINDIR, "--dbname=contrib_regression", "base", "corpus"];
+    let common =
+        ["--inputdir=test", "--bindir", BINDIR, "--dbname=contrib_regression", "base", "corpus"];
     let theirs = run(PG_REGRESS, dir, &cluster, &[&["--outputdir=OUT_P"][..], &common].concat());
     let ours = run(PGFARM, dir, &cluster, &[&["--outputdir=OUT_F"][..], &common].concat());
     assert_eq!(theirs.status.code(), Some(0));
@@ -206,11 +271,26 @@ fn pgtap_suite_matches_pg_regress() {
     let dir = suite.path();
     fs::create_dir_all(dir.join("sql")).unwrap();
     fs::copy(script, dir.join("sql/pgtap.sql")).unwrap();
-    let common = ["--inputdir=test", "--bindir", BINDIR, "--max-connections=88", "--schedule", "test/schedule/main.sch", "--schedule", "test/build/parallel.sch"];
+    let common = [
+        "--inputdir=test",
+        "--bindir",
+        BINDIR,
+        "--max-connections=88",
+        "--schedule",
+        "test/schedule/main.sch",
+        "--schedule",
+        "test/build/parallel.sch",
+    ];
     let theirs = run(PG_REGRESS, dir, &cluster, &[&["--outputdir=OUT_P"][..], &common].concat());
-    let ours = run(PGFARM, dir, &cluster, &[&["--outputdir=OUT_F", "--classic"][..], &common].concat());
+    let ours =
+        run(PGFARM, dir, &cluster, &[&["--outputdir=OUT_F", "--classic"][..], &common].concat());
     let diffs = fs::read_to_string(dir.join("OUT_P/regression.diffs")).unwrap_or_default();
-    assert_eq!(theirs.status.code(), Some(0), "pg_regress failed:\n{}", &diffs.lines().filter(|l| l.starts_with('+')).take(30).collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        theirs.status.code(),
+        Some(0),
+        "pg_regress failed:\n{}",
+        &diffs.lines().filter(|l| l.starts_with('+')).take(30).collect::<Vec<_>>().join("\n")
+    );
     assert_eq!(ours.status.code(), Some(0), "{}", String::from_utf8_lossy(&ours.stdout));
     let mut theirs_v = verdicts(&String::from_utf8_lossy(&theirs.stdout));
     let mut ours_v = verdicts(&String::from_utf8_lossy(&ours.stdout));
@@ -245,7 +325,16 @@ fn timeout_cancels_a_hung_test_and_the_run_goes_on() {
         PGFARM,
         suite.path(),
         &cluster,
-        &["--bindir", BINDIR, "--dbname=hang_db", "--timeout=1", "--junit", junit.to_str().unwrap(), "hang", "after"],
+        &[
+            "--bindir",
+            BINDIR,
+            "--dbname=hang_db",
+            "--timeout=1",
+            "--junit",
+            junit.to_str().unwrap(),
+            "hang",
+            "after",
+        ],
     );
     assert!(started.elapsed() < Duration::from_secs(20), "the hung test was not cancelled");
     assert_eq!(out.status.code(), Some(1));
@@ -262,10 +351,23 @@ fn jobs_run_positional_tests_in_separate_databases() {
     let Some(cluster) = server() else { return };
     // Both tests create the same table: in one shared database the second one fails.
     let create = "CREATE TABLE shared_name (id int);\n";
-    let suite = tiny_suite(&[("a", create, "CREATE TABLE shared_name (id int);\n"), ("b", create, "CREATE TABLE shared_name (id int);\n")]);
-    let serial = run(PGFARM, suite.path(), &cluster, &["--bindir", BINDIR, "--dbname=jobs_db", "--outputdir=S", "a", "b"]);
+    let suite = tiny_suite(&[
+        ("a", create, "CREATE TABLE shared_name (id int);\n"),
+        ("b", create, "CREATE TABLE shared_name (id int);\n"),
+    ]);
+    let serial = run(
+        PGFARM,
+        suite.path(),
+        &cluster,
+        &["--bindir", BINDIR, "--dbname=jobs_db", "--outputdir=S", "a", "b"],
+    );
     assert_eq!(serial.status.code(), Some(1), "{}", String::from_utf8_lossy(&serial.stdout));
-    let parallel = run(PGFARM, suite.path(), &cluster, &["--bindir", BINDIR, "--dbname=jobs_db", "--outputdir=P", "--jobs=2", "a", "b"]);
+    let parallel = run(
+        PGFARM,
+        suite.path(),
+        &cluster,
+        &["--bindir", BINDIR, "--dbname=jobs_db", "--outputdir=P", "--jobs=2", "a", "b"],
+    );
     assert_eq!(parallel.status.code(), Some(0), "{}", String::from_utf8_lossy(&parallel.stdout));
     assert_eq!(verdicts(&String::from_utf8_lossy(&parallel.stdout)), ["ok a", "ok b"]);
 }
@@ -279,7 +381,16 @@ fn temp_instance_runs_the_suite_on_a_private_server() {
     let dir = suite.path();
     let out = Command::new(PGFARM)
         .current_dir(dir)
-        .args(["regress", "--temp-instance=tmp_check", "--bindir", BINDIR, "--inputdir=.", "--outputdir=OUT", "one", "two"])
+        .args([
+            "regress",
+            "--temp-instance=tmp_check",
+            "--bindir",
+            BINDIR,
+            "--inputdir=.",
+            "--outputdir=OUT",
+            "one",
+            "two",
+        ])
         .env_remove("PGHOST")
         .env_remove("PGPORT")
         .output()

@@ -21,11 +21,14 @@ fn fixtures() -> PathBuf {
 
 /// The lowest and highest majors with PGXS and pgTAP, as `--pg` wants them.
 fn two_majors() -> Option<String> {
-    let mut majors: Vec<u32> = Installation::discover().iter().filter(|i| i.has_pgxs()).map(Installation::major).collect();
+    let mut majors: Vec<u32> =
+        Installation::discover().iter().filter(|i| i.has_pgxs()).map(Installation::major).collect();
     majors.sort_unstable();
     majors.dedup();
     if majors.len() < 2 {
-        eprintln!("note: fewer than two PostgreSQL installations with PGXS; skipping (run scripts/setup-pg.sh)");
+        eprintln!(
+            "note: fewer than two PostgreSQL installations with PGXS; skipping (run scripts/setup-pg.sh)"
+        );
         return None;
     }
     Some(format!("{},{}", majors[0], majors[majors.len() - 1]))
@@ -69,7 +72,8 @@ fn bundles(out: &Path) -> Vec<Bundle> {
     paths
         .iter()
         .map(|p| {
-            let bundle = Bundle::from_slice(&fs::read(p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let bundle = Bundle::from_slice(&fs::read(p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             bundle.validate().unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             bundle
         })
@@ -81,7 +85,11 @@ fn stage_status(bundle: &Bundle, kind: StageKind) -> StageStatus {
 }
 
 fn describe(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -102,7 +110,8 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
         assert_eq!(bundles.len(), 2, "{name}: one bundle per installation");
         for bundle in &bundles {
             assert_eq!(bundle.run.status, RunStatus::Ok, "{name}");
-            for kind in [StageKind::Build, StageKind::Install, StageKind::Cluster, StageKind::Load] {
+            for kind in [StageKind::Build, StageKind::Install, StageKind::Cluster, StageKind::Load]
+            {
                 assert_eq!(stage_status(bundle, kind), StageStatus::Ok, "{name} {kind:?}");
             }
             assert_eq!(stage_status(bundle, StageKind::Regress), regress, "{name}");
@@ -113,7 +122,13 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
             // era has variant expected files: each major matched a different one.
             let chosen: Vec<String> = bundles
                 .iter()
-                .map(|b| b.regress.iter().find(|t| t.name == "era").and_then(|t| t.chosen_expected.clone()).unwrap())
+                .map(|b| {
+                    b.regress
+                        .iter()
+                        .find(|t| t.name == "era")
+                        .and_then(|t| t.chosen_expected.clone())
+                        .unwrap()
+                })
                 .collect();
             let newest_is_16_or_later = bundles[1].postgres.major >= 16;
             if bundles[0].postgres.major < 16 && newest_is_16_or_later {
@@ -146,7 +161,11 @@ fn failing_fixture_exits_1_and_keeps_the_diff() {
     for bundle in bundles(&tmp.path().join("out")) {
         assert_eq!(bundle.run.status, RunStatus::Failed);
         assert_eq!(stage_status(&bundle, StageKind::Regress), StageStatus::Failed);
-        assert_eq!(stage_status(&bundle, StageKind::Tap), StageStatus::Skipped, "a failed stage skips the later ones");
+        assert_eq!(
+            stage_status(&bundle, StageKind::Tap),
+            StageStatus::Skipped,
+            "a failed stage skips the later ones"
+        );
         let fails = bundle.regress.iter().find(|t| t.name == "fails").unwrap();
         assert!(fails.actual.to_string_lossy().contains("   2\n"));
         assert!(fails.chosen().unwrap().content.to_string_lossy().contains("   3\n"));
@@ -163,23 +182,46 @@ fn upgrade_stage_fails_when_the_update_differs_from_a_fresh_install() {
     fs::create_dir_all(dir.join("test/sql")).unwrap();
     fs::create_dir_all(dir.join("test/expected")).unwrap();
     for rel in [
-        "Makefile", "upgrade.control", "upgrade--1.0.sql", "upgrade--1.0--1.1.sql", "upgrade--1.1.sql",
-        "test/sql/greet.sql", "test/expected/greet.out",
+        "Makefile",
+        "upgrade.control",
+        "upgrade--1.0.sql",
+        "upgrade--1.0--1.1.sql",
+        "upgrade--1.1.sql",
+        "test/sql/greet.sql",
+        "test/expected/greet.out",
     ] {
         let text = fs::read_to_string(fixtures().join("upgrade").join(rel)).unwrap();
-        fs::write(dir.join(rel.replace("upgrade", "upgrade_drift")), text.replace("upgrade", "upgrade_drift")).unwrap();
+        fs::write(
+            dir.join(rel.replace("upgrade", "upgrade_drift")),
+            text.replace("upgrade", "upgrade_drift"),
+        )
+        .unwrap();
     }
     // The fresh 1.1 script declares farewell() STABLE; the update script makes it IMMUTABLE.
     let fresh = dir.join("upgrade_drift--1.1.sql");
     let text = fs::read_to_string(&fresh).unwrap();
-    fs::write(&fresh, text.replace("farewell(text) RETURNS text LANGUAGE sql IMMUTABLE", "farewell(text) RETURNS text LANGUAGE sql STABLE")).unwrap();
+    fs::write(
+        &fresh,
+        text.replace(
+            "farewell(text) RETURNS text LANGUAGE sql IMMUTABLE",
+            "farewell(text) RETURNS text LANGUAGE sql STABLE",
+        ),
+    )
+    .unwrap();
     let out = pgfarm_test(&dir, &majors, &tmp.path().join("out"));
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     for bundle in bundles(&tmp.path().join("out")) {
         let stage = bundle.stage(StageKind::Upgrade).unwrap();
         assert_eq!(stage.status, StageStatus::Failed);
-        assert!(stage.error.as_deref().unwrap_or("").contains("differs from a fresh install"), "{:?}", stage.error);
-        assert!(stage.log.to_string_lossy().contains("farewell"), "the log shows the differing object");
+        assert!(
+            stage.error.as_deref().unwrap_or("").contains("differs from a fresh install"),
+            "{:?}",
+            stage.error
+        );
+        assert!(
+            stage.log.to_string_lossy().contains("farewell"),
+            "the log shows the differing object"
+        );
     }
 }
 
@@ -196,7 +238,11 @@ fn extension_without_tests_exits_4() {
 #[test]
 fn usage_and_configuration_errors_exit_3() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(PGFARM).args(["test", "--pg", "16..13"]).arg(fixtures().join("pure_sql")).output().unwrap();
+    let out = Command::new(PGFARM)
+        .args(["test", "--pg", "16..13"])
+        .arg(fixtures().join("pure_sql"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("empty range"));
     let out = Command::new(PGFARM).args(["test", "--no-such-flag"]).output().unwrap();
@@ -229,7 +275,9 @@ fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         let pid = child.id().to_string();
-        let running = fs::read_dir(out_dir.join("work")).map(|d| d.flatten().any(|e| e.path().join("regress/results").is_dir())).unwrap_or(false);
+        let running = fs::read_dir(out_dir.join("work"))
+            .map(|d| d.flatten().any(|e| e.path().join("regress/results").is_dir()))
+            .unwrap_or(false);
         if running {
             std::thread::sleep(Duration::from_millis(300));
             Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -239,9 +287,17 @@ fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     }
     let killed_at = Instant::now();
     let out = child.wait_with_output().unwrap();
-    assert!(killed_at.elapsed() < Duration::from_secs(15), "stopping took {:?}", killed_at.elapsed());
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(15),
+        "stopping took {:?}",
+        killed_at.elapsed()
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let bundles = bundles(&out_dir);
     assert_eq!(bundles.len(), 2);
-    assert!(bundles.iter().any(|b| b.run.status == RunStatus::Interrupted), "{:?}", bundles.iter().map(|b| b.run.status).collect::<Vec<_>>());
+    assert!(
+        bundles.iter().any(|b| b.run.status == RunStatus::Interrupted),
+        "{:?}",
+        bundles.iter().map(|b| b.run.status).collect::<Vec<_>>()
+    );
 }

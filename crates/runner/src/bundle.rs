@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use pgfarm_model::{
-    Bundle, ExpectedOutput, Extension, Machine, OrderedMap, Postgres, RawText, RegressTest, Run, RunConfig,
-    RunStatus, Stage, StageKind, StageStatus, TapFile, TestStatus,
+    Bundle, ExpectedOutput, Extension, Machine, OrderedMap, Postgres, RawText, RegressTest, Run,
+    RunConfig, RunStatus, Stage, StageKind, StageStatus, TapFile, TestStatus,
 };
 use time::OffsetDateTime;
 
@@ -20,20 +20,29 @@ pub const RUNNER_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The machine this runs on: name from `PGFARM_MACHINE` (else the host name), OS release from
 /// `/etc/os-release`, compiler from `cc --version`.
 pub fn machine() -> Machine {
-    let hostname = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty());
-    let name = std::env::var("PGFARM_MACHINE").ok().or_else(|| hostname.clone()).unwrap_or_else(|| "local".into());
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    let name = std::env::var("PGFARM_MACHINE")
+        .ok()
+        .or_else(|| hostname.clone())
+        .unwrap_or_else(|| "local".into());
     let os_version = std::fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
+            text.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned())
+            })
         })
         .unwrap_or_else(|| "unknown".into());
     let compiler = Spawn::new("cc")
         .arg("--version")
         .output()
         .ok()
-        .and_then(|(status, out, _)| status.success().then(|| out.lines().next().unwrap_or("").to_owned()))
+        .and_then(|(status, out, _)| {
+            status.success().then(|| out.lines().next().unwrap_or("").to_owned())
+        })
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "unknown".into());
     Machine {
@@ -72,7 +81,12 @@ pub fn postgres_from_pg_config_output(text: &str) -> Option<Postgres> {
 
 /// Splits pg_config's `CONFIGURE` line (`'--prefix=/usr' '--with-openssl'`) into flags.
 fn split_configure(line: &str) -> Vec<String> {
-    line.split('\'').enumerate().filter(|(i, _)| i % 2 == 1).map(|(_, s)| s.to_owned()).filter(|s| !s.is_empty()).collect()
+    line.split('\'')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Converts a regress report into the bundle's per-test records.
@@ -104,7 +118,10 @@ pub fn regress_tests(report: &RegressReport) -> Vec<RegressTest> {
                 Some(crate::regress::ChildFailure::Exit(code)) => Some(*code),
                 Some(_) => None,
             },
-            chosen_expected: test.chosen.and_then(|i| test.expected.get(i)).map(|e| file_name(&e.path)),
+            chosen_expected: test
+                .chosen
+                .and_then(|i| test.expected.get(i))
+                .map(|e| file_name(&e.path)),
         })
         .collect()
 }
@@ -114,7 +131,14 @@ fn file_name(path: &Path) -> String {
 }
 
 /// A stage record.
-pub fn stage(kind: StageKind, status: StageStatus, started_at: OffsetDateTime, duration: Duration, log: String, error: Option<String>) -> Stage {
+pub fn stage(
+    kind: StageKind,
+    status: StageStatus,
+    started_at: OffsetDateTime,
+    duration: Duration,
+    log: String,
+    error: Option<String>,
+) -> Stage {
     Stage {
         kind,
         status,
@@ -126,7 +150,14 @@ pub fn stage(kind: StageKind, status: StageStatus, started_at: OffsetDateTime, d
 }
 
 /// A TAP file record.
-pub fn tap_file(path: String, status: TestStatus, duration: Duration, exit_code: Option<i32>, stream: String, stderr: String) -> TapFile {
+pub fn tap_file(
+    path: String,
+    status: TestStatus,
+    duration: Duration,
+    exit_code: Option<i32>,
+    stream: String,
+    stderr: String,
+) -> TapFile {
     TapFile {
         path,
         status,
@@ -140,7 +171,13 @@ pub fn tap_file(path: String, status: TestStatus, duration: Duration, exit_code:
 /// A new run record starting at `created_at`, finishing now.
 pub fn run_record(created_at: OffsetDateTime, status: RunStatus) -> Run {
     let finished_at = OffsetDateTime::now_utc().max(created_at);
-    Run { id: uuid::Uuid::new_v4(), created_at, finished_at, status, runner_version: RUNNER_VERSION.into() }
+    Run {
+        id: uuid::Uuid::new_v4(),
+        created_at,
+        finished_at,
+        status,
+        runner_version: RUNNER_VERSION.into(),
+    }
 }
 
 /// The command line as the bundle records it.
@@ -156,8 +193,13 @@ pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<()> {
 /// `pgfarm regress --bundle`: a bundle with one `regress` stage. The PostgreSQL version comes
 /// from `pg_config` next to psql (or on PATH); the extension is the first `--load-extension`
 /// (else the input directory's name), version `unknown`.
-pub fn write_regress_bundle(path: &Path, options: &RegressOptions, report: &RegressReport) -> Result<()> {
-    let pg_config = options.bindir.as_ref().map(|b| b.join("pg_config")).unwrap_or_else(|| "pg_config".into());
+pub fn write_regress_bundle(
+    path: &Path,
+    options: &RegressOptions,
+    report: &RegressReport,
+) -> Result<()> {
+    let pg_config =
+        options.bindir.as_ref().map(|b| b.join("pg_config")).unwrap_or_else(|| "pg_config".into());
     let postgres = postgres_from_pg_config(&pg_config)?;
     let name = options.load_extensions.first().cloned().unwrap_or_else(|| {
         std::fs::canonicalize(&options.inputdir)
@@ -165,20 +207,41 @@ pub fn write_regress_bundle(path: &Path, options: &RegressOptions, report: &Regr
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "unknown".into())
     });
-    let extension = Extension { name, version: "unknown".into(), git_ref: None, git_commit: None, source: None, prerequisites: None };
+    let extension = Extension {
+        name,
+        version: "unknown".into(),
+        git_ref: None,
+        git_commit: None,
+        source: None,
+        prerequisites: None,
+    };
     let finished = OffsetDateTime::now_utc();
     let started = finished - report.duration;
     let (run_status, stage_status) = match report.exit_code {
         0 => (RunStatus::Ok, StageStatus::Ok),
         1 => (RunStatus::Failed, StageStatus::Failed),
-        _ if report.bail.as_deref() == Some("interrupted") => (RunStatus::Interrupted, StageStatus::Failed),
+        _ if report.bail.as_deref() == Some("interrupted") => {
+            (RunStatus::Interrupted, StageStatus::Failed)
+        }
         _ => (RunStatus::Error, StageStatus::Failed),
     };
     let mut config = RunConfig { command_line: command_line(), ..RunConfig::default() };
     config.settings.insert("jobs", options.jobs.to_string());
-    let mut bundle = Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
-    let status = if report.tests.is_empty() && report.bail.is_none() { StageStatus::Missing } else { stage_status };
-    bundle.stages.push(stage(StageKind::Regress, status, started, report.duration, String::new(), report.bail.clone()));
+    let mut bundle =
+        Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
+    let status = if report.tests.is_empty() && report.bail.is_none() {
+        StageStatus::Missing
+    } else {
+        stage_status
+    };
+    bundle.stages.push(stage(
+        StageKind::Regress,
+        status,
+        started,
+        report.duration,
+        String::new(),
+        report.bail.clone(),
+    ));
     bundle.regress = regress_tests(report);
     write_bundle(path, &bundle)
 }

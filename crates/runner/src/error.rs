@@ -33,7 +33,9 @@ pub enum Error {
         text: String,
     },
     /// A parallel group is larger than `--max-concurrent-tests` allows.
-    #[error("too many parallel tests (more than {max}) in schedule file \"{file}\" line {line}: {text}")]
+    #[error(
+        "too many parallel tests (more than {max}) in schedule file \"{file}\" line {line}: {text}"
+    )]
     TooManyParallelTests {
         /// The limit.
         max: usize,

@@ -103,7 +103,12 @@ pub struct TapConfig {
 
 /// Parses a `.control` file.
 pub fn parse_control(name: &str, text: &str) -> Control {
-    let mut control = Control { name: name.to_owned(), default_version: None, requires: Vec::new(), module_pathname: None };
+    let mut control = Control {
+        name: name.to_owned(),
+        default_version: None,
+        requires: Vec::new(),
+        module_pathname: None,
+    };
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
         let Some((key, value)) = line.split_once('=') else { continue };
@@ -111,7 +116,11 @@ pub fn parse_control(name: &str, text: &str) -> Control {
         match key.trim() {
             "default_version" => control.default_version = Some(value),
             "requires" => {
-                control.requires = value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+                control.requires = value
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
             }
             "module_pathname" => control.module_pathname = Some(value),
             _ => {}
@@ -133,7 +142,9 @@ pub fn parse_makefile(text: &str) -> BTreeMap<String, String> {
         }
         let (name, value, append) = if let Some((n, v)) = line.split_once("+=") {
             (n, v, true)
-        } else if let Some((n, v)) = line.split_once(":=").or_else(|| line.split_once("?=")).or_else(|| line.split_once('=')) {
+        } else if let Some((n, v)) =
+            line.split_once(":=").or_else(|| line.split_once("?=")).or_else(|| line.split_once('='))
+        {
             (n, v, false)
         } else {
             continue;
@@ -164,9 +175,16 @@ impl ExtensionSource {
     /// Examines the source tree at `root`.
     pub fn discover(root: &Path) -> Result<ExtensionSource> {
         if !root.is_dir() {
-            return Err(Error::Config { path: root.to_path_buf(), message: "not a directory".into() });
+            return Err(Error::Config {
+                path: root.to_path_buf(),
+                message: "not a directory".into(),
+            });
         }
-        let mut source = ExtensionSource { root: root.to_path_buf(), regress_inputdir: PathBuf::from("."), ..ExtensionSource::default() };
+        let mut source = ExtensionSource {
+            root: root.to_path_buf(),
+            regress_inputdir: PathBuf::from("."),
+            ..ExtensionSource::default()
+        };
         let config = read_config(root)?;
 
         // Control files and update scripts anywhere in the tree (skipping results and VCS dirs).
@@ -174,9 +192,11 @@ impl ExtensionSource {
         walk(root, root, 0, &mut files);
         files.sort();
         for rel in &files {
-            let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name =
+                rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Some(stem) = name.strip_suffix(".control") {
-                let text = fs::read_to_string(root.join(rel)).map_err(|e| Error::io("could not read", root.join(rel), e))?;
+                let text = fs::read_to_string(root.join(rel))
+                    .map_err(|e| Error::io("could not read", root.join(rel), e))?;
                 source.controls.push(parse_control(stem, &text));
             } else if let Some(stem) = name.strip_suffix(".sql") {
                 let parts: Vec<&str> = stem.split("--").collect();
@@ -194,7 +214,8 @@ impl ExtensionSource {
         let makefile = root.join("Makefile");
         if makefile.is_file() {
             source.has_makefile = true;
-            let text = fs::read_to_string(&makefile).map_err(|e| Error::io("could not read", &makefile, e))?;
+            let text = fs::read_to_string(&makefile)
+                .map_err(|e| Error::io("could not read", &makefile, e))?;
             source.make_vars = parse_makefile(&text);
         }
 
@@ -202,9 +223,11 @@ impl ExtensionSource {
         let mut meta_name = None;
         let mut meta_version = None;
         if meta_path.is_file() {
-            let text = fs::read_to_string(&meta_path).map_err(|e| Error::io("could not read", &meta_path, e))?;
-            let meta: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| Error::Config { path: meta_path.clone(), message: format!("invalid JSON: {e}") })?;
+            let text = fs::read_to_string(&meta_path)
+                .map_err(|e| Error::io("could not read", &meta_path, e))?;
+            let meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Error::Config { path: meta_path.clone(), message: format!("invalid JSON: {e}") }
+            })?;
             meta_name = meta.get("name").and_then(|v| v.as_str()).map(str::to_owned);
             meta_version = meta.get("version").and_then(|v| v.as_str()).map(str::to_owned);
             source.prereqs = meta.get("prereqs").cloned();
@@ -219,7 +242,9 @@ impl ExtensionSource {
             .cloned()
             .or_else(|| source.controls.first().map(|c| c.name.clone()))
             .or(meta_name)
-            .unwrap_or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            .unwrap_or_else(|| {
+                root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            });
         source.version = meta_version
             .or_else(|| source.control().and_then(|c| c.default_version.clone()))
             .unwrap_or_else(|| "unknown".into());
@@ -242,7 +267,10 @@ impl ExtensionSource {
             (None, Some(_)) => sql_stems(&root.join(&source.regress_inputdir).join("sql")),
             (None, None) => {
                 let default_dir = root.join("test");
-                if default_dir.join("sql").is_dir() && default_dir.join("expected").is_dir() && config.regress.inputdir.is_none() {
+                if default_dir.join("sql").is_dir()
+                    && default_dir.join("expected").is_dir()
+                    && config.regress.inputdir.is_none()
+                {
                     source.regress_inputdir = PathBuf::from("test");
                     sql_stems(&default_dir.join("sql"))
                         .into_iter()
@@ -261,7 +289,9 @@ impl ExtensionSource {
                 let regress_inputs: Vec<PathBuf> = source
                     .regress_tests
                     .iter()
-                    .map(|t| normalize(&source.regress_inputdir.join("sql").join(format!("{t}.sql"))))
+                    .map(|t| {
+                        normalize(&source.regress_inputdir.join("sql").join(format!("{t}.sql")))
+                    })
                     .collect();
                 files
                     .iter()
@@ -269,14 +299,18 @@ impl ExtensionSource {
                     .filter(|rel| rel.extension().is_some_and(|e| e == "sql" || e == "pg"))
                     .filter(|rel| !regress_inputs.contains(&normalize(rel)))
                     .filter(|rel| {
-                        fs::read_to_string(root.join(rel)).is_ok_and(|text| text.contains("plan(") || text.contains("no_plan("))
+                        fs::read_to_string(root.join(rel))
+                            .is_ok_and(|text| text.contains("plan(") || text.contains("no_plan("))
                     })
                     .cloned()
                     .collect()
             }
         };
-        source.tap_setup =
-            config.tap.setup.clone().unwrap_or_else(|| vec!["CREATE EXTENSION IF NOT EXISTS pgtap".to_owned()]);
+        source.tap_setup = config
+            .tap
+            .setup
+            .clone()
+            .unwrap_or_else(|| vec!["CREATE EXTENSION IF NOT EXISTS pgtap".to_owned()]);
         Ok(source)
     }
 
@@ -289,8 +323,11 @@ impl ExtensionSource {
     /// leads to the default version (the newest such `from`), if any.
     pub fn upgrade_from(&self) -> Option<(String, String)> {
         let target = self.control()?.default_version.clone()?;
-        let mut froms: Vec<&UpdateScript> =
-            self.update_scripts.iter().filter(|u| u.extension == self.name && u.to == target).collect();
+        let mut froms: Vec<&UpdateScript> = self
+            .update_scripts
+            .iter()
+            .filter(|u| u.extension == self.name && u.to == target)
+            .collect();
         froms.sort_by(|a, b| compare_versions(&a.from, &b.from));
         froms.last().map(|u| (u.from.clone(), target))
     }
@@ -299,7 +336,13 @@ impl ExtensionSource {
     /// minimum version such as `"14.0.0"`).
     pub fn allows_major(&self, major: u32) -> bool {
         let Some(min) = &self.min_postgres else { return true };
-        let min_major: u32 = min.trim_start_matches(">=").trim().split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        let min_major: u32 = min
+            .trim_start_matches(">=")
+            .trim()
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
         // PostgreSQL 9.x minimums mean "any major pgfarm supports".
         major >= min_major || min_major < 10
     }
@@ -313,7 +356,9 @@ impl ExtensionSource {
 fn read_config(root: &Path) -> Result<Config> {
     let path = root.join("pgfarm.toml");
     match fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path, message: e.to_string() }),
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| Error::Config { path, message: e.to_string() })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(Error::io("could not read", path, e)),
     }
@@ -328,7 +373,9 @@ fn sql_stems(dir: &Path) -> Vec<String> {
         .map(|entries| {
             entries
                 .flatten()
-                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".sql")).map(str::to_owned))
+                .filter_map(|e| {
+                    e.file_name().to_str().and_then(|n| n.strip_suffix(".sql")).map(str::to_owned)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -346,7 +393,12 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if path.is_dir() {
-            if name.starts_with('.') || matches!(name.as_ref(), "results" | "node_modules" | "target" | "log" | "tmp_check") {
+            if name.starts_with('.')
+                || matches!(
+                    name.as_ref(),
+                    "results" | "node_modules" | "target" | "log" | "tmp_check"
+                )
+            {
                 continue;
             }
             walk(root, &path, depth + 1, out);
@@ -360,7 +412,16 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     let parse = |v: &str| -> Vec<(u64, String)> {
         v.split(['.', '-'])
-            .map(|p| (p.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0), p.to_owned()))
+            .map(|p| {
+                (
+                    p.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse()
+                        .unwrap_or(0),
+                    p.to_owned(),
+                )
+            })
             .collect()
     };
     parse(a).cmp(&parse(b))
@@ -383,7 +444,10 @@ mod tests {
 
     #[test]
     fn control_files_give_version_and_requires() {
-        let control = parse_control("b", "# c\ndefault_version = '1.1'\nrequires = 'a, plpgsql'\nmodule_pathname = '$libdir/b'\n");
+        let control = parse_control(
+            "b",
+            "# c\ndefault_version = '1.1'\nrequires = 'a, plpgsql'\nmodule_pathname = '$libdir/b'\n",
+        );
         assert_eq!(control.default_version.as_deref(), Some("1.1"));
         assert_eq!(control.requires, ["a", "plpgsql"]);
     }
@@ -403,9 +467,15 @@ mod tests {
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, text).unwrap();
         };
-        write("Makefile", "EXTENSION = demo\nDATA = demo--1.0.sql demo--1.0--1.1.sql demo--1.1.sql\nREGRESS = basic\nREGRESS_OPTS = --inputdir=test\n");
+        write(
+            "Makefile",
+            "EXTENSION = demo\nDATA = demo--1.0.sql demo--1.0--1.1.sql demo--1.1.sql\nREGRESS = basic\nREGRESS_OPTS = --inputdir=test\n",
+        );
         write("demo.control", "default_version = '1.1'\n");
-        write("META.json", r#"{"name": "demo", "version": "1.1.0", "prereqs": {"runtime": {"requires": {"PostgreSQL": "14.0.0"}}}}"#);
+        write(
+            "META.json",
+            r#"{"name": "demo", "version": "1.1.0", "prereqs": {"runtime": {"requires": {"PostgreSQL": "14.0.0"}}}}"#,
+        );
         write("demo--1.0--1.1.sql", "");
         write("test/sql/basic.sql", "SELECT plan(1);\n");
         write("test/expected/basic.out", "");
@@ -424,7 +494,11 @@ mod tests {
     #[test]
     fn pgfarm_toml_overrides_and_rejects_unknown_fields() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("pgfarm.toml"), "[regress]\ntests = [\"a\"]\n[tap]\nfiles = [\"t/x.pg\"]\n").unwrap();
+        fs::write(
+            dir.path().join("pgfarm.toml"),
+            "[regress]\ntests = [\"a\"]\n[tap]\nfiles = [\"t/x.pg\"]\n",
+        )
+        .unwrap();
         let source = ExtensionSource::discover(dir.path()).unwrap();
         assert_eq!(source.regress_tests, ["a"]);
         assert_eq!(source.tap_files, [PathBuf::from("t/x.pg")]);

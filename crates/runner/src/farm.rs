@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pgfarm_model::{Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus, TestStatus};
+use pgfarm_model::{
+    Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus, TestStatus,
+};
 use pgfarm_pgnode::{Cluster, Installation};
 use time::OffsetDateTime;
 
@@ -133,9 +135,14 @@ pub fn labels(installations: &[Installation]) -> Vec<String> {
 }
 
 /// Runs the farm job; `on_event` is called from worker threads.
-pub fn run(options: &FarmOptions, source: &ExtensionSource, on_event: &(dyn Fn(FarmEvent) + Sync)) -> Vec<InstallationResult> {
+pub fn run(
+    options: &FarmOptions,
+    source: &ExtensionSource,
+    on_event: &(dyn Fn(FarmEvent) + Sync),
+) -> Vec<InstallationResult> {
     let labels = labels(&options.installations);
-    let queue: Arc<Mutex<Vec<usize>>> = Arc::new(Mutex::new((0..options.installations.len()).rev().collect()));
+    let queue: Arc<Mutex<Vec<usize>>> =
+        Arc::new(Mutex::new((0..options.installations.len()).rev().collect()));
     let results: Arc<Mutex<Vec<(usize, InstallationResult)>>> = Arc::new(Mutex::new(Vec::new()));
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1).min(options.installations.len().max(1)) {
@@ -143,9 +150,15 @@ pub fn run(options: &FarmOptions, source: &ExtensionSource, on_event: &(dyn Fn(F
             let results = Arc::clone(&results);
             let labels = &labels;
             scope.spawn(move || {
-                loop {
-                    let Some(idx) = queue.lock().ok().and_then(|mut q| q.pop()) else { break };
-                    let result = run_installation(options, source, &options.installations[idx], &labels[idx], on_event);
+                // The lock is taken and released inside pop_next, not held by the loop.
+                while let Some(idx) = pop_next(&queue) {
+                    let result = run_installation(
+                        options,
+                        source,
+                        &options.installations[idx],
+                        &labels[idx],
+                        on_event,
+                    );
                     if let Ok(mut r) = results.lock() {
                         r.push((idx, result));
                     }
@@ -153,9 +166,14 @@ pub fn run(options: &FarmOptions, source: &ExtensionSource, on_event: &(dyn Fn(F
             });
         }
     });
-    let mut results = Arc::try_unwrap(results).map(|m| m.into_inner().unwrap_or_default()).unwrap_or_default();
+    let mut results =
+        Arc::try_unwrap(results).map(|m| m.into_inner().unwrap_or_default()).unwrap_or_default();
     results.sort_by_key(|(idx, _)| *idx);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn pop_next(queue: &Mutex<Vec<usize>>) -> Option<usize> {
+    queue.lock().ok().and_then(|mut q| q.pop())
 }
 
 struct Job<'a> {
@@ -208,8 +226,19 @@ fn run_installation(
             blocked = Some("interrupted".into());
         }
         if let Some(reason) = &blocked {
-            stages.push(StageResult { kind, status: StageStatus::Skipped, duration: Duration::ZERO, error: Some(reason.clone()) });
-            on_event(FarmEvent::StageFinished { label: label.into(), stage: kind, status: StageStatus::Skipped, duration: Duration::ZERO, error: Some(reason.clone()) });
+            stages.push(StageResult {
+                kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason.clone()),
+            });
+            on_event(FarmEvent::StageFinished {
+                label: label.into(),
+                stage: kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason.clone()),
+            });
             continue;
         }
         on_event(FarmEvent::StageStarted { label: label.into(), stage: kind });
@@ -228,23 +257,32 @@ fn run_installation(
             StageOutcome::Ok => (StageStatus::Ok, None),
             StageOutcome::Missing(why) => (StageStatus::Missing, Some(why)),
             StageOutcome::Failed(why) => {
-                let why = if options.cancel.is_cancelled() { "interrupted".to_owned() } else { why };
+                let why =
+                    if options.cancel.is_cancelled() { "interrupted".to_owned() } else { why };
                 blocked = Some(format!("{kind:?} failed").to_lowercase());
                 (StageStatus::Failed, Some(why))
             }
         };
         job.logs.push((kind, started_at, log));
-        on_event(FarmEvent::StageFinished { label: label.into(), stage: kind, status, duration, error: error.clone() });
+        on_event(FarmEvent::StageFinished {
+            label: label.into(),
+            stage: kind,
+            status,
+            duration,
+            error: error.clone(),
+        });
         stages.push(StageResult { kind, status, duration, error });
     }
-    let server_log = job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
+    let server_log =
+        job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
     drop(job.cluster.take());
 
     let interrupted = options.cancel.is_cancelled();
     let status = if interrupted {
         RunStatus::Interrupted
     } else if stages.iter().any(|s| {
-        s.status == StageStatus::Failed && matches!(s.kind, StageKind::Build | StageKind::Install | StageKind::Cluster)
+        s.status == StageStatus::Failed
+            && matches!(s.kind, StageKind::Build | StageKind::Install | StageKind::Cluster)
     }) {
         RunStatus::Error
     } else if stages.iter().any(|s| s.status == StageStatus::Failed) {
@@ -252,19 +290,25 @@ fn run_installation(
     } else {
         RunStatus::Ok
     };
-    let postgres = bundle::postgres_from_pg_config(&installation.bin("pg_config")).unwrap_or_else(|_| pgfarm_model::Postgres {
-        version: format!("{}", installation.major()),
-        major: installation.major() as u16,
-        minor: None,
-        pg_config: pgfarm_model::OrderedMap::new(),
-        configure_flags: Vec::new(),
-    });
+    let postgres =
+        bundle::postgres_from_pg_config(&installation.bin("pg_config")).unwrap_or_else(|_| {
+            pgfarm_model::Postgres {
+                version: format!("{}", installation.major()),
+                major: installation.major() as u16,
+                minor: None,
+                pg_config: pgfarm_model::OrderedMap::new(),
+                configure_flags: Vec::new(),
+            }
+        });
     let extension = Extension {
         name: source.name.clone(),
         version: source.version.clone(),
         git_ref: None,
         git_commit: None,
-        source: Some(Source { kind: SourceKind::Path, location: source.root.display().to_string() }),
+        source: Some(Source {
+            kind: SourceKind::Path,
+            location: source.root.display().to_string(),
+        }),
         prerequisites: source.prereqs.as_ref().and_then(|p| serde_json::from_value(p.clone()).ok()),
     };
     let mut config = RunConfig { command_line: bundle::command_line(), ..RunConfig::default() };
@@ -272,7 +316,13 @@ fn run_installation(
     if let Some(t) = options.timeout {
         config.settings.insert("test_timeout_s", t.as_secs_f64().to_string());
     }
-    let mut result_bundle = Bundle::new(bundle::run_record(created_at, status), bundle::machine(), extension, postgres, config);
+    let mut result_bundle = Bundle::new(
+        bundle::run_record(created_at, status),
+        bundle::machine(),
+        extension,
+        postgres,
+        config,
+    );
     for stage in &stages {
         let (started_at, log) = job
             .logs
@@ -280,7 +330,14 @@ fn run_installation(
             .find(|(k, _, _)| *k == stage.kind)
             .map(|(_, at, log)| (Some(*at), log.clone()))
             .unwrap_or((None, String::new()));
-        let mut record = bundle::stage(stage.kind, stage.status, started_at.unwrap_or(created_at), stage.duration, log, stage.error.clone());
+        let mut record = bundle::stage(
+            stage.kind,
+            stage.status,
+            started_at.unwrap_or(created_at),
+            stage.duration,
+            log,
+            stage.error.clone(),
+        );
         record.started_at = started_at;
         result_bundle.stages.push(record);
     }
@@ -324,7 +381,8 @@ impl Job<'_> {
 
     fn build(&mut self, log: &mut String) -> Result<StageOutcome> {
         if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io("could not remove", &self.dir, e))?;
+            std::fs::remove_dir_all(&self.dir)
+                .map_err(|e| Error::io("could not remove", &self.dir, e))?;
         }
         copy_tree(&self.source.root, &self.src)?;
         if !self.source.has_makefile {
@@ -364,7 +422,12 @@ impl Job<'_> {
             .conf("max_prepared_transactions = 2")
             .start()
             .map_err(|e| Error::Cluster(e.to_string()))?;
-        log.push_str(&format!("cluster {} on port {} ({})\n", cluster.name(), cluster.port(), cluster.data_dir().display()));
+        log.push_str(&format!(
+            "cluster {} on port {} ({})\n",
+            cluster.name(),
+            cluster.port(),
+            cluster.data_dir().display()
+        ));
         self.cluster = Some(cluster);
         Ok(StageOutcome::Ok)
     }
@@ -423,7 +486,9 @@ impl Job<'_> {
             outputdir: self.dir.join("regress"),
             tests: self.source.regress_tests.clone(),
             dbnames: vec!["contrib_regression".into()],
-            bindir: Some(self.installation.bin("psql").parent().map(Path::to_path_buf).unwrap_or_default()),
+            bindir: Some(
+                self.installation.bin("psql").parent().map(Path::to_path_buf).unwrap_or_default(),
+            ),
             host: Some(cluster.host()),
             port: Some(cluster.port()),
             user: Some(cluster.superuser().to_owned()),
@@ -438,7 +503,9 @@ impl Job<'_> {
         let mut sink = |_: Stream, text: &str| console.push_str(text);
         let report = regress::run(&options, &mut sink)?;
         log.push_str(&console);
-        if let Some(diffs) = report.diffs_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+        if let Some(diffs) =
+            report.diffs_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok())
+        {
             log.push_str(&diffs);
         }
         let outcome = match report.exit_code {
@@ -447,12 +514,24 @@ impl Job<'_> {
                 let failed: Vec<&str> = report
                     .tests
                     .iter()
-                    .filter(|t| matches!(t.status, regress::TestStatus::Failed | regress::TestStatus::TimedOut))
+                    .filter(|t| {
+                        matches!(
+                            t.status,
+                            regress::TestStatus::Failed | regress::TestStatus::TimedOut
+                        )
+                    })
                     .map(|t| t.name.as_str())
                     .collect();
-                StageOutcome::Failed(format!("{} of {} tests failed: {}", failed.len(), report.tests.len(), failed.join(", ")))
+                StageOutcome::Failed(format!(
+                    "{} of {} tests failed: {}",
+                    failed.len(),
+                    report.tests.len(),
+                    failed.join(", ")
+                ))
             }
-            _ => StageOutcome::Failed(report.bail.clone().unwrap_or_else(|| "pg_regress could not run".into())),
+            _ => StageOutcome::Failed(
+                report.bail.clone().unwrap_or_else(|| "pg_regress could not run".into()),
+            ),
         };
         self.regress = Some(report);
         Ok(outcome)
@@ -482,7 +561,8 @@ impl Job<'_> {
             cwd: Some(self.src.clone()),
             ..ProveOptions::default()
         };
-        let scripts: Vec<Script> = self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
+        let scripts: Vec<Script> =
+            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
         let mut text = String::new();
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
@@ -501,14 +581,27 @@ impl Job<'_> {
                 } else {
                     TestStatus::Failed
                 };
-                bundle::tap_file(f.name.clone(), status, f.duration, f.exit_code, f.stdout.clone(), f.stderr.clone())
+                bundle::tap_file(
+                    f.name.clone(),
+                    status,
+                    f.duration,
+                    f.exit_code,
+                    f.stdout.clone(),
+                    f.stderr.clone(),
+                )
             })
             .collect();
-        let failed: Vec<&str> = report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
+        let failed: Vec<&str> =
+            report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
         let outcome = if report.passed() {
             StageOutcome::Ok
         } else {
-            StageOutcome::Failed(format!("{} of {} files failed: {}", failed.len(), report.files.len(), failed.join(", ")))
+            StageOutcome::Failed(format!(
+                "{} of {} files failed: {}",
+                failed.len(),
+                report.files.len(),
+                failed.join(", ")
+            ))
         };
         self.tap = Some(report);
         Ok(outcome)
@@ -524,13 +617,27 @@ impl Job<'_> {
                 return Ok(StageOutcome::Failed(e));
             }
         }
-        if let Err(e) = self.sql("pgfarm_upgraded", &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"), log)? {
+        if let Err(e) = self.sql(
+            "pgfarm_upgraded",
+            &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
+            log,
+        )? {
             return Ok(StageOutcome::Failed(format!("cannot install version {from}: {e}")));
         }
-        if let Err(e) = self.sql("pgfarm_upgraded", &format!("ALTER EXTENSION \"{name}\" UPDATE TO '{to}'"), log)? {
-            return Ok(StageOutcome::Failed(format!("ALTER EXTENSION UPDATE {from} -> {to} failed: {e}")));
+        if let Err(e) = self.sql(
+            "pgfarm_upgraded",
+            &format!("ALTER EXTENSION \"{name}\" UPDATE TO '{to}'"),
+            log,
+        )? {
+            return Ok(StageOutcome::Failed(format!(
+                "ALTER EXTENSION UPDATE {from} -> {to} failed: {e}"
+            )));
         }
-        if let Err(e) = self.sql("pgfarm_fresh", &format!("CREATE EXTENSION \"{name}\" VERSION '{to}' CASCADE"), log)? {
+        if let Err(e) = self.sql(
+            "pgfarm_fresh",
+            &format!("CREATE EXTENSION \"{name}\" VERSION '{to}' CASCADE"),
+            log,
+        )? {
             return Ok(StageOutcome::Failed(format!("cannot install version {to}: {e}")));
         }
         let query = catalog_query(&name);
@@ -544,11 +651,17 @@ impl Job<'_> {
         };
         let diff = pgfarm_diff::diff_lines(&fresh, &upgraded, &pgfarm_diff::Options::default());
         if diff.is_empty() {
-            log.push_str(&format!("catalog objects after {from} -> {to} equal a fresh {to} ({} objects)\n", fresh.lines().count()));
+            log.push_str(&format!(
+                "catalog objects after {from} -> {to} equal a fresh {to} ({} objects)\n",
+                fresh.lines().count()
+            ));
             return Ok(StageOutcome::Ok);
         }
         let mut text = String::new();
-        let labels = pgfarm_diff::Labels { expected: &format!("fresh {to}"), actual: &format!("updated {from} -> {to}") };
+        let labels = pgfarm_diff::Labels {
+            expected: &format!("fresh {to}"),
+            actual: &format!("updated {from} -> {to}"),
+        };
         let _ = diff.write_unified(&mut text, &labels, 3);
         log.push_str(&text);
         Ok(StageOutcome::Failed(format!(
@@ -595,19 +708,25 @@ pub fn apply_regress_opts(options: &mut RegressOptions, opts: &[String], src: &P
 
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| Error::io("could not create directory", to, e))?;
-    let entries = std::fs::read_dir(from).map_err(|e| Error::io("could not read directory", from, e))?;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| Error::io("could not read directory", from, e))?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name_text = name.to_string_lossy();
-        if matches!(name_text.as_ref(), ".git" | "results" | "regression.out" | "regression.diffs" | "target") {
+        if matches!(
+            name_text.as_ref(),
+            ".git" | "results" | "regression.out" | "regression.diffs" | "target"
+        ) {
             continue;
         }
         let target = to.join(&name);
-        let file_type = entry.file_type().map_err(|e| Error::io("could not stat", entry.path(), e))?;
+        let file_type =
+            entry.file_type().map_err(|e| Error::io("could not stat", entry.path(), e))?;
         if file_type.is_dir() {
             copy_tree(&entry.path(), &target)?;
         } else if file_type.is_file() {
-            std::fs::copy(entry.path(), &target).map_err(|e| Error::io("could not copy", entry.path(), e))?;
+            std::fs::copy(entry.path(), &target)
+                .map_err(|e| Error::io("could not copy", entry.path(), e))?;
         }
     }
     Ok(())
@@ -620,7 +739,11 @@ mod tests {
     #[test]
     fn regress_opts_are_applied() {
         let mut options = RegressOptions::default();
-        apply_regress_opts(&mut options, &["--load-extension=hstore".into(), "--dbname=x".into(), "--weird".into()], Path::new("/s"));
+        apply_regress_opts(
+            &mut options,
+            &["--load-extension=hstore".into(), "--dbname=x".into(), "--weird".into()],
+            Path::new("/s"),
+        );
         assert_eq!(options.load_extensions, ["hstore"]);
         assert_eq!(options.dbnames, ["x"]);
     }

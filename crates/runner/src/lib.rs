@@ -29,5 +29,6 @@ pub mod prove;
 pub mod regress;
 pub mod report;
 pub mod schedule;
+pub mod upload;
 
 pub use error::{Error, Result};

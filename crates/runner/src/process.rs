@@ -1,13 +1,16 @@
 //! Child processes of the runner (psql, make, pg_config): spawning with a prepared
 //! environment, waiting with a deadline and a cancel flag, and killing.
 //!
-//! Every process the runner starts goes through [`Spawn`], so environment handling and
-//! error messages (the command line plus its stderr) are uniform.
+//! Every process the runner starts goes through [`Spawn`], which hands it to pgnode's single
+//! spawn point (`pgfarm_pgnode::command`), so environment handling and error messages (the
+//! command line plus its stderr) are uniform.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
+
+use pgfarm_pgnode::command::Command as PgCommand;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -117,30 +120,28 @@ impl Spawn {
         out
     }
 
-    fn command(&self) -> Command {
-        // The one place in the runner that creates a Command: see the module docs.
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.args);
+    /// The command for pgnode's single spawn point (`pgfarm_pgnode::command`), which every
+    /// pgfarm crate uses to start processes.
+    fn command(&self) -> PgCommand {
+        let mut cmd = PgCommand::new(&self.program).args(&self.args);
         for (key, value) in &self.env {
-            match value {
+            cmd = match value {
                 Some(v) => cmd.env(key, v),
                 None => cmd.env_remove(key),
             };
         }
         if let Some(dir) = &self.cwd {
-            cmd.current_dir(dir);
+            cmd = cmd.current_dir(dir);
         }
         cmd
     }
 
     /// Starts the child with the given stdio.
     pub fn start(&self, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Result<Child> {
-        self.command()
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| Error::Command { command: self.display(), detail: format!("could not start: {e}") })
+        self.command().spawn(stdin, stdout, stderr).map_err(|e| Error::Command {
+            command: self.display(),
+            detail: format!("could not start: {e}"),
+        })
     }
 
     /// Runs to completion, capturing stdout and stderr; a non-zero exit is an error that
@@ -148,14 +149,21 @@ impl Spawn {
     pub fn output_ok(&self) -> Result<(String, String)> {
         let (status, stdout, stderr) = self.output()?;
         if !status.success() {
-            return Err(Error::Command { command: self.display(), detail: failure_detail(status, &stderr) });
+            return Err(Error::Command {
+                command: self.display(),
+                detail: failure_detail(status, &stderr),
+            });
         }
         Ok((stdout, stderr))
     }
 
     /// Runs to completion with stdout and stderr interleaved into one log, killing the child
     /// when `cancel` is set or `deadline` passes. Returns how it ended and the log.
-    pub fn run_logged(&self, deadline: Option<Instant>, cancel: &CancelFlag) -> Result<(Ended, String)> {
+    pub fn run_logged(
+        &self,
+        deadline: Option<Instant>,
+        cancel: &CancelFlag,
+    ) -> Result<(Ended, String)> {
         let log_path = std::env::temp_dir().join(format!(
             "pgfarm-log-{}-{:?}-{}",
             std::process::id(),
@@ -170,8 +178,10 @@ impl Spawn {
             .open(&log_path)
             .map_err(|e| Error::io("could not create", &log_path, e))?;
         let _ = std::fs::remove_file(&log_path);
-        let err_file = file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
-        let mut read_back = file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
+        let err_file =
+            file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
+        let mut read_back =
+            file.try_clone().map_err(|e| Error::io("could not duplicate", &log_path, e))?;
         let mut child = self.start(Stdio::null(), Stdio::from(file), Stdio::from(err_file))?;
         let ended = wait(&mut child, deadline, Some(cancel))?;
         let mut bytes = Vec::new();
@@ -185,11 +195,11 @@ impl Spawn {
 
     /// Runs to completion, capturing stdout and stderr, whatever the exit status.
     pub fn output(&self) -> Result<(ExitStatus, String, String)> {
-        let out = self
-            .command()
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::Command { command: self.display(), detail: format!("could not start: {e}") })?;
+        let child = self.start(Stdio::null(), Stdio::piped(), Stdio::piped())?;
+        let out = child.wait_with_output().map_err(|e| Error::Command {
+            command: self.display(),
+            detail: format!("could not wait: {e}"),
+        })?;
         Ok((
             out.status,
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -225,15 +235,22 @@ pub fn describe_status(status: ExitStatus) -> String {
 }
 
 /// Waits for `child`, killing it when `deadline` passes or `cancel` is set.
-pub fn wait(child: &mut Child, deadline: Option<Instant>, cancel: Option<&CancelFlag>) -> Result<Ended> {
+pub fn wait(
+    child: &mut Child,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelFlag>,
+) -> Result<Ended> {
     if deadline.is_none() && cancel.is_none() {
-        let status = child.wait().map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?;
+        let status = child
+            .wait()
+            .map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?;
         return Ok(Ended::Exited(status));
     }
     let mut pause = Duration::from_micros(500);
     loop {
-        if let Some(status) =
-            child.try_wait().map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?
         {
             return Ok(Ended::Exited(status));
         }
@@ -279,14 +296,21 @@ mod tests {
     #[test]
     fn a_failing_command_reports_status_and_stderr() {
         let err = Spawn::new("sh").args(["-c", "echo oops >&2; exit 3"]).output_ok().unwrap_err();
-        assert_eq!(err.to_string(), "command failed: sh -c 'echo oops >&2; exit 3': exit status 3: oops");
+        assert_eq!(
+            err.to_string(),
+            "command failed: sh -c 'echo oops >&2; exit 3': exit status 3: oops"
+        );
     }
 
     #[test]
     fn a_deadline_kills_a_hung_child() {
-        let mut child = Spawn::new("sleep").arg("5").start(Stdio::null(), Stdio::null(), Stdio::null()).unwrap();
+        let mut child = Spawn::new("sleep")
+            .arg("5")
+            .start(Stdio::null(), Stdio::null(), Stdio::null())
+            .unwrap();
         let started = Instant::now();
-        let ended = wait(&mut child, Some(Instant::now() + Duration::from_millis(50)), None).unwrap();
+        let ended =
+            wait(&mut child, Some(Instant::now() + Duration::from_millis(50)), None).unwrap();
         assert_eq!(ended, Ended::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(2));
     }

@@ -169,10 +169,14 @@ pub fn plan(options: &ProveOptions) -> Result<Vec<Script>> {
             (None, Some(pattern)) => quote(pattern),
             (None, None) => String::new(),
         };
-        return Ok(vec![Script::Runtests { name: format!("runtests({args});"), sql: format!("SELECT * FROM runtests({args});") }]);
+        return Ok(vec![Script::Runtests {
+            name: format!("runtests({args});"),
+            sql: format!("SELECT * FROM runtests({args});"),
+        }]);
     }
     let mut scripts = Vec::new();
-    let paths = if options.paths.is_empty() { vec![PathBuf::from("test")] } else { options.paths.clone() };
+    let paths =
+        if options.paths.is_empty() { vec![PathBuf::from("test")] } else { options.paths.clone() };
     for path in &paths {
         if path.is_dir() {
             let mut found = Vec::new();
@@ -192,7 +196,8 @@ pub fn plan(options: &ProveOptions) -> Result<Vec<Script>> {
 }
 
 fn collect(dir: &Path, options: &ProveOptions, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("could not read directory", dir, e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::io("could not read directory", dir, e))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -208,7 +213,11 @@ fn collect(dir: &Path, options: &ProveOptions, out: &mut Vec<PathBuf>) -> Result
 
 /// A Fisher-Yates shuffle seeded from the clock (no rand dependency needed for this).
 fn shuffle<T>(items: &mut [T]) {
-    let mut state = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) | 1;
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        | 1;
     for i in (1..items.len()).rev() {
         state ^= state << 13;
         state ^= state >> 7;
@@ -258,7 +267,11 @@ pub fn psql_command(options: &ProveOptions, script: &Script) -> Spawn {
 }
 
 /// Runs the scripts, `jobs` at a time, reporting each as it finishes.
-pub fn run(options: &ProveOptions, scripts: &[Script], on_event: &mut dyn FnMut(ProveEvent<'_>)) -> Result<ProveReport> {
+pub fn run(
+    options: &ProveOptions,
+    scripts: &[Script],
+    on_event: &mut dyn FnMut(ProveEvent<'_>),
+) -> Result<ProveReport> {
     let started = Instant::now();
     let (sender, receiver) = mpsc::channel::<FileResult>();
     let mut next = 0;
@@ -290,18 +303,27 @@ pub fn run(options: &ProveOptions, scripts: &[Script], on_event: &mut dyn FnMut(
     Ok(ProveReport { files, duration: started.elapsed(), interrupted })
 }
 
-fn run_script(spawn: &Spawn, script: &Script, timeout: Option<Duration>, cancel: &CancelFlag) -> FileResult {
+fn run_script(
+    spawn: &Spawn,
+    script: &Script,
+    timeout: Option<Duration>,
+    cancel: &CancelFlag,
+) -> FileResult {
     let started = Instant::now();
     let name = script.name();
     let mut stderr_file = tempfile_for_stderr();
     let child = spawn.start(
         Stdio::null(),
         Stdio::piped(),
-        stderr_file.as_ref().map_or_else(Stdio::piped, |f| f.try_clone().map(Stdio::from).unwrap_or_else(|_| Stdio::piped())),
+        stderr_file.as_ref().map_or_else(Stdio::piped, |f| {
+            f.try_clone().map(Stdio::from).unwrap_or_else(|_| Stdio::piped())
+        }),
     );
     let mut child = match child {
         Ok(child) => child,
-        Err(err) => return judge(name, String::new(), err.to_string(), None, false, started.elapsed()),
+        Err(err) => {
+            return judge(name, String::new(), err.to_string(), None, false, started.elapsed());
+        }
     };
     // Read stdout on a thread so a large TAP stream cannot fill the pipe and block psql.
     let stdout_reader = child.stdout.take().map(|mut out| {
@@ -328,18 +350,42 @@ fn run_script(spawn: &Spawn, script: &Script, timeout: Option<Duration>, cancel:
         Ok(Ended::TimedOut) => (None, true),
         Ok(Ended::Cancelled) | Err(_) => (None, false),
     };
-    judge(name, String::from_utf8_lossy(&stdout).into_owned(), stderr, exit_code, timed_out, started.elapsed())
+    judge(
+        name,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        stderr,
+        exit_code,
+        timed_out,
+        started.elapsed(),
+    )
 }
 
 fn tempfile_for_stderr() -> Option<std::fs::File> {
-    let path = std::env::temp_dir().join(format!("pgfarm-prove-{}-{:?}", std::process::id(), std::thread::current().id()));
-    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).ok()?;
+    let path = std::env::temp_dir().join(format!(
+        "pgfarm-prove-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .ok()?;
     let _ = std::fs::remove_file(&path);
     Some(file)
 }
 
 /// Parses a script's TAP and applies TAP::Harness's rules.
-pub fn judge(name: String, stdout: String, stderr: String, exit_code: Option<i32>, timed_out: bool, duration: Duration) -> FileResult {
+pub fn judge(
+    name: String,
+    stdout: String,
+    stderr: String,
+    exit_code: Option<i32>,
+    timed_out: bool,
+    duration: Duration,
+) -> FileResult {
     let summary = summarize(Parser::with_options(&stdout, TapOptions::pgtap()));
     let mut failed_ids: Vec<u64> = summary.failures.iter().map(|f| f.id).collect();
     let mut parse_errors = Vec::new();
@@ -348,7 +394,10 @@ pub fn judge(name: String, stdout: String, stderr: String, exit_code: Option<i32
         Some(plan) if !plan.skip_all => {
             let planned = plan.end.saturating_sub(plan.start) + 1;
             if summary.count != planned {
-                parse_errors.push(format!("Bad plan.  You planned {planned} tests but ran {}.", summary.count));
+                parse_errors.push(format!(
+                    "Bad plan.  You planned {planned} tests but ran {}.",
+                    summary.count
+                ));
             }
             // Test points past the plan count as failed (prove's "Failed tests: 3-4").
             for id in (plan.end + 1)..=summary.count.max(plan.end) {
@@ -366,7 +415,18 @@ pub fn judge(name: String, stdout: String, stderr: String, exit_code: Option<i32
         && failed_ids.is_empty()
         && parse_errors.is_empty()
         && summary.fail == 0;
-    FileResult { name, stdout, stderr, exit_code, timed_out, duration, summary, passed, failed_ids, parse_errors }
+    FileResult {
+        name,
+        stdout,
+        stderr,
+        exit_code,
+        timed_out,
+        duration,
+        summary,
+        passed,
+        failed_ids,
+        parse_errors,
+    }
 }
 
 /// The lines prove prints for a finished file after its name and dots: the failure
@@ -404,9 +464,15 @@ pub fn render_file(result: &FileResult, width: usize, verbose: bool, timer: bool
     } else if result.exit_code.is_none() {
         out.push_str("Dubious, test was killed\n");
     }
-    let planned = result.summary.plan.as_ref().map(|p| p.end.saturating_sub(p.start) + 1).unwrap_or(result.summary.count);
+    let planned = result
+        .summary
+        .plan
+        .as_ref()
+        .map(|p| p.end.saturating_sub(p.start) + 1)
+        .unwrap_or(result.summary.count);
     let missing = planned.saturating_sub(result.summary.count);
-    let failed_in_plan = result.failed_ids.iter().filter(|id| **id <= planned).count() as u64 + missing;
+    let failed_in_plan =
+        result.failed_ids.iter().filter(|id| **id <= planned).count() as u64 + missing;
     if failed_in_plan > 0 {
         let _ = writeln!(out, "Failed {failed_in_plan}/{planned} subtests ");
     } else if planned > 0 {
@@ -452,7 +518,11 @@ pub fn render_summary(report: &ProveReport) -> String {
                 None => "9 (killed)".to_owned(),
             };
             let n_failed = file.failed_ids.len();
-            let _ = writeln!(out, "{:<width$} (Wstat: {wstat} Tests: {} Failed: {n_failed})", file.name, file.summary.count);
+            let _ = writeln!(
+                out,
+                "{:<width$} (Wstat: {wstat} Tests: {} Failed: {n_failed})",
+                file.name, file.summary.count
+            );
             if n_failed > 0 {
                 let label = if n_failed == 1 { "Failed test:" } else { "Failed tests:" };
                 let _ = writeln!(out, "  {label}  {}", id_ranges(&file.failed_ids));
@@ -489,9 +559,18 @@ mod tests {
     const PGTAP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/tap/pgtap");
 
     fn corpus_result(stem: &str) -> FileResult {
-        let read = |ext: &str| std::fs::read_to_string(format!("{PGTAP}/tap/{stem}.{ext}")).expect("corpus missing");
+        let read = |ext: &str| {
+            std::fs::read_to_string(format!("{PGTAP}/tap/{stem}.{ext}")).expect("corpus missing")
+        };
         let code: i32 = read("exitcode").trim().parse().unwrap();
-        judge(format!("sql/{stem}.sql"), read("tap"), read("stderr"), Some(code), false, Duration::ZERO)
+        judge(
+            format!("sql/{stem}.sql"),
+            read("tap"),
+            read("stderr"),
+            Some(code),
+            false,
+            Duration::ZERO,
+        )
     }
 
     /// pg_prove's verdict per file, from pg_prove-summary.txt: a file passed when its block
@@ -503,17 +582,16 @@ mod tests {
         let mut expected = Vec::new();
         let mut current: Option<String> = None;
         for line in summary[..report_start].lines() {
-            if let Some(name) = line.strip_prefix("sql/").and_then(|l| l.split(".sql ").next()) {
-                if line.contains(".sql ..") {
-                    current = Some(name.to_owned());
-                    continue;
-                }
+            if let Some(name) = line.strip_prefix("sql/").and_then(|l| l.split(".sql ").next())
+                && line.contains(".sql ..")
+            {
+                current = Some(name.to_owned());
+                continue;
             }
-            let verdict_line = line == "ok" || line.starts_with("Failed ") || line.starts_with("All ");
-            if verdict_line {
-                if let Some(name) = current.take() {
-                    expected.push((name, line == "ok"));
-                }
+            let verdict_line =
+                line == "ok" || line.starts_with("Failed ") || line.starts_with("All ");
+            if verdict_line && let Some(name) = current.take() {
+                expected.push((name, line == "ok"));
             }
         }
         assert_eq!(expected.len(), 11, "{expected:?}");
@@ -524,12 +602,18 @@ mod tests {
 
     #[test]
     fn failed_ids_and_plan_errors_match_pg_prove() {
-        assert_eq!(id_ranges(&corpus_result("01-basic-pass-fail").failed_ids), "2-3, 5, 8, 10-12, 14");
+        assert_eq!(
+            id_ranges(&corpus_result("01-basic-pass-fail").failed_ids),
+            "2-3, 5, 8, 10-12, 14"
+        );
         let r05 = corpus_result("05-plan-mismatch");
         assert_eq!(r05.parse_errors, ["Bad plan.  You planned 5 tests but ran 3."]);
         assert!(render_file(&r05, 30, false, false).ends_with("Failed 2/5 subtests \n"));
         let r09 = corpus_result("09-died-midway");
-        assert!(render_file(&r09, 30, false, false).contains("Dubious, test returned 3 (wstat 768, 0x300)\nFailed 2/4 subtests \n"));
+        assert!(
+            render_file(&r09, 30, false, false)
+                .contains("Dubious, test returned 3 (wstat 768, 0x300)\nFailed 2/4 subtests \n")
+        );
         let r10 = corpus_result("10-too-many");
         assert_eq!(id_ranges(&r10.failed_ids), "3-4");
         assert!(render_file(&r10, 30, false, false).ends_with("All 2 subtests passed \n"));
@@ -537,7 +621,10 @@ mod tests {
 
     #[test]
     fn summary_report_names_failed_files_and_totals() {
-        let files: Vec<FileResult> = ["01-basic-pass-fail", "03-skip-todo-diag", "09-died-midway"].iter().map(|s| corpus_result(s)).collect();
+        let files: Vec<FileResult> = ["01-basic-pass-fail", "03-skip-todo-diag", "09-died-midway"]
+            .iter()
+            .map(|s| corpus_result(s))
+            .collect();
         let report = ProveReport { files, duration: Duration::from_secs(1), interrupted: false };
         let text = render_summary(&report);
         assert!(text.contains("sql/01-basic-pass-fail.sql (Wstat: 0 Tests: 14 Failed: 8)\n  Failed tests:  2-3, 5, 8, 10-12, 14\n"), "{text}");
@@ -555,7 +642,8 @@ mod tests {
 
     #[test]
     fn runtests_sql_quotes_schema_and_pattern() {
-        let options = ProveOptions { runtests: true, schema: Some("unit".into()), ..ProveOptions::default() };
+        let options =
+            ProveOptions { runtests: true, schema: Some("unit".into()), ..ProveOptions::default() };
         let scripts = plan(&options).unwrap();
         assert_eq!(scripts[0].name(), "runtests('unit'::name);");
     }

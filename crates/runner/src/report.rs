@@ -103,7 +103,10 @@ pub fn tap_stream(suites: &[Suite]) -> String {
                 out.push_str("      ---\n");
                 out.push_str(&format!("      duration_ms: {}\n", case.duration.as_millis()));
                 if let Some(message) = &case.message {
-                    out.push_str(&format!("      message: {}\n", serde_json::Value::String(message.clone())));
+                    out.push_str(&format!(
+                        "      message: {}\n",
+                        serde_json::Value::String(message.clone())
+                    ));
                 }
                 if !case.detail.is_empty() {
                     out.push_str("      detail: |-\n");
@@ -115,7 +118,12 @@ pub fn tap_stream(suites: &[Suite]) -> String {
             }
         }
         out.push_str(&format!("    1..{}\n", suite.cases.len()));
-        out.push_str(&format!("{}ok {} - {}\n", if suite_ok { "" } else { "not " }, suite_idx + 1, escape(&suite.name)));
+        out.push_str(&format!(
+            "{}ok {} - {}\n",
+            if suite_ok { "" } else { "not " },
+            suite_idx + 1,
+            escape(&suite.name)
+        ));
     }
     out.push_str(&format!("1..{}\n", suites.len()));
     out
@@ -133,7 +141,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(|e| Error::io("could not create directory", &dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name =
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
@@ -156,7 +165,13 @@ mod tests {
         vec![Suite {
             name: "regress".into(),
             cases: vec![
-                Case { name: "one".into(), outcome: Outcome::Passed, duration: Duration::from_millis(12), message: None, detail: String::new() },
+                Case {
+                    name: "one".into(),
+                    outcome: Outcome::Passed,
+                    duration: Duration::from_millis(12),
+                    message: None,
+                    detail: String::new(),
+                },
                 Case {
                     name: "three # x".into(),
                     outcome: Outcome::Failed,
@@ -171,8 +186,16 @@ mod tests {
     #[test]
     fn junit_marks_failures_with_message_and_diff() {
         let xml = junit_xml("pgfarm regress", &suites()).unwrap();
-        assert!(xml.contains("<testsuite name=\"regress\" tests=\"2\" skipped=\"0\" errors=\"0\" failures=\"1\""), "{xml}");
-        assert!(xml.contains("<failure message=\"output differs\">-     4\n+     3</failure>"), "{xml}");
+        assert!(
+            xml.contains(
+                "<testsuite name=\"regress\" tests=\"2\" skipped=\"0\" errors=\"0\" failures=\"1\""
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"output differs\">-     4\n+     3</failure>"),
+            "{xml}"
+        );
     }
 
     #[test]

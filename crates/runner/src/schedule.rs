@@ -65,7 +65,11 @@ impl InvalidLine {
                 text: self.text.clone(),
             }
         } else {
-            Error::ScheduleSyntax { file: file.to_owned(), line: self.line, text: self.text.clone() }
+            Error::ScheduleSyntax {
+                file: file.to_owned(),
+                line: self.line,
+                text: self.text.clone(),
+            }
         }
     }
 }
@@ -99,7 +103,8 @@ impl Schedule {
                     continue;
                 }
                 entries.push(Entry::Group { line: line_num, text: line.to_owned(), tests });
-            } else if let (Dialect::Classic, Some(rest)) = (dialect, line.strip_prefix("ignore: ")) {
+            } else if let (Dialect::Classic, Some(rest)) = (dialect, line.strip_prefix("ignore: "))
+            {
                 let name = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
                 entries.push(Entry::Ignore { name: name.to_owned() });
             } else {
@@ -188,7 +193,9 @@ mod tests {
         assert!(schedule.entries.contains(&Entry::Ignore { name: "random".into() }));
         assert!(schedule.tests().len() > 200);
         assert_eq!(schedule.tests()[0], "test_setup");
-        let pgtap = std::fs::read_to_string(format!("{corpus}/pgtap-1.2.0/test/build/parallel.sch")).unwrap();
+        let pgtap =
+            std::fs::read_to_string(format!("{corpus}/pgtap-1.2.0/test/build/parallel.sch"))
+                .unwrap();
         assert!(!Schedule::parse(&pgtap, Dialect::Tap).tests().is_empty());
     }
 }

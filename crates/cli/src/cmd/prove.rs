@@ -174,17 +174,18 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     let suites = [suite(&report, &scripts)];
     let mut failed_output = false;
-    if let Some(path) = &args.junit {
-        if let Err(err) = report::junit_xml("pgfarm prove", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
-            eprintln!("pgfarm prove: --junit: {err}");
-            failed_output = true;
-        }
+    if let Some(path) = &args.junit
+        && let Err(err) = report::junit_xml("pgfarm prove", &suites)
+            .and_then(|xml| report::write_atomic(path, xml.as_bytes()))
+    {
+        eprintln!("pgfarm prove: --junit: {err}");
+        failed_output = true;
     }
-    if let Some(path) = &args.tap {
-        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
-            eprintln!("pgfarm prove: --tap: {err}");
-            failed_output = true;
-        }
+    if let Some(path) = &args.tap
+        && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
+    {
+        eprintln!("pgfarm prove: --tap: {err}");
+        failed_output = true;
     }
     if failed_output {
         ExitCode::from(2)
@@ -221,7 +222,8 @@ fn suite(report: &prove::ProveReport, _scripts: &[Script]) -> Suite {
                 reasons.extend(file.parse_errors.iter().cloned());
                 reasons.join("; ")
             });
-            let detail = if file.passed { String::new() } else { format!("{}{}", file.stdout, file.stderr) };
+            let detail =
+                if file.passed { String::new() } else { format!("{}{}", file.stdout, file.stderr) };
             Case { name: file.name.clone(), outcome, duration: file.duration, message, detail }
         })
         .collect();

@@ -146,7 +146,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
         timeout: match args.timeout {
             Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
             Some(secs) => {
-                eprintln!("pgfarm regress: --timeout must be a positive number of seconds, got {secs}");
+                eprintln!(
+                    "pgfarm regress: --timeout must be a positive number of seconds, got {secs}"
+                );
                 return ExitCode::from(2);
             }
             None => None,
@@ -176,23 +178,24 @@ pub(crate) fn run(args: Args) -> ExitCode {
     };
     let suites = [suite(&report)];
     let mut code = report.exit_code;
-    if let Some(path) = &args.junit {
-        if let Err(err) = report::junit_xml("pgfarm regress", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
-            eprintln!("pgfarm regress: --junit: {err}");
-            code = 2;
-        }
+    if let Some(path) = &args.junit
+        && let Err(err) = report::junit_xml("pgfarm regress", &suites)
+            .and_then(|xml| report::write_atomic(path, xml.as_bytes()))
+    {
+        eprintln!("pgfarm regress: --junit: {err}");
+        code = 2;
     }
-    if let Some(path) = &args.tap {
-        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
-            eprintln!("pgfarm regress: --tap: {err}");
-            code = 2;
-        }
+    if let Some(path) = &args.tap
+        && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
+    {
+        eprintln!("pgfarm regress: --tap: {err}");
+        code = 2;
     }
-    if let Some(path) = &args.bundle {
-        if let Err(err) = pgfarm_runner::bundle::write_regress_bundle(path, &options, &report) {
-            eprintln!("pgfarm regress: --bundle: {err}");
-            code = 2;
-        }
+    if let Some(path) = &args.bundle
+        && let Err(err) = pgfarm_runner::bundle::write_regress_bundle(path, &options, &report)
+    {
+        eprintln!("pgfarm regress: --bundle: {err}");
+        code = 2;
     }
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -208,8 +211,14 @@ fn suite(report: &regress::RegressReport) -> Suite {
                     (Outcome::Errored, test.child_failure.as_ref().map(|c| format!("{c:?}")))
                 }
                 TestStatus::Failed | TestStatus::FailedIgnored => {
-                    let against = test.chosen.and_then(|i| test.expected.get(i)).map(|e| e.path.display().to_string());
-                    (Outcome::Failed, Some(format!("output differs from {}", against.unwrap_or_default())))
+                    let against = test
+                        .chosen
+                        .and_then(|i| test.expected.get(i))
+                        .map(|e| e.path.display().to_string());
+                    (
+                        Outcome::Failed,
+                        Some(format!("output differs from {}", against.unwrap_or_default())),
+                    )
                 }
                 TestStatus::TimedOut => (Outcome::Errored, Some("timeout".to_owned())),
             };

@@ -73,7 +73,9 @@ pub(crate) struct Args {
 fn parse_majors(text: &str) -> Result<Vec<u32>, String> {
     let mut majors = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("--pg: `{s}` is not a major version"));
+        let parse = |s: &str| {
+            s.trim().parse::<u32>().map_err(|_| format!("--pg: `{s}` is not a major version"))
+        };
         if let Some((a, b)) = part.split_once("..") {
             let (a, b) = (parse(a)?, parse(b)?);
             if a > b {
@@ -116,13 +118,23 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
     }
     if let Some(list) = &wanted {
-        let missing: Vec<String> = list.iter().filter(|m| !installations.iter().any(|i| i.major() == **m)).map(u32::to_string).collect();
+        let missing: Vec<String> = list
+            .iter()
+            .filter(|m| !installations.iter().any(|i| i.major() == **m))
+            .map(u32::to_string)
+            .collect();
         if !missing.is_empty() {
-            return usage(format!("no PostgreSQL installation found for major(s) {} (see `pgfarm pg list`)", missing.join(", ")));
+            return usage(format!(
+                "no PostgreSQL installation found for major(s) {} (see `pgfarm pg list`)",
+                missing.join(", ")
+            ));
         }
     }
     if installations.is_empty() {
-        return usage("no PostgreSQL installation found (run scripts/setup-pg.sh or set PGFARM_PG_DIR)".into());
+        return usage(
+            "no PostgreSQL installation found (run scripts/setup-pg.sh or set PGFARM_PG_DIR)"
+                .into(),
+        );
     }
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
@@ -134,7 +146,8 @@ pub(crate) fn run(args: Args) -> ExitCode {
         workdir: args.workdir.clone().unwrap_or_else(|| out_dir.join("work")),
         out_dir,
         jobs: args.jobs.max(1),
-        timeout: (args.timeout.is_finite() && args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout)),
+        timeout: (args.timeout.is_finite() && args.timeout > 0.0)
+            .then(|| Duration::from_secs_f64(args.timeout)),
         build_timeout: Some(Duration::from_secs(1800)),
         cancel,
         installations,
@@ -157,23 +170,26 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     let suites = suites(&results);
     let mut write_failed = results.iter().any(|r| r.bundle_error.is_some());
-    if let Some(path) = &args.junit {
-        if let Err(err) = report::junit_xml("pgfarm test", &suites).and_then(|xml| report::write_atomic(path, xml.as_bytes())) {
-            eprintln!("pgfarm test: --junit: {err}");
-            write_failed = true;
-        }
+    if let Some(path) = &args.junit
+        && let Err(err) = report::junit_xml("pgfarm test", &suites)
+            .and_then(|xml| report::write_atomic(path, xml.as_bytes()))
+    {
+        eprintln!("pgfarm test: --junit: {err}");
+        write_failed = true;
     }
-    if let Some(path) = &args.tap {
-        if let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes()) {
-            eprintln!("pgfarm test: --tap: {err}");
-            write_failed = true;
-        }
+    if let Some(path) = &args.tap
+        && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
+    {
+        eprintln!("pgfarm test: --tap: {err}");
+        write_failed = true;
     }
     ExitCode::from(exit_code(&results, write_failed))
 }
 
 fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
-    if write_failed || results.iter().any(|r| matches!(r.status, RunStatus::Error | RunStatus::Interrupted)) {
+    if write_failed
+        || results.iter().any(|r| matches!(r.status, RunStatus::Error | RunStatus::Interrupted))
+    {
         return 2;
     }
     if results.iter().any(|r| r.status == RunStatus::Failed) {
@@ -308,7 +324,12 @@ fn print_matrix(results: &[InstallationResult], colour: bool) {
     }
     for result in results {
         for stage in result.stages.iter().filter(|s| s.status == StageStatus::Failed) {
-            println!("{} {}: {}", result.label, stage_name(stage.kind), stage.error.as_deref().unwrap_or(""));
+            println!(
+                "{} {}: {}",
+                result.label,
+                stage_name(stage.kind),
+                stage.error.as_deref().unwrap_or("")
+            );
         }
     }
 }
@@ -336,7 +357,8 @@ fn suites(results: &[InstallationResult]) -> Vec<Suite> {
                 cases.extend(regress.tests.iter().map(|t| Case {
                     name: format!("regress/{}", t.name),
                     outcome: match t.status {
-                        pgfarm_runner::regress::TestStatus::Passed | pgfarm_runner::regress::TestStatus::FailedIgnored => Outcome::Passed,
+                        pgfarm_runner::regress::TestStatus::Passed
+                        | pgfarm_runner::regress::TestStatus::FailedIgnored => Outcome::Passed,
                         pgfarm_runner::regress::TestStatus::Failed => Outcome::Failed,
                         pgfarm_runner::regress::TestStatus::TimedOut => Outcome::Errored,
                     },
@@ -351,7 +373,11 @@ fn suites(results: &[InstallationResult]) -> Vec<Suite> {
                     outcome: if f.passed { Outcome::Passed } else { Outcome::Failed },
                     duration: f.duration,
                     message: None,
-                    detail: if f.passed { String::new() } else { format!("{}{}", f.stdout, f.stderr) },
+                    detail: if f.passed {
+                        String::new()
+                    } else {
+                        format!("{}{}", f.stdout, f.stderr)
+                    },
                 }));
             }
             Suite { name: result.label.clone(), cases }

@@ -260,7 +260,9 @@ impl<'s> Console<'s> {
                 });
                 if let Some(child) = child {
                     let text = match child {
-                        ChildFailure::Exit(code) => format!(" (test process exited with exit code {code})"),
+                        ChildFailure::Exit(code) => {
+                            format!(" (test process exited with exit code {code})")
+                        }
                         ChildFailure::Signal(sig, name) => {
                             format!(" (test process was terminated by signal {sig}: {name})")
                         }
@@ -287,7 +289,9 @@ impl<'s> Console<'s> {
                 self.tap(TapKind::TestStatus, &line);
                 if let Some(child) = child {
                     let text = match child {
-                        ChildFailure::Exit(code) => format!("(test process exited with exit code {code})"),
+                        ChildFailure::Exit(code) => {
+                            format!("(test process exited with exit code {code})")
+                        }
                         ChildFailure::Signal(sig, name) => {
                             format!("(test process was terminated by signal {sig}: {name})")
                         }
@@ -308,7 +312,10 @@ impl<'s> Console<'s> {
                 let text = if failed == 0 && ignored == 0 {
                     format!(" All {ok} tests passed. ")
                 } else if failed == 0 {
-                    format!(" {ok} of {} tests passed, {ignored} failed test(s) ignored. ", ok + ignored)
+                    format!(
+                        " {ok} of {} tests passed, {ignored} failed test(s) ignored. ",
+                        ok + ignored
+                    )
                 } else if ignored == 0 {
                     format!(" {failed} of {} tests failed. ", ok + failed)
                 } else {
@@ -377,11 +384,13 @@ fn fmt_ms(millis: f64) -> String {
 mod tests {
     use super::*;
 
-    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/regress/format-samples");
+    const SAMPLES: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/regress/format-samples");
 
     fn sample(dir: &str, file: &str) -> String {
-        std::fs::read_to_string(format!("{SAMPLES}/{dir}/{file}"))
-            .unwrap_or_else(|e| panic!("corpus file {dir}/{file} missing ({e}): clone shared/ beside the repository"))
+        std::fs::read_to_string(format!("{SAMPLES}/{dir}/{file}")).unwrap_or_else(|e| {
+            panic!("corpus file {dir}/{file} missing ({e}): clone shared/ beside the repository")
+        })
     }
 
     #[derive(Default)]
@@ -469,7 +478,10 @@ mod tests {
 
     #[test]
     fn tap_failure_run_matches_pg16_and_pg18_byte_for_byte() {
-        for (dir, order, ms) in [("pg16", ["three", "two"], [30.0, 264.0, 259.0, 32.0]), ("pg18", ["two", "three"], [18.0, 15.0, 25.0, 21.0])] {
+        for (dir, order, ms) in [
+            ("pg16", ["three", "two"], [30.0, 264.0, 259.0, 32.0]),
+            ("pg18", ["two", "three"], [18.0, 15.0, 25.0, 21.0]),
+        ] {
             let mut cap = Captured::default();
             let mut console = Console::new(Style::Tap, &mut cap);
             console.using_postmaster(Some(SOCK), Some("5499"));
@@ -482,7 +494,11 @@ mod tests {
             console.test_result("three", Verdict::Failed, None, ms[2], true);
             console.test_result("one", Verdict::Ok, None, ms[3], false);
             let out = format!("/tmp/regressresearch/tiny/out{}", &dir[2..]);
-            console.summary(true, &format!("{out}/regression.diffs"), &format!("{out}/regression.out"));
+            console.summary(
+                true,
+                &format!("{out}/regression.diffs"),
+                &format!("{out}/regression.out"),
+            );
             let log = console.log().to_owned();
             assert_eq!(cap.stdout, sample(dir, "stdout.txt"), "{dir} stdout");
             assert_eq!(cap.stderr, sample(dir, "stderr.txt"), "{dir} stderr");

@@ -42,7 +42,11 @@ pub(crate) enum Server {
     },
 }
 
-pub(crate) fn run_on(options: &RegressOptions, sink: &mut dyn ConsoleSink, server: Server) -> Result<RegressReport> {
+pub(crate) fn run_on(
+    options: &RegressOptions,
+    sink: &mut dyn ConsoleSink,
+    server: Server,
+) -> Result<RegressReport> {
     let started = Instant::now();
     let mut console = Console::new(options.style, sink);
     if let Server::Temp { port, pid } = server {
@@ -101,7 +105,9 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map_err(|e| Error::io("could not read the current directory", ".", e))?.join(path)
+        std::env::current_dir()
+            .map_err(|e| Error::io("could not read the current directory", ".", e))?
+            .join(path)
     };
     // Keep the spelling pg_regress uses (make_absolute_path canonicalizes "./" away).
     let mut clean = PathBuf::new();
@@ -132,13 +138,17 @@ impl<'o> Engine<'o> {
             Some(dir) => absolute(dir)?,
             None => outputdir.clone(),
         };
-        fs::create_dir_all(&outputdir).map_err(|e| Error::io("could not create directory", &outputdir, e))?;
+        fs::create_dir_all(&outputdir)
+            .map_err(|e| Error::io("could not create directory", &outputdir, e))?;
         let diffs_file = outputdir.join("regression.diffs");
         let log_file = outputdir.join("regression.out");
-        File::create(&log_file).map_err(|e| Error::io("could not open file for writing", &log_file, e))?;
-        File::create(&diffs_file).map_err(|e| Error::io("could not open file for writing", &diffs_file, e))?;
+        File::create(&log_file)
+            .map_err(|e| Error::io("could not open file for writing", &log_file, e))?;
+        File::create(&diffs_file)
+            .map_err(|e| Error::io("could not open file for writing", &diffs_file, e))?;
         let results = outputdir.join("results");
-        fs::create_dir_all(&results).map_err(|e| Error::io("could not create directory", &results, e))?;
+        fs::create_dir_all(&results)
+            .map_err(|e| Error::io("could not create directory", &results, e))?;
 
         let subs = Substitutions {
             abs_srcdir: inputdir.display().to_string(),
@@ -197,7 +207,10 @@ impl<'o> Engine<'o> {
                 self.psql_setup(
                     console,
                     "postgres",
-                    &["SET client_min_messages = warning".into(), format!("DROP DATABASE IF EXISTS \"{db}\"")],
+                    &[
+                        "SET client_min_messages = warning".into(),
+                        format!("DROP DATABASE IF EXISTS \"{db}\""),
+                    ],
                 )?;
             }
             for role in &self.options.create_roles {
@@ -205,7 +218,10 @@ impl<'o> Engine<'o> {
                 self.psql_setup(
                     console,
                     "postgres",
-                    &["SET client_min_messages = warning".into(), format!("DROP ROLE IF EXISTS \"{role}\"")],
+                    &[
+                        "SET client_min_messages = warning".into(),
+                        format!("DROP ROLE IF EXISTS \"{role}\""),
+                    ],
                 )?;
             }
             for db in &self.options.dbnames {
@@ -283,13 +299,22 @@ impl<'o> Engine<'o> {
         console.header(&format!("creating database \"{db}\""));
         let locale = if self.options.no_locale { " LC_COLLATE='C' LC_CTYPE='C'" } else { "" };
         let create = match &self.options.encoding {
-            Some(enc) => format!("CREATE DATABASE \"{db}\" TEMPLATE=template0 ENCODING='{enc}'{locale}"),
+            Some(enc) => {
+                format!("CREATE DATABASE \"{db}\" TEMPLATE=template0 ENCODING='{enc}'{locale}")
+            }
             None => format!("CREATE DATABASE \"{db}\" TEMPLATE=template0{locale}"),
         };
-        let alter = ["lc_messages TO 'C'", "lc_monetary TO 'C'", "lc_numeric TO 'C'", "lc_time TO 'C'", "bytea_output TO 'hex'", "timezone_abbreviations TO 'Default'"]
-            .iter()
-            .map(|setting| format!("ALTER DATABASE \"{db}\" SET {setting};"))
-            .collect::<String>();
+        let alter = [
+            "lc_messages TO 'C'",
+            "lc_monetary TO 'C'",
+            "lc_numeric TO 'C'",
+            "lc_time TO 'C'",
+            "bytea_output TO 'hex'",
+            "timezone_abbreviations TO 'Default'",
+        ]
+        .iter()
+        .map(|setting| format!("ALTER DATABASE \"{db}\" SET {setting};"))
+        .collect::<String>();
         match self.options.style {
             // pg_regress 15 runs one psql per command; 16+ one psql with several -c.
             Style::Classic => {
@@ -306,7 +331,12 @@ impl<'o> Engine<'o> {
     }
 
     /// `psql -X [-q] -c .. -c .. db`, its stdout shown in the classic style.
-    fn psql_setup(&self, console: &mut Console<'_>, db: &str, commands: &[String]) -> Result<(), String> {
+    fn psql_setup(
+        &self,
+        console: &mut Console<'_>,
+        db: &str,
+        commands: &[String],
+    ) -> Result<(), String> {
         let mut spawn = Spawn::new(&self.psql).arg("-X");
         if self.options.style == Style::Tap {
             spawn = spawn.arg("-q");
@@ -331,12 +361,20 @@ impl<'o> Engine<'o> {
 
     fn sql_file(&self, name: &str) -> PathBuf {
         let in_output = self.outputdir.join("sql").join(format!("{name}.sql"));
-        if in_output.is_file() { in_output } else { self.inputdir.join("sql").join(format!("{name}.sql")) }
+        if in_output.is_file() {
+            in_output
+        } else {
+            self.inputdir.join("sql").join(format!("{name}.sql"))
+        }
     }
 
     fn expected_file(&self, name: &str) -> PathBuf {
         let in_output = self.outputdir.join("expected").join(format!("{name}.out"));
-        if in_output.is_file() { in_output } else { self.expecteddir.join("expected").join(format!("{name}.out")) }
+        if in_output.is_file() {
+            in_output
+        } else {
+            self.expecteddir.join("expected").join(format!("{name}.out"))
+        }
     }
 
     fn start_test(&self, name: &str, db: &str) -> Result<(std::process::Child, PathBuf), String> {
@@ -345,11 +383,14 @@ impl<'o> Engine<'o> {
         if let Some(parent) = outfile.parent() {
             let _ = fs::create_dir_all(parent);
         }
-        let input = File::open(&infile)
-            .map_err(|e| format!("could not open file \"{}\" for reading: {e}", infile.display()))?;
-        let output = File::create(&outfile)
-            .map_err(|e| format!("could not open file \"{}\" for writing: {e}", outfile.display()))?;
-        let output2 = output.try_clone().map_err(|e| format!("could not duplicate a file handle: {e}"))?;
+        let input = File::open(&infile).map_err(|e| {
+            format!("could not open file \"{}\" for reading: {e}", infile.display())
+        })?;
+        let output = File::create(&outfile).map_err(|e| {
+            format!("could not open file \"{}\" for writing: {e}", outfile.display())
+        })?;
+        let output2 =
+            output.try_clone().map_err(|e| format!("could not duplicate a file handle: {e}"))?;
         let mut words: Vec<String> = self
             .options
             .launcher
@@ -359,7 +400,17 @@ impl<'o> Engine<'o> {
         words.push(self.psql.display().to_string());
         let spawn = Spawn::new(&words[0])
             .args(words[1..].iter())
-            .args(["-X", "-a", "-q", "-d", db, "-v", "HIDE_TABLEAM=on", "-v", "HIDE_TOAST_COMPRESSION=on"])
+            .args([
+                "-X",
+                "-a",
+                "-q",
+                "-d",
+                db,
+                "-v",
+                "HIDE_TABLEAM=on",
+                "-v",
+                "HIDE_TOAST_COMPRESSION=on",
+            ])
             .envs(&self.env)
             .env("PGAPPNAME", format!("pg_regress/{name}"));
         let spawn = match &self.options.cwd {
@@ -406,7 +457,8 @@ impl<'o> Engine<'o> {
             console.end_group();
         }
         for (idx, name) in tests.iter().enumerate() {
-            let done = finished[idx].clone().ok_or_else(|| format!("failed to wait for test {name}"))?;
+            let done =
+                finished[idx].clone().ok_or_else(|| format!("failed to wait for test {name}"))?;
             self.report_test(console, name, &outfiles[idx], &done, parallel)?;
         }
         self.group += 1;
@@ -416,22 +468,30 @@ impl<'o> Engine<'o> {
         Ok(())
     }
 
-    fn spawn_waiter(&self, idx: usize, name: String, mut child: std::process::Child, sender: mpsc::Sender<(usize, Finished)>) {
+    fn spawn_waiter(
+        &self,
+        idx: usize,
+        name: String,
+        mut child: std::process::Child,
+        sender: mpsc::Sender<(usize, Finished)>,
+    ) {
         let started = Instant::now();
         let deadline = self.options.timeout.map(|t| started + t);
         let cancel = self.options.cancel.clone();
         let terminate = self.options.timeout.map(|_| self.terminate_command(&name));
         std::thread::spawn(move || {
             let ended = process::wait(&mut child, deadline, Some(&cancel));
-            if matches!(ended, Ok(Ended::TimedOut) | Ok(Ended::Cancelled)) {
-                if let Some(spawn) = terminate {
-                    // The server keeps running the statement after psql dies; end it too.
-                    let _ = spawn.output();
-                }
+            if matches!(ended, Ok(Ended::TimedOut) | Ok(Ended::Cancelled))
+                && let Some(spawn) = terminate
+            {
+                // The server keeps running the statement after psql dies; end it too.
+                let _ = spawn.output();
             }
             let millis = started.elapsed().as_secs_f64() * 1000.0;
             let done = match ended {
-                Ok(Ended::Exited(status)) => Finished { exit: child_failure(status), timed_out: false, millis },
+                Ok(Ended::Exited(status)) => {
+                    Finished { exit: child_failure(status), timed_out: false, millis }
+                }
                 Ok(Ended::TimedOut) | Ok(Ended::Cancelled) | Err(_) => {
                     Finished { exit: None, timed_out: true, millis }
                 }
@@ -445,7 +505,10 @@ impl<'o> Engine<'o> {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_regress/{}'",
             name.replace('\'', "''")
         );
-        Spawn::new(&self.psql).args(["-X", "-q", "-c", &sql, "postgres"]).envs(&self.env).env("PGAPPNAME", "pgfarm")
+        Spawn::new(&self.psql)
+            .args(["-X", "-q", "-c", &sql, "postgres"])
+            .envs(&self.env)
+            .env("PGAPPNAME", "pgfarm")
     }
 
     fn report_test(
@@ -467,8 +530,12 @@ impl<'o> Engine<'o> {
             (Verdict::Failed, TestStatus::TimedOut)
         } else {
             match (self.options.style, compared.differ, child.is_some(), ignored) {
-                (Style::Tap, _, true, _) | (Style::Tap, true, _, _) => (Verdict::Failed, TestStatus::Failed),
-                (Style::Classic, true, _, true) => (Verdict::FailedIgnored, TestStatus::FailedIgnored),
+                (Style::Tap, _, true, _) | (Style::Tap, true, _, _) => {
+                    (Verdict::Failed, TestStatus::Failed)
+                }
+                (Style::Classic, true, _, true) => {
+                    (Verdict::FailedIgnored, TestStatus::FailedIgnored)
+                }
                 (Style::Classic, true, _, false) => (Verdict::Failed, TestStatus::Failed),
                 _ => (Verdict::Ok, TestStatus::Passed),
             }
@@ -493,12 +560,17 @@ impl<'o> Engine<'o> {
     /// pg_regress's `results_differ`: tries the expected file (after resultmap), its `_0`..`_9`
     /// variants and the default file; appends the closest one's unified diff to regression.diffs.
     fn compare(&self, name: &str, outfile: &Path) -> Result<Compared, String> {
-        let actual_bytes = fs::read(outfile)
-            .map_err(|e| format!("diff command failed: could not read \"{}\": {e}", outfile.display()))?;
+        let actual_bytes = fs::read(outfile).map_err(|e| {
+            format!("diff command failed: could not read \"{}\": {e}", outfile.display())
+        })?;
         let actual = String::from_utf8_lossy(&actual_bytes).into_owned();
         let default_expected = self.expected_file(name).display().to_string();
-        let names =
-            pgfarm_diff::expected_candidates(name, &default_expected, self.resultmap.as_ref(), HOST_PLATFORM);
+        let names = pgfarm_diff::expected_candidates(
+            name,
+            &default_expected,
+            self.resultmap.as_ref(),
+            HOST_PLATFORM,
+        );
         let mut expected = Vec::new();
         for (position, candidate) in names.iter().enumerate() {
             match fs::read(candidate) {
@@ -508,34 +580,54 @@ impl<'o> Engine<'o> {
                 }),
                 // The first candidate must exist: pg_regress's diff fails on it and bails.
                 Err(e) if position == 0 => {
-                    return Err(format!("diff command failed: could not read \"{candidate}\": {e}"));
+                    return Err(format!(
+                        "diff command failed: could not read \"{candidate}\": {e}"
+                    ));
                 }
                 Err(_) => {}
             }
         }
         let options = DiffOptions::default();
-        let choice = pgfarm_diff::closest_expected(&actual, expected.iter().map(|e| e.text.as_str()), &options)
-            .ok_or_else(|| format!("no expected file for test {name}"))?;
+        let choice = pgfarm_diff::closest_expected(
+            &actual,
+            expected.iter().map(|e| e.text.as_str()),
+            &options,
+        )
+        .ok_or_else(|| format!("no expected file for test {name}"))?;
         if choice.matched {
-            return Ok(Compared { differ: false, actual, expected, chosen: Some(choice.index), diff: String::new() });
+            return Ok(Compared {
+                differ: false,
+                actual,
+                expected,
+                chosen: Some(choice.index),
+                diff: String::new(),
+            });
         }
         let best = &expected[choice.index];
         let diff = pgfarm_diff::diff_lines(&best.text, &actual, &options);
         let expected_label = format!("{}\t{}", best.path.display(), mtime_label(&best.path));
         let actual_label = format!("{}\t{}", outfile.display(), mtime_label(outfile));
         let mut text = format!("diff -U3 {} {}\n", best.path.display(), outfile.display());
-        let _ = diff.write_unified(&mut text, &Labels { expected: &expected_label, actual: &actual_label }, 3);
-        let mut file = fs::OpenOptions::new()
-            .append(true)
-            .open(&self.diffs_file)
-            .map_err(|e| format!("could not open file \"{}\" for writing: {e}", self.diffs_file.display()))?;
-        file.write_all(text.as_bytes())
-            .map_err(|e| format!("could not write to file \"{}\": {e}", self.diffs_file.display()))?;
+        let _ = diff.write_unified(
+            &mut text,
+            &Labels { expected: &expected_label, actual: &actual_label },
+            3,
+        );
+        let mut file = fs::OpenOptions::new().append(true).open(&self.diffs_file).map_err(|e| {
+            format!("could not open file \"{}\" for writing: {e}", self.diffs_file.display())
+        })?;
+        file.write_all(text.as_bytes()).map_err(|e| {
+            format!("could not write to file \"{}\": {e}", self.diffs_file.display())
+        })?;
         Ok(Compared { differ: true, actual, expected, chosen: Some(choice.index), diff: text })
     }
 
     /// `--jobs N` for positional tests: each test in its own clone of the prepared database.
-    fn run_positional_parallel(&mut self, console: &mut Console<'_>, tests: &[String]) -> Result<(), String> {
+    fn run_positional_parallel(
+        &mut self,
+        console: &mut Console<'_>,
+        tests: &[String],
+    ) -> Result<(), String> {
         let db = self.db().to_owned();
         let (sender, receiver) = mpsc::channel::<(usize, Result<(PathBuf, Finished), String>)>();
         let mut next_to_start = 0;
@@ -544,7 +636,10 @@ impl<'o> Engine<'o> {
         let mut next_to_report = 0;
         let mut first_error = None;
         while next_to_report < tests.len() {
-            while running < self.options.jobs && next_to_start < tests.len() && first_error.is_none() {
+            while running < self.options.jobs
+                && next_to_start < tests.len()
+                && first_error.is_none()
+            {
                 let idx = next_to_start;
                 next_to_start += 1;
                 running += 1;
@@ -615,10 +710,15 @@ impl<'o> Engine<'o> {
         if let Some(message) = &bail {
             console.bail(message);
         } else {
-            console.summary(has_diffs, &self.diffs_file.display().to_string(), &self.log_file.display().to_string());
+            console.summary(
+                has_diffs,
+                &self.diffs_file.display().to_string(),
+                &self.log_file.display().to_string(),
+            );
         }
         let log = console.log().to_owned();
-        fs::write(&self.log_file, log).map_err(|e| Error::io("could not write", &self.log_file, e))?;
+        fs::write(&self.log_file, log)
+            .map_err(|e| Error::io("could not write", &self.log_file, e))?;
         let keep = has_diffs || bail.is_some();
         if !keep {
             let _ = fs::remove_file(&self.diffs_file);
@@ -644,7 +744,10 @@ struct ParallelWorker {
 
 impl ParallelWorker {
     fn psql(&self, sql: &str) -> Spawn {
-        Spawn::new(&self.psql).args(["-X", "-q", "-c", sql, "postgres"]).envs(&self.env).env("PGAPPNAME", "pgfarm")
+        Spawn::new(&self.psql)
+            .args(["-X", "-q", "-c", sql, "postgres"])
+            .envs(&self.env)
+            .env("PGAPPNAME", "pgfarm")
     }
 
     fn create(&self) -> Result<(), String> {
@@ -732,7 +835,12 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// The environment pg_regress's `initialize_environment` prepares for psql.
-fn environment(options: &RegressOptions, inputdir: &Path, outputdir: &Path, dlpath: &Path) -> EnvChanges {
+fn environment(
+    options: &RegressOptions,
+    inputdir: &Path,
+    outputdir: &Path,
+    dlpath: &Path,
+) -> EnvChanges {
     let mut env: EnvChanges = Vec::new();
     let mut set = |k: &str, v: &str| env.push((k.to_owned(), Some(v.to_owned())));
     set("PGAPPNAME", "pg_regress");
@@ -784,7 +892,8 @@ mod tests {
 
     #[test]
     fn environment_sets_what_pg_regress_sets() {
-        let options = RegressOptions { port: Some(5499), no_locale: true, ..RegressOptions::default() };
+        let options =
+            RegressOptions { port: Some(5499), no_locale: true, ..RegressOptions::default() };
         let env = environment(&options, Path::new("/in"), Path::new("/out"), Path::new("/lib"));
         let get = |k: &str| env.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         assert_eq!(get("PGTZ"), Some(Some("America/Los_Angeles".into())));

@@ -39,9 +39,15 @@ impl Substitutions {
 /// Converts `INPUTDIR/input/*.source` to `OUTPUTDIR/sql/*.sql` and `INPUTDIR/output/*.source`
 /// to `OUTPUTDIR/expected/*.out`. Returns the files written; nothing happens (and the
 /// tablespace directory is left alone) when neither directory holds `.source` files.
-pub fn convert_source_files(inputdir: &Path, outputdir: &Path, subs: &Substitutions) -> Result<Vec<PathBuf>> {
+pub fn convert_source_files(
+    inputdir: &Path,
+    outputdir: &Path,
+    subs: &Substitutions,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for (source_subdir, dest_subdir, suffix) in [("input", "sql", "sql"), ("output", "expected", "out")] {
+    for (source_subdir, dest_subdir, suffix) in
+        [("input", "sql", "sql"), ("output", "expected", "out")]
+    {
         let indir = inputdir.join(source_subdir);
         let Ok(read_dir) = fs::read_dir(&indir) else { continue };
         let mut names: Vec<String> = read_dir
@@ -57,18 +63,23 @@ pub fn convert_source_files(inputdir: &Path, outputdir: &Path, subs: &Substituti
             // pg_regress 14 recreates the tablespace directory whenever it converts files.
             let tablespace = PathBuf::from(subs.testtablespace());
             if tablespace.is_dir() {
-                fs::remove_dir_all(&tablespace).map_err(|e| Error::io("could not remove", &tablespace, e))?;
+                fs::remove_dir_all(&tablespace)
+                    .map_err(|e| Error::io("could not remove", &tablespace, e))?;
             }
-            fs::create_dir_all(&tablespace).map_err(|e| Error::io("could not create directory", &tablespace, e))?;
+            fs::create_dir_all(&tablespace)
+                .map_err(|e| Error::io("could not create directory", &tablespace, e))?;
         }
         let dest_dir = outputdir.join(dest_subdir);
-        fs::create_dir_all(&dest_dir).map_err(|e| Error::io("could not create directory", &dest_dir, e))?;
+        fs::create_dir_all(&dest_dir)
+            .map_err(|e| Error::io("could not create directory", &dest_dir, e))?;
         for name in names {
             let src = indir.join(&name);
-            let text = fs::read_to_string(&src).map_err(|e| Error::io("could not read", &src, e))?;
+            let text =
+                fs::read_to_string(&src).map_err(|e| Error::io("could not read", &src, e))?;
             let prefix = name.trim_end_matches(".source");
             let dest = dest_dir.join(format!("{prefix}.{suffix}"));
-            fs::write(&dest, subs.apply(&text)).map_err(|e| Error::io("could not write", &dest, e))?;
+            fs::write(&dest, subs.apply(&text))
+                .map_err(|e| Error::io("could not write", &dest, e))?;
             written.push(dest);
         }
     }
@@ -104,19 +115,26 @@ mod tests {
         let out = dir.path().join("out");
         fs::create_dir_all(input.join("input")).unwrap();
         fs::create_dir_all(input.join("output")).unwrap();
-        fs::write(input.join("input/copy.source"), "COPY t FROM '@abs_srcdir@/data/t.data';\n").unwrap();
-        fs::write(input.join("output/copy.source"), "COPY t FROM '@abs_srcdir@/data/t.data';\n").unwrap();
+        fs::write(input.join("input/copy.source"), "COPY t FROM '@abs_srcdir@/data/t.data';\n")
+            .unwrap();
+        fs::write(input.join("output/copy.source"), "COPY t FROM '@abs_srcdir@/data/t.data';\n")
+            .unwrap();
         fs::write(input.join("input/README"), "not a source file").unwrap();
         let written = convert_source_files(&input, &out, &subs(&out)).unwrap();
         assert_eq!(written, vec![out.join("sql/copy.sql"), out.join("expected/copy.out")]);
-        assert_eq!(fs::read_to_string(out.join("sql/copy.sql")).unwrap(), "COPY t FROM '/src/data/t.data';\n");
+        assert_eq!(
+            fs::read_to_string(out.join("sql/copy.sql")).unwrap(),
+            "COPY t FROM '/src/data/t.data';\n"
+        );
         assert!(out.join("testtablespace").is_dir());
     }
 
     #[test]
     fn nothing_happens_without_source_files() {
         let dir = tempfile::tempdir().unwrap();
-        let written = convert_source_files(dir.path(), &dir.path().join("o"), &subs(&dir.path().join("o"))).unwrap();
+        let written =
+            convert_source_files(dir.path(), &dir.path().join("o"), &subs(&dir.path().join("o")))
+                .unwrap();
         assert!(written.is_empty());
         assert!(!dir.path().join("o").exists());
     }

@@ -26,7 +26,10 @@ pub(crate) const TEMP_INSTANCE_CONF: [&str; 6] = [
 /// log to `OUTPUTDIR/log/postmaster.log` and removes it. The directory named by
 /// `--temp-instance` receives nothing but that copy's sibling `log/`: the cluster lives in
 /// pgnode's clusters directory so its initdb cache can be used.
-pub fn run_with_instance(options: &RegressOptions, sink: &mut dyn ConsoleSink) -> Result<RegressReport> {
+pub fn run_with_instance(
+    options: &RegressOptions,
+    sink: &mut dyn ConsoleSink,
+) -> Result<RegressReport> {
     let Some(temp_dir) = &options.temp_instance else { return super::run(options, sink) };
     let installation = match &options.bindir {
         Some(bindir) => Installation::from_bindir(bindir),
@@ -38,7 +41,8 @@ pub fn run_with_instance(options: &RegressOptions, sink: &mut dyn ConsoleSink) -
         builder = builder.conf(line);
     }
     for file in &options.temp_configs {
-        let text = fs::read_to_string(file).map_err(|e| Error::io("could not open to read extra config", file, e))?;
+        let text = fs::read_to_string(file)
+            .map_err(|e| Error::io("could not open to read extra config", file, e))?;
         for line in text.lines() {
             builder = builder.conf(line);
         }
@@ -49,7 +53,8 @@ pub fn run_with_instance(options: &RegressOptions, sink: &mut dyn ConsoleSink) -
     if let Some(port) = options.port {
         builder = builder.port(port);
     }
-    fs::create_dir_all(temp_dir).map_err(|e| Error::io("could not create directory", temp_dir, e))?;
+    fs::create_dir_all(temp_dir)
+        .map_err(|e| Error::io("could not create directory", temp_dir, e))?;
     let cluster = builder.start().map_err(|e| Error::Cluster(e.to_string()))?;
     let pid = fs::read_to_string(cluster.data_dir().join("postmaster.pid"))
         .ok()
@@ -61,7 +66,9 @@ pub fn run_with_instance(options: &RegressOptions, sink: &mut dyn ConsoleSink) -
         port: Some(cluster.port()),
         user: Some(cluster.superuser().to_owned()),
         use_existing: false,
-        bindir: Some(options.bindir.clone().unwrap_or_else(|| installation.bin("psql").parent().map(PathBuf::from).unwrap_or_default())),
+        bindir: Some(options.bindir.clone().unwrap_or_else(|| {
+            installation.bin("psql").parent().map(PathBuf::from).unwrap_or_default()
+        })),
         ..options.clone()
     };
     let report = run_on(&inner, sink, Server::Temp { port: cluster.port(), pid });
