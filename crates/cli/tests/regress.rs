@@ -76,9 +76,18 @@ fn run(program: &str, cwd: &Path, cluster: &Cluster, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("could not run {program}: {e}"))
 }
 
-/// Removes the per-test times (`  12 ms`) so two runs can be compared.
+/// Removes the per-test times (`  12 ms`) and sorts the names on `parallel group` lines
+/// (they are listed in order of completion, which varies) so two runs can be compared.
 fn without_times(text: &str) -> String {
     text.lines()
+        .map(|line| {
+            if let Some((head, names)) = line.split_once("):  ") {
+                let mut names: Vec<&str> = names.split(' ').collect();
+                names.sort_unstable();
+                return format!("{head}):  {}", names.join(" "));
+            }
+            line.to_owned()
+        })
         .map(|line| match line.strip_suffix(" ms") {
             Some(rest) => rest.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end().to_owned(),
             None => line.to_owned(),
