@@ -228,8 +228,9 @@ fn pass() -> Bundle {
     bundle
 }
 
-/// pg_regress with a parallel group where `three` fails against both of its expected variants
-/// (real outputs of corpus/regress/format-samples, PostgreSQL 15).
+/// pg_regress with a parallel group where `three` fails against both of its expected variants,
+/// and `one` run twice (schedule and positional argument), as in the real run of
+/// corpus/regress/format-samples/pg15 whose console output is the stage log.
 fn regress_fail() -> Bundle {
     let mut bundle =
         base(0x0196_0000_0000_7000_8000_0000_0000_0002, tiny_extension(), RunStatus::Failed, 1300);
@@ -250,10 +251,12 @@ fn regress_fail() -> Bundle {
             psql_exit_code: Some(0),
             chosen_expected: Some("three.out".to_owned()),
         },
+        // The schedule runs `one`, and so does the positional argument: pg_regress runs it twice.
+        regress_ok("one", 2, 40),
     ];
     let console = corpus_text("regress/format-samples/pg15/stdout.txt");
     bundle.stages.push(Stage {
-        error: Some("pg_regress: 1 of 3 tests failed".to_owned()),
+        error: Some("pg_regress: 1 of 4 tests failed".to_owned()),
         ..stage(StageKind::Regress, StageStatus::Failed, 870, 190, &console)
     });
     bundle.stages.push(Stage {
