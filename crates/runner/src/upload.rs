@@ -208,15 +208,15 @@ impl UploadClient {
         url: &str,
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T, UploadError> {
-        let mut response = response
-            .map_err(|err| UploadError::Transport { url: url.to_owned(), message: err.to_string() })?;
+        let mut response = response.map_err(|err| UploadError::Transport {
+            url: url.to_owned(),
+            message: err.to_string(),
+        })?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(16 << 20)
-            .read_to_vec()
-            .map_err(|err| UploadError::Transport { url: url.to_owned(), message: err.to_string() })?;
+        let body =
+            response.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|err| {
+                UploadError::Transport { url: url.to_owned(), message: err.to_string() }
+            })?;
         if !(200..300).contains(&status) {
             let (code, message) = match serde_json::from_slice::<api::ErrorBody>(&body) {
                 Ok(error) => (Some(error.code), error.message),
@@ -229,7 +229,10 @@ impl UploadClient {
     }
 
     /// `POST /api/v1/machines`: asks to join; the machine is `pending` until an admin approves.
-    pub fn register(&self, registration: &api::MachineRegistration) -> Result<api::Machine, UploadError> {
+    pub fn register(
+        &self,
+        registration: &api::MachineRegistration,
+    ) -> Result<api::Machine, UploadError> {
         let url = format!("{}/api/v1/machines", self.base);
         let body = serde_json::to_vec(registration)
             .map_err(|err| UploadError::Decode { url: url.clone(), message: err.to_string() })?;
@@ -239,7 +242,11 @@ impl UploadClient {
     }
 
     /// `POST /api/v1/runs`: submits the bundle file `bundle` (its exact bytes) signed now.
-    pub fn submit(&self, credentials: &Credentials, bundle: &[u8]) -> Result<api::RunCreated, UploadError> {
+    pub fn submit(
+        &self,
+        credentials: &Credentials,
+        bundle: &[u8],
+    ) -> Result<api::RunCreated, UploadError> {
         let url = format!("{}/api/v1/runs", self.base);
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -230,6 +230,8 @@ pub struct NewRun {
     pub created_at: i64,
     /// Receive time (unix ms).
     pub received_at: i64,
+    /// Lowest PostgreSQL major the extension requires (META.json prerequisites), if stated.
+    pub pg_min: Option<i64>,
     /// The bundle exactly as received.
     pub bundle: Vec<u8>,
     /// Stages in order.

@@ -282,11 +282,12 @@ macro_rules! impl_store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO extension_releases (extension, version, pg_min, pg_max, source, \
-                     released_at) VALUES ($1, $2, NULL, NULL, 'learned', $3) \
+                     released_at) VALUES ($1, $2, $3, NULL, 'learned', $4) \
                      ON CONFLICT (extension, version) DO NOTHING",
                 )
                 .bind(&run.extension)
                 .bind(&run.ext_version)
+                .bind(run.pg_min)
                 .bind(run.received_at)
                 .execute(&mut *tx)
                 .await?;

@@ -73,6 +73,7 @@ fn prepare_run(
         n_failed,
         created_at,
         received_at,
+        pg_min: required_pg_major(&bundle),
         bundle: body.to_vec(),
         stages: verdict
             .stages
@@ -94,6 +95,14 @@ fn prepare_run(
             })
             .collect(),
     })
+}
+
+/// The PostgreSQL major of META.json's `prereqs.runtime.requires.PostgreSQL` (for example
+/// `13.0.0` gives 13), used for releases learned from runs.
+fn required_pg_major(bundle: &Bundle) -> Option<i64> {
+    let requirement = bundle.extension.prerequisites.as_ref()?.get("runtime")?.get("requires")?.get("PostgreSQL")?;
+    let digits: String = requirement.trim_start_matches(['>', '=', ' ']).chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 async fn submit(State(state): State<AppState>, signed: SignedBody) -> ApiResult<Response> {
