@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt::Display;
 
-use time::UtcOffset;
+use time::OffsetDateTime;
 
 use crate::{Bundle, FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus, TestStatus};
 
@@ -58,7 +58,8 @@ impl Bundle {
     /// Pure: no clock, no I/O. [`Bundle::from_slice`] calls it unless told not to; a writer
     /// should call it before writing. The checks (docs/bundle-format.md, "Validation"):
     /// - `format_version` is [`FORMAT_VERSION`];
-    /// - timestamps are UTC and `run.finished_at` is not before `run.created_at`;
+    /// - timestamps are UTC with a year from 0000 to 9999, and `run.finished_at` is not before
+    ///   `run.created_at`;
     /// - names are non-empty, at most [`MAX_NAME_BYTES`] (paths [`MAX_PATH_BYTES`]) and contain
     ///   no control characters; `extension.git_commit` is 4 to 64 lowercase hex digits;
     /// - `postgres.major` and `postgres.minor` agree with `postgres.version`;
@@ -87,8 +88,8 @@ impl Bundle {
 
     fn validate_run(&self) -> Check {
         let run = &self.run;
-        utc("run.created_at", run.created_at.offset())?;
-        utc("run.finished_at", run.finished_at.offset())?;
+        timestamp("run.created_at", run.created_at)?;
+        timestamp("run.finished_at", run.finished_at)?;
         if run.finished_at < run.created_at {
             return Err(ValidationError::new(
                 "run.finished_at",
@@ -97,7 +98,7 @@ impl Bundle {
         }
         for (idx, stage) in self.stages.iter().enumerate() {
             if let Some(started_at) = stage.started_at {
-                utc(format_args!("stages[{idx}].started_at"), started_at.offset())?;
+                timestamp(format_args!("stages[{idx}].started_at"), started_at)?;
             }
         }
         Ok(())
@@ -316,12 +317,22 @@ fn order() -> String {
     StageKind::ALL.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn utc(field: impl Display, offset: UtcOffset) -> Check {
-    if offset.is_utc() {
-        Ok(())
-    } else {
-        Err(ValidationError::new(field, format_args!("has offset {offset}, expected UTC (Z)")))
+/// UTC, and a year RFC 3339 can write (0000 to 9999): what the writer needs to not fail.
+fn timestamp(field: impl Display, at: OffsetDateTime) -> Check {
+    let offset = at.offset();
+    if !offset.is_utc() {
+        return Err(ValidationError::new(
+            field,
+            format_args!("has offset {offset}, expected UTC (Z)"),
+        ));
     }
+    if !(0..=9999).contains(&at.year()) {
+        return Err(ValidationError::new(
+            field,
+            format_args!("has year {}, RFC 3339 allows 0000 to 9999", at.year()),
+        ));
+    }
+    Ok(())
 }
 
 fn name(field: impl Display, value: &str, max_bytes: usize) -> Check {

@@ -1,6 +1,8 @@
 //! Writing a bundle as JSON or gzip-compressed JSON into any `io::Write` (no file access here).
 //!
-//! The writers do not validate: call [`Bundle::validate`] first. Writing the file atomically
+//! The writers do not validate: call [`Bundle::validate`] first. Writing fails only for a
+//! timestamp RFC 3339 cannot hold (a year outside 0000-9999, an offset with seconds), which
+//! validation reports. Writing the file atomically
 //! (temporary file, then rename) is the caller's job.
 
 use std::io;
@@ -34,16 +36,27 @@ impl Bundle {
     }
 
     /// The bundle as compact JSON bytes.
+    ///
+    /// # Panics
+    ///
+    /// If a timestamp cannot be written as RFC 3339: a UTC offset with seconds, or a year
+    /// outside 0000 to 9999. [`Bundle::validate`] reports both, and bundles read by
+    /// [`Bundle::from_slice`] never have them; use [`Bundle::write_json`] to get an error instead.
     pub fn to_json_vec(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.write_json(&mut out)
-            .expect("writing JSON into a Vec cannot fail: every map key is a string");
+            .expect("writing into a Vec fails only for timestamps that validate() refuses");
         out
     }
 
     /// The bundle as a gzip-compressed file's bytes (`.pgfarm.json.gz`).
+    ///
+    /// # Panics
+    ///
+    /// As [`Bundle::to_json_vec`]: only for a timestamp RFC 3339 cannot hold, which
+    /// [`Bundle::validate`] reports; use [`Bundle::write_gzip`] to get an error instead.
     pub fn to_gzip_vec(&self) -> Vec<u8> {
         self.write_gzip(Vec::new())
-            .expect("writing gzip into a Vec cannot fail: every map key is a string")
+            .expect("writing into a Vec fails only for timestamps that validate() refuses")
     }
 }

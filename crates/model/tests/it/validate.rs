@@ -200,3 +200,12 @@ fn wrong_format_version_is_reported() {
     bundle.format_version = 7;
     check(&bundle, "format_version: is 7, this build handles 1");
 }
+
+#[test]
+fn timestamp_rfc3339_cannot_hold_is_reported_and_write_json_errs() {
+    let mut bundle = regress_fail();
+    bundle.run.created_at = datetime!(-0001-01-01 00:00 UTC);
+    check(&bundle, "run.created_at: has year -1, RFC 3339 allows 0000 to 9999");
+    let err = bundle.write_json(Vec::new()).expect_err("a negative year cannot be written");
+    assert!(err.to_string().contains("year"), "{err}");
+}
