@@ -219,7 +219,7 @@ pub struct Plan<'a> {
 impl Plan<'_> {
     /// `1..0`: the whole document was skipped.
     pub fn is_skip_all(&self) -> bool {
-        self.end == 0
+        self.start == 1 && self.end == 0
     }
 
     /// How many test points the plan announces.
@@ -400,7 +400,7 @@ pub enum WarningKind {
     TestAfterTrailingPlan,
     /// Error: test points together with a `1..0` plan.
     TestsInSkipAll,
-    /// Note: a plan whose end is before its start (`100..1`); the line is non-TAP.
+    /// Note: a plan whose end is before its start (`100..1`) or that starts at 0; the line is non-TAP.
     InvalidPlan,
     /// Error: a non-TAP line while `pragma +strict` is on.
     NonTapInStrictMode,

@@ -272,7 +272,7 @@ impl Machine {
         let kind = classify(rest);
 
         if level > depth {
-            if matches!(kind, Kind::Other | Kind::CloseBrace | Kind::InvalidPlan) {
+            if matches!(kind, Kind::Other | Kind::OpenBrace | Kind::CloseBrace | Kind::InvalidPlan) {
                 self.non_tap(line, level, span, sink);
                 return;
             }
@@ -290,15 +290,17 @@ impl Machine {
                 }
                 _ => {
                     // Spec, subtests rule 12: lines at a parent level inside an open
-                    // subtest are non-TAP. An announced subtest that got no lines at all
-                    // was only a comment: drop it.
-                    if level + 1 == depth && self.top().lines == 0 && self.top().kind == SubtestKind::Commented {
+                    // subtest are non-TAP. Announced subtests that got no lines at all were
+                    // only comments: drop them.
+                    while self.depth() > level && self.top().lines == 0 && self.top().kind == SubtestKind::Commented {
+                        let depth = self.depth();
                         self.frames.pop();
                         sink.emit(
                             Event::SubtestEnd(SubtestEnd { depth, kind: SubtestKind::Commented, terminated: false }),
                             at..at,
                         );
-                    } else {
+                    }
+                    if self.depth() != level {
                         self.non_tap(line, level, span, sink);
                         return;
                     }
@@ -804,7 +806,8 @@ fn plan(rest: &[u8]) -> Kind<'_> {
     } else {
         return Kind::Other;
     };
-    if end < start && !(start == 1 && end == 0) {
+    // Ids start at 1: `0..N` and `5..2` are not plans; `1..0` is "skip all".
+    if start == 0 || (end < start && !(start == 1 && end == 0)) {
         return Kind::InvalidPlan;
     }
     Kind::Plan(Plan { start, end, reason })

@@ -74,7 +74,7 @@ impl PushParser {
     where
         F: for<'b> FnMut(Event<'b>, Span),
     {
-        if self.finished {
+        if self.finished || chunk.is_empty() {
             return;
         }
         let mut rest = chunk;

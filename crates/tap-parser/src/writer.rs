@@ -17,9 +17,9 @@ pub enum TapVersion {
 
 /// Writes events back as normalized TAP: one version line, `ok N - description # DIRECTIVE
 /// reason` with `#` and `\` escaped, 4-space indented subtests introduced by `# Subtest:`,
-/// YAML blocks indented two spaces past their test point. Blank lines are dropped; non-TAP
-/// lines are kept (so `pragma +strict` streams keep their verdict); after `Bail out!`
-/// nothing more is written.
+/// YAML blocks indented two spaces past their test point. Blank and non-TAP lines are
+/// dropped (under `pragma +strict`, where a non-TAP line is an error, each is kept as
+/// `! line` so the verdict survives); after `Bail out!` nothing more is written.
 ///
 /// ```
 /// use pgfarm_tap_parser::{write_tap, Parser, TapVersion};
@@ -32,6 +32,8 @@ pub struct TapWriter {
     depth: usize,
     wrote_header: bool,
     bailed: bool,
+    /// `pragma +strict` per open document (index = depth).
+    strict: Vec<bool>,
     line: String,
 }
 
@@ -49,7 +51,7 @@ pub fn write_tap<'a>(events: impl IntoIterator<Item = Event<'a>>, version: TapVe
 impl TapWriter {
     /// A writer for the given TAP version.
     pub fn new(version: TapVersion) -> TapWriter {
-        TapWriter { version, depth: 0, wrote_header: false, bailed: false, line: String::new() }
+        TapWriter { version, depth: 0, wrote_header: false, bailed: false, strict: vec![false], line: String::new() }
     }
 
     fn indent(&mut self, extra: usize) {
@@ -72,7 +74,15 @@ impl TapWriter {
         }
         self.line.clear();
         match event {
-            Event::Version(_) | Event::Blank | Event::Warning(_) => return Ok(()),
+            Event::Version(version) => {
+                if self.depth == 0 {
+                    return Ok(());
+                }
+                // A subtest's own version line may be all that opened it: keep it.
+                self.indent(0);
+                let _ = write!(self.line, "TAP version {version}");
+            }
+            Event::Blank | Event::Warning(_) => return Ok(()),
             Event::Plan(plan) => {
                 self.indent(0);
                 let _ = write!(self.line, "{}..{}", plan.start, plan.end);
@@ -103,6 +113,7 @@ impl TapWriter {
                 }
             }
             Event::SubtestStart(start) => {
+                self.strict.push(false);
                 if start.kind == SubtestKind::Bare {
                     // A bare subtest is introduced by its first indented line.
                     self.depth += 1;
@@ -123,6 +134,9 @@ impl TapWriter {
             }
             Event::SubtestEnd(end) => {
                 self.depth = self.depth.saturating_sub(1);
+                if self.strict.len() > 1 {
+                    self.strict.pop();
+                }
                 if end.kind != SubtestKind::Buffered {
                     return Ok(());
                 }
@@ -167,6 +181,11 @@ impl TapWriter {
                 self.line.push_str(&text);
             }
             Event::Pragma(pragma) => {
+                if pragma.key.as_bytes() == b"strict" {
+                    if let Some(strict) = self.strict.last_mut() {
+                        *strict = pragma.on;
+                    }
+                }
                 self.indent(0);
                 self.line.push_str(if pragma.on { "pragma +" } else { "pragma -" });
                 self.line.push_str(&pragma.key.raw());
@@ -180,6 +199,13 @@ impl TapWriter {
                 }
             }
             Event::Unknown(text) => {
+                // Non-TAP lines are dropped, except under `pragma +strict`, where each one is
+                // an error: there it is kept as `! line`, which no context reads as TAP.
+                if !self.strict.last().copied().unwrap_or(false) {
+                    return Ok(());
+                }
+                self.indent(0);
+                self.line.push_str("! ");
                 self.line.push_str(&Text::raw(text));
             }
         }

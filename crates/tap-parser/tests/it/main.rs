@@ -5,3 +5,9 @@ mod conformance;
 /// Shared helpers: corpus location, event collection.
 mod corpus;
 
+/// The 41 hand-written edge cases, read as the TAP 14 text says.
+mod differential;
+/// Real pgTAP outputs compared with pg_prove's reading.
+mod pgtap;
+/// proptest properties (panics, chunking, spans, writer round trip).
+mod props;
