@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Extension, Machine, Postgres, RawText, RegressTest, Run, RunConfig, Stage, StageKind,
-    StageStatus, TapFile,
+    StageStatus, TapFile, TestCounts,
 };
 
 /// The bundle format version this build writes, and the newest it reads.
@@ -100,6 +100,23 @@ impl Bundle {
     /// Regression tests whose status counts as a failure (`failed`, `timeout`, `error`).
     pub fn failed_regress_tests(&self) -> impl Iterator<Item = &RegressTest> {
         self.regress.iter().filter(|test| test.status.is_failure())
+    }
+
+    /// How many regression tests ended with each status.
+    ///
+    /// ```
+    /// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/bundles/regress-fail.pgfarm.json");
+    /// # let bundle = pgfarm_model::Bundle::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    /// let counts = bundle.regress_counts();
+    /// assert_eq!((counts.n_failures(), counts.total()), (1, 4)); // "1 of 4 tests failed"
+    /// ```
+    pub fn regress_counts(&self) -> TestCounts {
+        TestCounts::from_statuses(self.regress.iter().map(|test| test.status))
+    }
+
+    /// How many TAP files ended with each status.
+    pub fn tap_counts(&self) -> TestCounts {
+        TestCounts::from_statuses(self.tap.iter().map(|file| file.status))
     }
 
     /// TAP files whose status counts as a failure (`failed`, `timeout`, `error`).

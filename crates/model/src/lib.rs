@@ -82,7 +82,7 @@ pub use read::{BundleError, ReadOptions};
 pub use regress::{ExpectedOutput, RegressTest};
 pub use run::{Run, RunConfig};
 pub use stage::{Stage, StageKind};
-pub use status::{RunStatus, StageStatus, TestStatus, UnknownVariant};
+pub use status::{RunStatus, StageStatus, TestCounts, TestStatus, UnknownVariant};
 pub use tap::TapFile;
 pub use validate::{MAX_NAME_BYTES, MAX_PATH_BYTES, ValidationError};
 

@@ -145,6 +145,64 @@ impl TestStatus {
     }
 }
 
+/// How many tests (or TAP files) ended with each [`TestStatus`]; see
+/// [`Bundle::regress_counts`](crate::Bundle::regress_counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TestCounts {
+    /// Number with status `ok`.
+    pub ok: usize,
+    /// Number with status `failed`.
+    pub failed: usize,
+    /// Number with status `ignored`.
+    pub ignored: usize,
+    /// Number with status `timeout`.
+    pub timeout: usize,
+    /// Number with status `error`.
+    pub error: usize,
+}
+
+impl TestCounts {
+    /// Counts a list of statuses.
+    pub fn from_statuses(statuses: impl IntoIterator<Item = TestStatus>) -> TestCounts {
+        let mut counts = TestCounts::default();
+        for status in statuses {
+            *counts.get_mut(status) += 1;
+        }
+        counts
+    }
+
+    /// The count of one status.
+    pub const fn get(&self, status: TestStatus) -> usize {
+        match status {
+            TestStatus::Ok => self.ok,
+            TestStatus::Failed => self.failed,
+            TestStatus::Ignored => self.ignored,
+            TestStatus::Timeout => self.timeout,
+            TestStatus::Error => self.error,
+        }
+    }
+
+    fn get_mut(&mut self, status: TestStatus) -> &mut usize {
+        match status {
+            TestStatus::Ok => &mut self.ok,
+            TestStatus::Failed => &mut self.failed,
+            TestStatus::Ignored => &mut self.ignored,
+            TestStatus::Timeout => &mut self.timeout,
+            TestStatus::Error => &mut self.error,
+        }
+    }
+
+    /// All counted.
+    pub const fn total(&self) -> usize {
+        self.ok + self.failed + self.ignored + self.timeout + self.error
+    }
+
+    /// Those that count as failures (`failed`, `timeout`, `error`; see [`TestStatus::is_failure`]).
+    pub const fn n_failures(&self) -> usize {
+        self.failed + self.timeout + self.error
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +241,16 @@ mod tests {
         assert_eq!(StageStatus::worst(StageStatus::ALL.iter().copied()), Some(StageStatus::Failed));
         assert_eq!(StageStatus::Ok.worse(StageStatus::Skipped), StageStatus::Skipped);
         assert_eq!(StageStatus::Missing.worse(StageStatus::Skipped), StageStatus::Missing);
+    }
+
+    #[test]
+    fn counts_add_up_and_failures_exclude_ignored() {
+        use TestStatus::*;
+        let counts = TestCounts::from_statuses([Ok, Ok, Failed, Ignored, Timeout, Error]);
+        assert_eq!(counts.get(Ok), 2);
+        assert_eq!(counts.total(), 6);
+        assert_eq!(counts.n_failures(), 3);
+        assert_eq!(TestCounts::from_statuses([]), TestCounts::default());
     }
 
     #[test]
