@@ -280,24 +280,42 @@ fn transforms() -> Vec<Transform> {
 #[test]
 fn whitespace_edits_of_every_corpus_file_get_gnu_diffs_verdict_in_each_mode() {
     let scratch = tempfile::tempdir().unwrap();
-    let mut n_pairs = 0;
-    let mut problems = Vec::new();
-    for (dir_idx, files) in out_dirs().into_values().enumerate() {
-        for (file_idx, file) in files.iter().enumerate() {
-            let original = read(file);
-            for (transform_idx, (name, transform)) in transforms().into_iter().enumerate() {
-                let edited =
-                    scratch.path().join(format!("{dir_idx}-{file_idx}-{transform_idx}.out"));
-                fs::write(&edited, transform(&original)).unwrap();
-                for whitespace in Whitespace::ALL {
-                    n_pairs += 1;
-                    for problem in compare_pair(file, &edited, whitespace, false) {
-                        problems.push(format!("{name}: {problem}"));
+    let files: Vec<PathBuf> = out_dirs().into_values().flatten().collect();
+    // About 6,000 runs of GNU diff: spread over a few threads.
+    let n_threads = 4;
+    let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n_threads)
+            .map(|thread_idx| {
+                let files = &files;
+                let scratch = scratch.path();
+                scope.spawn(move || {
+                    let mut n_pairs = 0;
+                    let mut problems = Vec::new();
+                    for (file_idx, file) in
+                        files.iter().enumerate().skip(thread_idx).step_by(n_threads)
+                    {
+                        let original = read(file);
+                        for (transform_idx, (name, transform)) in
+                            transforms().into_iter().enumerate()
+                        {
+                            let edited = scratch.join(format!("{file_idx}-{transform_idx}.out"));
+                            fs::write(&edited, transform(&original)).unwrap();
+                            for whitespace in Whitespace::ALL {
+                                n_pairs += 1;
+                                for problem in compare_pair(file, &edited, whitespace, false) {
+                                    problems.push(format!("{name}: {problem}"));
+                                }
+                            }
+                        }
                     }
-                }
-            }
-        }
-    }
+                    (n_pairs, problems)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|worker| worker.join().expect("worker thread")).collect()
+    });
+    let n_pairs: usize = results.iter().map(|(n, _)| n).sum();
+    let problems: Vec<String> = results.into_iter().flat_map(|(_, problems)| problems).collect();
     assert!(n_pairs >= 5000, "only {n_pairs} pairs");
     assert!(
         problems.is_empty(),
