@@ -4,6 +4,13 @@
 //! next to it records the exact inputs and `complete` marks a finished initdb. Creation is
 //! serialised across threads and processes with an exclusive `flock` on `<entry>.lock`, and a
 //! half-made entry (the process died during initdb) is redone.
+//!
+//! To take the copy off the critical path, each entry keeps one ready-made spare copy
+//! (`spare-<random>`), prepared by a background thread after a cluster takes the previous one.
+//! A cluster claims a spare with an atomic `rename` (so two processes can never get the same
+//! one) and falls back to copying when there is none. A spare costs one data directory of disk
+//! (~25 MB with sparse WAL) per cache entry; half-made spares of killed processes
+//! (`spare-tmp-*`) are removed after a minute.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -79,6 +86,72 @@ pub(crate) fn cached_data_dir(
         .map_err(|e| Error::io("write", entry.join("key.txt"), e))?;
     std::fs::write(&complete, b"").map_err(|e| Error::io("write", &complete, e))?;
     Ok(data)
+}
+
+/// Puts a pristine data directory for these inputs at `dest` (which must not exist): a claimed
+/// spare, else a copy of the cached one; then prepares the next spare in the background.
+pub(crate) fn materialize(
+    installation: &Installation,
+    args: &[String],
+    config: &Config,
+    user: Option<&OsUser>,
+    dest: &Path,
+) -> Result<()> {
+    let source = cached_data_dir(installation, args, config, user)?;
+    let entry = source.parent().unwrap_or(Path::new("/")).to_path_buf();
+    if !claim_spare(&entry, dest) {
+        fsutil::copy_tree(&source, dest, user)?;
+    }
+    let user = user.cloned();
+    std::thread::spawn(move || prepare_spare(&entry, &source, user.as_ref()));
+    Ok(())
+}
+
+fn spares(entry: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(entry)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("spare-"))
+        .map(|e| e.path())
+        .collect()
+}
+
+fn claim_spare(entry: &Path, dest: &Path) -> bool {
+    spares(entry)
+        .into_iter()
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("spare-tmp-")))
+        .any(|spare| std::fs::rename(&spare, dest).is_ok())
+}
+
+fn prepare_spare(entry: &Path, source: &Path, user: Option<&OsUser>) {
+    let lock_path = entry.join("spare.lock");
+    let Ok(file) = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)
+    else {
+        return;
+    };
+    // One preparer per entry at a time, across processes; the others just leave.
+    let Ok(_lock) = Flock::lock(file, FlockArg::LockExclusiveNonblock) else { return };
+    let mut ready = false;
+    for path in spares(entry) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with("spare-tmp-") {
+            // Holding the lock means nobody is filling it now: it was left by a dead process.
+            let _ = fsutil::remove_tree(&path);
+        } else {
+            ready = true;
+        }
+    }
+    if ready {
+        return;
+    }
+    let suffix = format!("{:08x}", fastrand::u32(..));
+    let tmp = entry.join(format!("spare-tmp-{suffix}"));
+    if fsutil::copy_tree(source, &tmp, user).is_ok() {
+        let _ = std::fs::rename(&tmp, entry.join(format!("spare-{suffix}")));
+    } else {
+        let _ = fsutil::remove_tree(&tmp);
+    }
 }
 
 /// Gives a data directory a new random system identifier, as testgres' unique cached initdb

@@ -15,7 +15,8 @@ use std::time::Duration;
 #[non_exhaustive]
 pub struct Config {
     /// Folder holding cluster folders, the initdb cache and kept logs. Default
-    /// `$PGFARM_BASE_DIR`, else `<tmp>/pgfarm-<user>` (the user PostgreSQL runs as). When this
+    /// `$PGFARM_BASE_DIR`, else `/dev/shm/pgfarm-<user>` (RAM; `<tmp>/pgfarm-<user>` when there
+    /// is no writable /dev/shm), where `<user>` is the user PostgreSQL runs as. When this
     /// process is root it is owned by that user.
     pub base_dir: PathBuf,
     /// Run initdb once per (installation, initdb options) and copy the result (default true;
@@ -108,6 +109,19 @@ fn env_flag(name: &str, default: bool) -> bool {
     }
 }
 
+/// `/dev/shm` when it is a writable directory (a RAM file system on Linux), else the temp dir.
+///
+/// Clusters live in RAM by default because a cluster's life is dominated by creating and
+/// removing ~1000 files: measured on this project's 2-core CI machine under load, a cached
+/// initdb copy took 108 ms on /dev/shm against 1.7 s on ext4 /tmp. Set `PGFARM_BASE_DIR` for
+/// clusters whose data would not fit in memory.
+fn default_parent() -> PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let writable =
+        std::fs::metadata(shm).map(|m| m.is_dir() && !m.permissions().readonly()).unwrap_or(false);
+    if writable { shm.to_path_buf() } else { std::env::temp_dir() }
+}
+
 fn read_env() -> Config {
     let pg_user = std::env::var("PGFARM_PG_USER")
         .ok()
@@ -121,7 +135,7 @@ fn read_env() -> Config {
             } else {
                 crate::os_user::current_user_name()
             };
-            std::env::temp_dir().join(format!("pgfarm-{owner}"))
+            default_parent().join(format!("pgfarm-{owner}"))
         }
     };
     Config {

@@ -135,10 +135,11 @@ impl Installation {
         self.bindir.join(program)
     }
 
-    /// Where pg_regress is (`<pgxs dir>/../test/regress/pg_regress`).
+    /// Where pg_regress is (`<pkglibdir>/pgxs/src/test/regress/pg_regress`).
     pub fn pg_regress(&self) -> PathBuf {
-        let pgxs_dir = self.pgxs.parent().unwrap_or(Path::new("/"));
-        pgxs_dir.join("../test/regress/pg_regress")
+        // PGXS is <pkglibdir>/pgxs/src/makefiles/pgxs.mk.
+        let src_dir = self.pgxs.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+        src_dir.join("test/regress/pg_regress")
     }
 
     /// True when the server headers are installed (`postgres.h`).

@@ -310,15 +310,13 @@ impl ClusterBuilder {
         let args = cluster.initdb_args()?;
         let cacheable = cluster.config.cache_initdb && cluster.settings.password.is_none();
         let result = if cacheable {
-            cache::cached_data_dir(
+            cache::materialize(
                 &cluster.installation,
                 &args,
                 &cluster.config,
                 cluster.os_user.as_ref(),
+                &cluster.data_dir,
             )
-            .and_then(|source| {
-                fsutil::copy_tree(&source, &cluster.data_dir, cluster.os_user.as_ref())
-            })
             .and_then(|()| {
                 if cluster.config.unique_system_id {
                     cache::new_system_identifier(
@@ -1058,16 +1056,18 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let panicking = std::thread::panicking();
-        if let Err(err) = self.stop_with(StopMode::Fast) {
-            tracing::warn!(cluster = %self.name, error = %err, "cannot stop cluster on drop");
-            let _ = self.stop_with(StopMode::Immediate);
-        }
         let remove = !self.keep
             && if panicking {
                 self.config.cleanup_on_failure
             } else {
                 self.config.cleanup_on_success
             };
+        // A folder about to be removed needs no shutdown checkpoint: stop immediately.
+        let mode = if remove && self.owns_data { StopMode::Immediate } else { StopMode::Fast };
+        if let Err(err) = self.stop_with(mode) {
+            tracing::warn!(cluster = %self.name, error = %err, "cannot stop cluster on drop");
+            let _ = self.stop_with(StopMode::Immediate);
+        }
         if remove {
             self.remove_folder();
         } else {
