@@ -183,6 +183,9 @@ fn decode(json: &[u8]) -> Result<Bundle, BundleError> {
     }
 }
 
+/// Largest expansion deflate can achieve (a 258-byte match per 2 bits, rounded up).
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
 /// Inflates a gzip stream (all members) into one buffer of at most `max_bytes`.
 fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, BundleError> {
     // The trailer's ISIZE (size mod 2^32 of the last member) is only a hint; an honest one
@@ -191,8 +194,11 @@ fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, BundleError> {
         Some(&[a, b, c, d]) => u64::from(u32::from_le_bytes([a, b, c, d])),
         _ => 0,
     };
+    // A forged hint must not make a tiny input reserve the whole cap: deflate cannot expand
+    // more than about 1032:1 (RFC 1951 blocks), so no honest hint exceeds that.
+    let plausible = (bytes.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
     let mut out = Vec::new();
-    let reserve = size_hint.min(max_bytes).saturating_add(1);
+    let reserve = size_hint.min(max_bytes).min(plausible).saturating_add(1);
     out.try_reserve_exact(usize::try_from(reserve).unwrap_or(usize::MAX))
         .map_err(|_| BundleError::TooLarge { limit: max_bytes })?;
     MultiGzDecoder::new(bytes)

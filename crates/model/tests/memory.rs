@@ -71,6 +71,13 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
+/// Runs the tests of this binary one at a time: the counters are global, and tests run on
+/// parallel threads. Each test holds the guard from its first line.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Peak bytes allocated while `f` runs, above what was allocated when it started.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let start = CURRENT.load(Ordering::SeqCst);
@@ -157,6 +164,7 @@ fn big_bundle(target_bytes: usize) -> Bundle {
 
 #[test]
 fn decoding_a_large_bundle_peaks_under_three_times_its_json_size() {
+    let _serial = serial();
     let bundle = big_bundle(30 << 20);
     let json_len = bundle.to_json_vec().len();
     let gz = {
@@ -201,4 +209,16 @@ fn decoding_a_large_bundle_peaks_under_three_times_its_json_size() {
         "reading plain JSON peaked at {:.2}x the JSON size",
         ratio(json_total)
     );
+}
+
+#[test]
+fn forged_size_hint_does_not_reserve_the_cap() {
+    let _serial = serial();
+    // A valid tiny gzip stream whose trailer claims 4 GiB - 1 bytes of content.
+    let mut gz = pgfarm_model::Bundle::to_gzip_vec(&big_bundle(0));
+    let len = gz.len();
+    gz[len - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let (result, peak) = peak_during(|| pgfarm_model::Bundle::from_slice(&gz));
+    assert!(result.is_err(), "the forged trailer fails the gzip length check");
+    assert!(peak < 64 * gz.len() + (1 << 20), "reading {} bytes peaked at {peak} bytes", gz.len());
 }
