@@ -53,7 +53,8 @@ impl ValidationError {
 type Check = Result<(), ValidationError>;
 
 impl Bundle {
-    /// Checks the consistency that the types alone cannot express, and returns the first problem.
+    /// Checks the consistency that the types alone cannot express, and returns the first problem
+    /// ([`Bundle::problems`] lists them all).
     ///
     /// Pure: no clock, no I/O. [`Bundle::from_slice`] calls it unless told not to; a writer
     /// should call it before writing. The checks (docs/bundle-format.md, "Validation"):
@@ -65,96 +66,107 @@ impl Bundle {
     /// - `postgres.major` and `postgres.minor` agree with `postgres.version`;
     /// - stages are in run order, each kind at most once;
     /// - regression test names are unique within a group, groups never decrease, expected file
-    ///   names are unique per test,
-    ///   and `chosen_expected` names one of them; TAP files have unique paths and are never
-    ///   `ignored`;
+    ///   names are unique per test, and `chosen_expected` names one of them; TAP files have
+    ///   unique paths and are never `ignored`;
     /// - statuses agree: tests require their stage with status `ok` or `failed`; a stage `ok`
     ///   has no failing test; a run `ok` has no failed stage.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.format_version != FORMAT_VERSION {
-            return Err(ValidationError::new(
-                "format_version",
-                format_args!("is {}, this build handles {FORMAT_VERSION}", self.format_version),
-            ));
+        match self.problems().into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
         }
-        self.validate_run()?;
-        self.validate_names()?;
-        self.validate_postgres()?;
-        self.validate_stages()?;
-        self.validate_regress()?;
-        self.validate_tap()?;
-        self.validate_statuses()
     }
 
-    fn validate_run(&self) -> Check {
+    /// Every problem [`Bundle::validate`] checks for, in field order (empty when valid); for
+    /// showing a broken bundle with all that is wrong with it.
+    pub fn problems(&self) -> Vec<ValidationError> {
+        let mut problems = Problems::default();
+        if self.format_version != FORMAT_VERSION {
+            problems.add(
+                "format_version",
+                format_args!("is {}, this build handles {FORMAT_VERSION}", self.format_version),
+            );
+        }
+        self.check_run(&mut problems);
+        self.check_names(&mut problems);
+        self.check_postgres(&mut problems);
+        self.check_stages(&mut problems);
+        self.check_regress(&mut problems);
+        self.check_tap(&mut problems);
+        self.check_statuses(&mut problems);
+        problems.0
+    }
+
+    fn check_run(&self, problems: &mut Problems) {
         let run = &self.run;
-        timestamp("run.created_at", run.created_at)?;
-        timestamp("run.finished_at", run.finished_at)?;
+        problems.check(timestamp("run.created_at", run.created_at));
+        problems.check(timestamp("run.finished_at", run.finished_at));
         if run.finished_at < run.created_at {
-            return Err(ValidationError::new(
+            problems.add(
                 "run.finished_at",
                 format_args!("is before run.created_at ({} < {})", run.finished_at, run.created_at),
-            ));
+            );
         }
         for (idx, stage) in self.stages.iter().enumerate() {
             if let Some(started_at) = stage.started_at {
-                timestamp(format_args!("stages[{idx}].started_at"), started_at)?;
+                problems.check(timestamp(format_args!("stages[{idx}].started_at"), started_at));
             }
         }
-        Ok(())
     }
 
-    fn validate_names(&self) -> Check {
-        name("run.runner_version", &self.run.runner_version, MAX_NAME_BYTES)?;
-        name("machine.name", &self.machine.name, MAX_NAME_BYTES)?;
-        name("machine.os", &self.machine.os, MAX_NAME_BYTES)?;
-        name("machine.os_version", &self.machine.os_version, MAX_NAME_BYTES)?;
-        name("machine.arch", &self.machine.arch, MAX_NAME_BYTES)?;
-        name("machine.compiler", &self.machine.compiler, MAX_NAME_BYTES)?;
-        if let Some(hostname) = &self.machine.hostname {
-            name("machine.hostname", hostname, MAX_NAME_BYTES)?;
+    fn check_names(&self, problems: &mut Problems) {
+        problems.check(name("run.runner_version", &self.run.runner_version, MAX_NAME_BYTES));
+        let machine = &self.machine;
+        problems.check(name("machine.name", &machine.name, MAX_NAME_BYTES));
+        problems.check(name("machine.os", &machine.os, MAX_NAME_BYTES));
+        problems.check(name("machine.os_version", &machine.os_version, MAX_NAME_BYTES));
+        problems.check(name("machine.arch", &machine.arch, MAX_NAME_BYTES));
+        problems.check(name("machine.compiler", &machine.compiler, MAX_NAME_BYTES));
+        if let Some(hostname) = &machine.hostname {
+            problems.check(name("machine.hostname", hostname, MAX_NAME_BYTES));
         }
         let extension = &self.extension;
-        name("extension.name", &extension.name, MAX_NAME_BYTES)?;
-        name("extension.version", &extension.version, MAX_NAME_BYTES)?;
+        problems.check(name("extension.name", &extension.name, MAX_NAME_BYTES));
+        problems.check(name("extension.version", &extension.version, MAX_NAME_BYTES));
         if let Some(git_ref) = &extension.git_ref {
-            name("extension.git_ref", git_ref, MAX_NAME_BYTES)?;
+            problems.check(name("extension.git_ref", git_ref, MAX_NAME_BYTES));
         }
         if let Some(commit) = &extension.git_commit {
             let is_hex = commit.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if !(4..=64).contains(&commit.len()) || !is_hex {
-                return Err(ValidationError::new(
+                problems.add(
                     "extension.git_commit",
                     format_args!("{commit:?} is not 4 to 64 lowercase hex digits"),
-                ));
+                );
             }
         }
         if let Some(source) = &extension.source {
-            name("extension.source.location", &source.location, MAX_PATH_BYTES)?;
+            problems.check(name("extension.source.location", &source.location, MAX_PATH_BYTES));
         }
-        name("postgres.version", &self.postgres.version, MAX_NAME_BYTES)
+        problems.check(name("postgres.version", &self.postgres.version, MAX_NAME_BYTES));
     }
 
-    fn validate_postgres(&self) -> Check {
+    fn check_postgres(&self, problems: &mut Problems) {
         let postgres = &self.postgres;
         let Some((major, minor)) = Postgres::split_version(&postgres.version) else {
-            return Err(ValidationError::new(
+            problems.add(
                 "postgres.version",
                 format_args!("{:?} does not start with a major version number", postgres.version),
-            ));
+            );
+            return;
         };
         if postgres.major != major {
-            return Err(ValidationError::new(
+            problems.add(
                 "postgres.major",
                 format_args!(
                     "is {} but version {:?} has major {major}",
                     postgres.major, postgres.version
                 ),
-            ));
+            );
         }
         if postgres.minor != minor {
             let show = |minor: Option<u16>| minor.map_or("none".to_owned(), |m| m.to_string());
-            return Err(ValidationError::new(
+            problems.add(
                 "postgres.minor",
                 format_args!(
                     "is {} but version {:?} has minor {}",
@@ -162,124 +174,104 @@ impl Bundle {
                     postgres.version,
                     show(minor)
                 ),
-            ));
+            );
         }
-        Ok(())
     }
 
-    fn validate_stages(&self) -> Check {
+    fn check_stages(&self, problems: &mut Problems) {
         for (idx, pair) in self.stages.windows(2).enumerate() {
             let (before, after) = (pair[0].kind, pair[1].kind);
+            let field = format!("stages[{}].kind", idx + 1);
             if after == before {
-                return Err(ValidationError::new(
-                    format_args!("stages[{}].kind", idx + 1),
-                    format_args!("stage `{after}` appears twice"),
-                ));
-            }
-            if after < before {
-                return Err(ValidationError::new(
-                    format_args!("stages[{}].kind", idx + 1),
+                problems.add(field, format_args!("stage `{after}` appears twice"));
+            } else if after < before {
+                problems.add(
+                    field,
                     format_args!(
                         "stage `{after}` comes after `{before}`; the order is {}",
                         order()
                     ),
-                ));
+                );
             }
         }
-        Ok(())
     }
 
-    fn validate_regress(&self) -> Check {
+    fn check_regress(&self, problems: &mut Problems) {
         let mut names = HashSet::new();
         let mut last_group = 0;
         for (idx, test) in self.regress.iter().enumerate() {
-            name(format_args!("regress[{idx}].name"), &test.name, MAX_NAME_BYTES)?;
+            problems.check(name(format_args!("regress[{idx}].name"), &test.name, MAX_NAME_BYTES));
             // pg_regress runs a test named twice (a schedule line and a positional name), so a
             // name may repeat, but not within one parallel group: both runs would write the
             // same results file at the same time.
             if !names.insert((test.group, test.name.as_str())) {
-                return Err(ValidationError::new(
+                problems.add(
                     format_args!("regress[{idx}].name"),
                     format_args!("test {:?} appears twice in group {}", test.name, test.group),
-                ));
+                );
             }
             if test.group < last_group {
-                return Err(ValidationError::new(
+                problems.add(
                     format_args!("regress[{idx}].group"),
                     format_args!(
                         "is {} after group {last_group}; tests are listed in schedule order",
                         test.group
                     ),
-                ));
+                );
             }
-            last_group = test.group;
+            last_group = last_group.max(test.group);
             let mut file_names = HashSet::new();
             for (e_idx, expected) in test.expected.iter().enumerate() {
                 let field = format!("regress[{idx}].expected[{e_idx}].file_name");
-                name(&field, &expected.file_name, MAX_NAME_BYTES)?;
+                problems.check(name(&field, &expected.file_name, MAX_NAME_BYTES));
                 if !file_names.insert(expected.file_name.as_str()) {
-                    return Err(ValidationError::new(
-                        field,
-                        format_args!("{:?} appears twice", expected.file_name),
-                    ));
+                    problems.add(field, format_args!("{:?} appears twice", expected.file_name));
                 }
             }
             if let Some(chosen) = &test.chosen_expected
                 && !file_names.contains(chosen.as_str())
             {
-                return Err(ValidationError::new(
+                problems.add(
                     format_args!("regress[{idx}].chosen_expected"),
                     format_args!("{chosen:?} is not one of the expected files of the test"),
-                ));
+                );
             }
         }
-        Ok(())
     }
 
-    fn validate_tap(&self) -> Check {
+    fn check_tap(&self, problems: &mut Problems) {
         let mut paths = HashSet::new();
         for (idx, file) in self.tap.iter().enumerate() {
-            name(format_args!("tap[{idx}].path"), &file.path, MAX_PATH_BYTES)?;
+            problems.check(name(format_args!("tap[{idx}].path"), &file.path, MAX_PATH_BYTES));
             if !paths.insert(file.path.as_str()) {
-                return Err(ValidationError::new(
+                problems.add(
                     format_args!("tap[{idx}].path"),
                     format_args!("{:?} appears twice", file.path),
-                ));
+                );
             }
             if file.status == TestStatus::Ignored {
-                return Err(ValidationError::new(
+                problems.add(
                     format_args!("tap[{idx}].status"),
                     "`ignored` is for regression tests only",
-                ));
+                );
             }
         }
-        Ok(())
     }
 
-    fn validate_statuses(&self) -> Check {
-        self.validate_tests_against_stage(
-            StageKind::Regress,
-            "regress",
-            self.regress.iter().map(|t| t.status),
-        )?;
-        self.validate_tests_against_stage(
-            StageKind::Tap,
-            "tap",
-            self.tap.iter().map(|t| t.status),
-        )?;
+    fn check_statuses(&self, problems: &mut Problems) {
+        let regress = self.regress.iter().map(|test| test.status);
+        problems.check(self.check_tests_against_stage(StageKind::Regress, "regress", regress));
+        let tap = self.tap.iter().map(|file| file.status);
+        problems.check(self.check_tests_against_stage(StageKind::Tap, "tap", tap));
         if self.run.status == RunStatus::Ok
             && let Some(stage) = self.first_failed_stage()
         {
-            return Err(ValidationError::new(
-                "run.status",
-                format_args!("is `ok` but stage `{}` failed", stage.kind),
-            ));
+            problems.add("run.status", format_args!("is `ok` but stage `{}` failed", stage.kind));
         }
-        Ok(())
     }
 
     /// Tests need their stage with status `ok` or `failed`; an `ok` stage has no failing test.
-    fn validate_tests_against_stage(
+    fn check_tests_against_stage(
         &self,
         kind: StageKind,
         list: &str,
@@ -308,6 +300,22 @@ impl Bundle {
                 field,
                 format_args!("is `{status}` but {list} has {} entries", statuses.len()),
             )),
+        }
+    }
+}
+
+/// The problems found so far, in the order they were found.
+#[derive(Default)]
+struct Problems(Vec<ValidationError>);
+
+impl Problems {
+    fn add(&mut self, field: impl Display, problem: impl Display) {
+        self.0.push(ValidationError::new(field, problem));
+    }
+
+    fn check(&mut self, result: Check) {
+        if let Err(problem) = result {
+            self.0.push(problem);
         }
     }
 }

@@ -209,3 +209,25 @@ fn timestamp_rfc3339_cannot_hold_is_reported_and_write_json_errs() {
     let err = bundle.write_json(Vec::new()).expect_err("a negative year cannot be written");
     assert!(err.to_string().contains("year"), "{err}");
 }
+
+#[test]
+fn problems_lists_every_problem_in_field_order() {
+    let mut bundle = regress_fail();
+    bundle.machine.name.clear();
+    bundle.postgres.major = 16;
+    bundle.regress[1].name = "one".to_owned();
+    bundle.regress[1].group = 0;
+    bundle.run.status = RunStatus::Ok;
+    let problems: Vec<String> = bundle.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "machine.name: is empty",
+            "postgres.major: is 16 but version \"15.18\" has major 15",
+            "regress[1].name: test \"one\" appears twice in group 0",
+            "run.status: is `ok` but stage `regress` failed",
+        ]
+    );
+    assert_eq!(bundle.validate().unwrap_err().to_string(), problems[0]);
+    assert!(regress_fail().problems().is_empty());
+}
