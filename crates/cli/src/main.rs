@@ -33,6 +33,12 @@ enum Command {
     Prove(cmd::prove::Args),
     /// Run an extension's suites on every PostgreSQL installation (the farm job).
     Test(cmd::test::Args),
+    /// Start the pgfarm server (the same as `pgfarm-server`).
+    Serve(cmd::serve::Args),
+    /// Upload result bundles to a pgfarm server, signed with this machine's secret.
+    Submit(cmd::submit::Args),
+    /// Register this machine with a pgfarm server.
+    Machine(cmd::machine::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,5 +61,8 @@ fn main() -> ExitCode {
         Command::Regress(args) => cmd::regress::run(args),
         Command::Prove(args) => cmd::prove::run(args),
         Command::Test(args) => cmd::test::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Submit(args) => cmd::submit::run(args),
+        Command::Machine(args) => cmd::machine::run(args),
     }
 }
