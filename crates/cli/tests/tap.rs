@@ -27,7 +27,12 @@ fn pgfarm(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .expect("the pgfarm binary starts");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin is piped").write_all(input).expect("stdin accepts the input");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input)
+            .expect("stdin accepts the input");
     }
     child.wait_with_output().expect("pgfarm finishes")
 }
@@ -38,25 +43,37 @@ fn json_of(file: &Path, extra: &[&str]) -> (Value, i32) {
     args.extend_from_slice(extra);
     let output = pgfarm(&args, None);
     let stdout = String::from_utf8(output.stdout).expect("JSON is UTF-8");
-    let value: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("not one JSON object ({err}): {stdout}"));
+    let value: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("not one JSON object ({err}): {stdout}"));
     (value, output.status.code().expect("exited normally"))
 }
 
 fn failure_ids(value: &Value) -> Vec<u64> {
-    value["failures"].as_array().expect("failures is an array").iter().map(|f| f["id"].as_u64().unwrap()).collect()
+    value["failures"]
+        .as_array()
+        .expect("failures is an array")
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect()
 }
 
 #[test]
 fn json_has_exactly_the_documented_fields_in_order() {
     let (value, _) = json_of(&corpus_tap().join("pgtap/tap/01-basic-pass-fail.tap"), &["--pgtap"]);
     let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut sorted_expected =
-        vec!["ok", "count", "pass", "fail", "todo", "skip", "bailout", "plan", "failures", "errors"];
+    let mut sorted_expected = vec![
+        "ok", "count", "pass", "fail", "todo", "skip", "bailout", "plan", "failures", "errors",
+    ];
     sorted_expected.sort();
-    assert_eq!(keys, sorted_expected, "serde_json's Value sorts keys; the set must be exactly these");
-    let plan_keys: Vec<&str> = value["plan"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys, sorted_expected,
+        "serde_json's Value sorts keys; the set must be exactly these"
+    );
+    let plan_keys: Vec<&str> =
+        value["plan"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(plan_keys, ["end", "skip_all", "skip_reason", "start"]);
-    let failure_keys: Vec<&str> = value["failures"][0].as_object().unwrap().keys().map(String::as_str).collect();
+    let failure_keys: Vec<&str> =
+        value["failures"][0].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(failure_keys, ["id", "name"]);
 }
 
@@ -74,7 +91,8 @@ fn json_text_keeps_the_field_order() {
 #[test]
 fn pgtap_failures_match_pg_prove_and_exit_1() {
     // pg_prove-summary.txt: "Failed tests:  2-3, 5, 8, 10-12, 14" (8/14).
-    let (value, code) = json_of(&corpus_tap().join("pgtap/tap/01-basic-pass-fail.tap"), &["--pgtap"]);
+    let (value, code) =
+        json_of(&corpus_tap().join("pgtap/tap/01-basic-pass-fail.tap"), &["--pgtap"]);
     assert_eq!(code, 1);
     assert_eq!(value["ok"], false);
     assert_eq!((value["count"].as_u64(), value["fail"].as_u64()), (Some(14), Some(8)));
@@ -85,7 +103,8 @@ fn pgtap_failures_match_pg_prove_and_exit_1() {
 
 #[test]
 fn passing_stream_with_todo_and_skip_exits_0() {
-    let (value, code) = json_of(&corpus_tap().join("pgtap/tap/03-skip-todo-diag.tap"), &["--pgtap"]);
+    let (value, code) =
+        json_of(&corpus_tap().join("pgtap/tap/03-skip-todo-diag.tap"), &["--pgtap"]);
     assert_eq!(code, 0);
     assert_eq!(value["ok"], true);
     assert_eq!((value["todo"].as_u64(), value["skip"].as_u64()), (Some(3), Some(3)));
@@ -153,7 +172,11 @@ fn human_format_shows_failure_diagnostics_and_errors() {
 
 #[test]
 fn tap14_output_reparses_to_the_same_json() {
-    for name in ["pgtap/tap/07-xunit-subtests.tap", "node-tap-parser/fixtures/subtest-buffer.tap", "node-tap-parser/fixtures/hashes.tap"] {
+    for name in [
+        "pgtap/tap/07-xunit-subtests.tap",
+        "node-tap-parser/fixtures/subtest-buffer.tap",
+        "node-tap-parser/fixtures/hashes.tap",
+    ] {
         let file = corpus_tap().join(name);
         let (original, original_code) = json_of(&file, &["--pgtap"]);
         let tap = pgfarm(&["tap", "--pgtap", "--format", "tap14", file.to_str().unwrap()], None);
@@ -167,7 +190,12 @@ fn tap14_output_reparses_to_the_same_json() {
             let n_errors = value["errors"].as_array().unwrap().len();
             value["errors"] = Value::from(n_errors);
         }
-        assert_eq!(again, original, "{name}: re-parsed summary differs; TAP was:\n{}", String::from_utf8_lossy(&tap.stdout));
+        assert_eq!(
+            again,
+            original,
+            "{name}: re-parsed summary differs; TAP was:\n{}",
+            String::from_utf8_lossy(&tap.stdout)
+        );
     }
 }
 

@@ -8,8 +8,8 @@
 use std::fmt::Write;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pgfarm_tap_parser::{summarize, Options, Parser, PushParser, Summarizer};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pgfarm_tap_parser::{Options, Parser, PushParser, Summarizer, summarize};
 
 /// Same output as `gen_big_tap.py N` (byte for byte; checked by sha256 in bench/compare.sh).
 fn big_tap(total: u64) -> String {
@@ -28,7 +28,9 @@ fn big_tap(total: u64) -> String {
                     w.push_str("      ---\n");
                     let _ = writeln!(w, "      message: 'values differ in group {k}'");
                     w.push_str("      severity: fail\n      found: 41\n      wanted: 42\n");
-                    w.push_str("      at: { file: test/group.js, line: 17, column: 5 }\n      ...\n");
+                    w.push_str(
+                        "      at: { file: test/group.js, line: 17, column: 5 }\n      ...\n",
+                    );
                 } else {
                     let _ = writeln!(w, "    ok {j} - subtest check {j} of group {k}");
                 }
@@ -59,9 +61,15 @@ fn big_tap(total: u64) -> String {
             let _ = writeln!(w, "  wanted: {}", top * 3 + 1);
             w.push_str("  at: { file: test/compare.js, line: 42, column: 7 }\n  ...\n");
         } else if i % 70 == 0 {
-            let _ = writeln!(w, "not ok {top} - feature {top} not implemented # TODO implement feature {top}");
+            let _ = writeln!(
+                w,
+                "not ok {top} - feature {top} not implemented # TODO implement feature {top}"
+            );
         } else if i % 50 == 0 {
-            let _ = writeln!(w, "ok {top} - optional check {top} # SKIP dependency missing on this platform");
+            let _ = writeln!(
+                w,
+                "ok {top} - optional check {top} # SKIP dependency missing on this platform"
+            );
         } else {
             let _ = writeln!(w, "ok {top} - description of test {top} with some words");
         }
@@ -71,7 +79,10 @@ fn big_tap(total: u64) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let points = std::env::var("PGFARM_TAP_BENCH_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let points = std::env::var("PGFARM_TAP_BENCH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let input = big_tap(points);
     let mut group = c.benchmark_group("summarize");
     group.throughput(Throughput::Bytes(input.len() as u64));

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use pgfarm_tap_parser::{summarize, Parser, PushParser, Summarizer};
+use pgfarm_tap_parser::{Parser, PushParser, Summarizer, summarize};
 
 /// Nanoseconds this thread has spent on a CPU.
 fn cpu_ns() -> Option<u64> {
@@ -25,7 +25,10 @@ fn measure(name: &str, bytes: usize, repeat: u32, mut run: impl FnMut() -> u64) 
         best = best.min(end - start);
     }
     let mb_s = bytes as f64 / (best as f64 / 1e9) / 1e6;
-    println!("{name}: best of {repeat}: {:.1} ms CPU, {mb_s:.0} MB/s (count={check})", best as f64 / 1e6);
+    println!(
+        "{name}: best of {repeat}: {:.1} ms CPU, {mb_s:.0} MB/s (count={check})",
+        best as f64 / 1e6
+    );
 }
 
 fn main() -> ExitCode {
@@ -42,7 +45,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    measure("floor: memchr line count", input.len(), repeat, || memchr::memchr_iter(b'\n', &input).count() as u64);
+    measure("floor: memchr line count", input.len(), repeat, || {
+        memchr::memchr_iter(b'\n', &input).count() as u64
+    });
     measure("pull events only", input.len(), repeat, || Parser::from_bytes(&input).count() as u64);
     measure("pull+summary", input.len(), repeat, || summarize(Parser::from_bytes(&input)).count);
     measure("push+summary", input.len(), repeat, || {

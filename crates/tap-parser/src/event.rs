@@ -264,7 +264,9 @@ impl TestPoint<'_> {
             id: self.id,
             number: self.number,
             description: self.description.into_owned(),
-            directive: self.directive.map(|d| Directive { kind: d.kind, reason: d.reason.into_owned() }),
+            directive: self
+                .directive
+                .map(|d| Directive { kind: d.kind, reason: d.reason.into_owned() }),
             buffered: self.buffered,
         }
     }
@@ -454,19 +456,27 @@ impl fmt::Display for WarningKind {
             WarningKind::IdOutOfRange { id, start, end } => {
                 write!(f, "test point id {id} outside the plan {start}..{end}")
             }
-            WarningKind::DuplicateId { id } => write!(f, "test point id {id} appears more than once"),
+            WarningKind::DuplicateId { id } => {
+                write!(f, "test point id {id} appears more than once")
+            }
             WarningKind::TestAfterTrailingPlan => f.write_str("test point after the trailing plan"),
             WarningKind::TestsInSkipAll => f.write_str("test points in a document planned 1..0"),
             WarningKind::InvalidPlan => f.write_str("plan end is before plan start"),
-            WarningKind::NonTapInStrictMode => f.write_str("non-TAP line while pragma +strict is on"),
-            WarningKind::UnterminatedSubtest => f.write_str("subtest without a correlated test point"),
+            WarningKind::NonTapInStrictMode => {
+                f.write_str("non-TAP line while pragma +strict is on")
+            }
+            WarningKind::UnterminatedSubtest => {
+                f.write_str("subtest without a correlated test point")
+            }
             WarningKind::SubtestFailedButPointOk { number } => {
                 write!(f, "subtest failed but its correlated test point {number} is ok")
             }
             WarningKind::SubtestNameMismatch => {
                 f.write_str("correlated test point's description differs from the subtest name")
             }
-            WarningKind::MisplacedVersion => f.write_str("TAP version line ignored (not first, or not 13/14)"),
+            WarningKind::MisplacedVersion => {
+                f.write_str("TAP version line ignored (not first, or not 13/14)")
+            }
             WarningKind::UnterminatedYaml => f.write_str("YAML block without its closing `...`"),
             WarningKind::YamlTooLarge => f.write_str("YAML block larger than max_yaml_bytes"),
             WarningKind::TooDeep => f.write_str("subtests nested deeper than max_depth"),
@@ -479,8 +489,8 @@ impl fmt::Display for WarningKind {
 mod serde_impls {
     //! Serialize for the borrowed event types (text is written unescaped, lossy UTF-8).
     use super::*;
-    use serde::ser::{SerializeStruct, Serializer};
     use serde::Serialize;
+    use serde::ser::{SerializeStruct, Serializer};
 
     impl Serialize for Plan<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

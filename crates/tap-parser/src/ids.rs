@@ -45,16 +45,16 @@ impl IdSet {
 
     /// Stores a run, merging it with adjacent runs.
     fn store(&mut self, mut start: u64, mut end: u64) {
-        if let Some((&prev_start, &prev_end)) = self.runs.range(..start).next_back() {
-            if prev_end.checked_add(1) == Some(start) {
-                self.runs.remove(&prev_start);
-                start = prev_start;
-            }
+        if let Some((&prev_start, &prev_end)) = self.runs.range(..start).next_back()
+            && prev_end.checked_add(1) == Some(start)
+        {
+            self.runs.remove(&prev_start);
+            start = prev_start;
         }
-        if let Some(next_start) = end.checked_add(1) {
-            if let Some(next_end) = self.runs.remove(&next_start) {
-                end = next_end;
-            }
+        if let Some(next_start) = end.checked_add(1)
+            && let Some(next_end) = self.runs.remove(&next_start)
+        {
+            end = next_end;
         }
         self.runs.insert(start, end);
     }

@@ -70,15 +70,15 @@ mod writer;
 mod yaml;
 
 pub use event::{
-    Directive, DirectiveKind, Event, Plan, Pragma, Span, SubtestEnd, SubtestKind, SubtestStart, TestPoint,
-    Warning, WarningKind,
+    Directive, DirectiveKind, Event, Plan, Pragma, Span, SubtestEnd, SubtestKind, SubtestStart,
+    TestPoint, Warning, WarningKind,
 };
 pub use options::Options;
 pub use parser::{Parser, Spanned};
 pub use push::PushParser;
-pub use summary::{summarize, Failure, PlanSummary, Summarizer, Summary};
+pub use summary::{Failure, PlanSummary, Summarizer, Summary, summarize};
 pub use text::Text;
-pub use writer::{write_tap, TapVersion, TapWriter};
+pub use writer::{TapVersion, TapWriter, write_tap};
 pub use yaml::{YamlBlock, YamlBlocks};
 
 /// The `yaml-rust2` crate, whose `Yaml` values [`YamlBlock::parse`] returns.

@@ -86,9 +86,14 @@ impl Frame {
 enum Yaml {
     Off,
     /// Inside a block whose lines are indented by `indent`; `bytes` read so far.
-    In { indent: usize, bytes: usize },
+    In {
+        indent: usize,
+        bytes: usize,
+    },
     /// A block grew too large: its lines are non-TAP until the `...` line.
-    Skipping { indent: usize },
+    Skipping {
+        indent: usize,
+    },
 }
 
 /// The shared state machine.
@@ -136,16 +141,21 @@ impl Machine {
     }
 
     fn warn<'a, S: Sink<'a>>(&mut self, kind: WarningKind, depth: usize, at: usize, sink: &mut S) {
-        if kind.is_error() {
-            if let Some(frame) = self.frames.get_mut(depth) {
-                frame.failed = true;
-            }
+        if kind.is_error()
+            && let Some(frame) = self.frames.get_mut(depth)
+        {
+            frame.failed = true;
         }
         sink.emit(Event::Warning(Warning { kind, line: self.line_no, depth }), at..at);
     }
 
     /// A line longer than `max_line_bytes`: non-TAP, whatever it looks like.
-    pub(crate) fn long_line<'a, S: Sink<'a>>(&mut self, prefix: &'a [u8], span: Span, sink: &mut S) {
+    pub(crate) fn long_line<'a, S: Sink<'a>>(
+        &mut self,
+        prefix: &'a [u8],
+        span: Span,
+        sink: &mut S,
+    ) {
         self.line_no += 1;
         let depth = self.depth();
         let at = span.start;
@@ -163,15 +173,14 @@ impl Machine {
             if line.len() > indent
                 && matches!(line[indent], b'o' | b'n')
                 && line[..indent].iter().all(|&b| b == b' ')
+                && let Some(point) = test_point(&line[indent..])
             {
-                if let Some(point) = test_point(&line[indent..]) {
-                    self.line_no += 1;
-                    let frame = self.top();
-                    frame.lines += 1;
-                    frame.brace_pending = false;
-                    self.point(point, span, sink);
-                    return;
-                }
+                self.line_no += 1;
+                let frame = self.top();
+                frame.lines += 1;
+                frame.brace_pending = false;
+                self.point(point, span, sink);
+                return;
             }
         }
         self.line_no += 1;
@@ -272,7 +281,8 @@ impl Machine {
         let kind = classify(rest);
 
         if level > depth {
-            if matches!(kind, Kind::Other | Kind::OpenBrace | Kind::CloseBrace | Kind::InvalidPlan) {
+            if matches!(kind, Kind::Other | Kind::OpenBrace | Kind::CloseBrace | Kind::InvalidPlan)
+            {
                 self.non_tap(line, level, span, sink);
                 return;
             }
@@ -292,11 +302,18 @@ impl Machine {
                     // Spec, subtests rule 12: lines at a parent level inside an open
                     // subtest are non-TAP. Announced subtests that got no lines at all were
                     // only comments: drop them.
-                    while self.depth() > level && self.top().lines == 0 && self.top().kind == SubtestKind::Commented {
+                    while self.depth() > level
+                        && self.top().lines == 0
+                        && self.top().kind == SubtestKind::Commented
+                    {
                         let depth = self.depth();
                         self.frames.pop();
                         sink.emit(
-                            Event::SubtestEnd(SubtestEnd { depth, kind: SubtestKind::Commented, terminated: false }),
+                            Event::SubtestEnd(SubtestEnd {
+                                depth,
+                                kind: SubtestKind::Commented,
+                                terminated: false,
+                            }),
                             at..at,
                         );
                     }
@@ -311,7 +328,13 @@ impl Machine {
     }
 
     /// A line at the current depth.
-    fn document_line<'a, S: Sink<'a>>(&mut self, line: &'a [u8], kind: Kind<'a>, span: Span, sink: &mut S) {
+    fn document_line<'a, S: Sink<'a>>(
+        &mut self,
+        line: &'a [u8],
+        kind: Kind<'a>,
+        span: Span,
+        sink: &mut S,
+    ) {
         let at = span.start;
         let depth = self.depth();
         let first_line = self.top().lines == 0;
@@ -365,41 +388,47 @@ impl Machine {
         }
     }
 
-    fn comment<'a, S: Sink<'a>>(&mut self, indent: usize, rest: &'a [u8], span: Span, sink: &mut S) {
+    fn comment<'a, S: Sink<'a>>(
+        &mut self,
+        indent: usize,
+        rest: &'a [u8],
+        span: Span,
+        sink: &mut S,
+    ) {
         let at = span.start;
         let body = comment_body(rest);
         let depth = self.depth();
-        if indent % 4 == 0 {
-            if let Some(name) = subtest_name(rest) {
-                let level = indent / 4;
-                if level >= depth {
-                    // `# Subtest: name` at the current level announces a child (TAP 14);
-                    // deeper (pgTAP's runtests(), older node-tap) it is the child's first line.
-                    let target = if level > depth { level } else { depth + 1 };
-                    let hash = name.as_ref().map(|n| name_hash(n.as_bytes(), self.options.pgtap, true));
-                    if target > depth + 1 && !self.open_to(target - 1, None, at, sink) {
-                        sink.emit(Event::Comment(body), span);
-                        return;
-                    }
-                    if self.depth() + 1 > self.options.max_depth {
-                        sink.emit(Event::Comment(body), span);
-                        self.too_deep(at, sink);
-                        return;
-                    }
-                    let parent = self.top();
-                    parent.after_point = false;
-                    parent.in_failure_detail = false;
-                    let kind = if parent.brace_pending && target == depth + 1 {
-                        SubtestKind::Buffered
-                    } else {
-                        SubtestKind::Commented
-                    };
-                    parent.brace_pending = false;
-                    self.frames.push(Frame::new(kind, hash));
-                    let new_depth = self.depth();
-                    sink.emit(Event::SubtestStart(SubtestStart { depth: new_depth, name, kind }), span);
+        if indent.is_multiple_of(4)
+            && let Some(name) = subtest_name(rest)
+        {
+            let level = indent / 4;
+            if level >= depth {
+                // `# Subtest: name` at the current level announces a child (TAP 14);
+                // deeper (pgTAP's runtests(), older node-tap) it is the child's first line.
+                let target = if level > depth { level } else { depth + 1 };
+                let hash = name.as_ref().map(|n| name_hash(n.as_bytes(), self.options.pgtap, true));
+                if target > depth + 1 && !self.open_to(target - 1, None, at, sink) {
+                    sink.emit(Event::Comment(body), span);
                     return;
                 }
+                if self.depth() + 1 > self.options.max_depth {
+                    sink.emit(Event::Comment(body), span);
+                    self.too_deep(at, sink);
+                    return;
+                }
+                let parent = self.top();
+                parent.after_point = false;
+                parent.in_failure_detail = false;
+                let kind = if parent.brace_pending && target == depth + 1 {
+                    SubtestKind::Buffered
+                } else {
+                    SubtestKind::Commented
+                };
+                parent.brace_pending = false;
+                self.frames.push(Frame::new(kind, hash));
+                let new_depth = self.depth();
+                sink.emit(Event::SubtestStart(SubtestStart { depth: new_depth, name, kind }), span);
+                return;
             }
         }
         if self.options.pgtap {
@@ -426,7 +455,13 @@ impl Machine {
     }
 
     /// Opens bare subtests down to `level`. Returns false when `max_depth` forbids it.
-    fn open_to<'a, S: Sink<'a>>(&mut self, level: usize, name: Option<Text<'a>>, at: usize, sink: &mut S) -> bool {
+    fn open_to<'a, S: Sink<'a>>(
+        &mut self,
+        level: usize,
+        name: Option<Text<'a>>,
+        at: usize,
+        sink: &mut S,
+    ) -> bool {
         if level > self.options.max_depth {
             self.too_deep(at, sink);
             return false;
@@ -469,7 +504,10 @@ impl Machine {
         frame.opener = self.last_point_of_top();
         self.frames.push(frame);
         let depth = self.depth();
-        sink.emit(Event::SubtestStart(SubtestStart { depth, name: None, kind: SubtestKind::Buffered }), span);
+        sink.emit(
+            Event::SubtestStart(SubtestStart { depth, name: None, kind: SubtestKind::Buffered }),
+            span,
+        );
     }
 
     /// The `}` line of a buffered subtest (the subtest is the top frame).
@@ -478,12 +516,15 @@ impl Machine {
         let depth = self.depth();
         self.end_document(depth, at, sink);
         let frame = self.frames.pop().expect("a buffered frame is open");
-        sink.emit(Event::SubtestEnd(SubtestEnd { depth, kind: SubtestKind::Buffered, terminated: true }), span);
-        if frame.failed {
-            if let Some((number, true, false)) = frame.opener {
-                let parent_depth = self.depth();
-                self.warn(WarningKind::SubtestFailedButPointOk { number }, parent_depth, at, sink);
-            }
+        sink.emit(
+            Event::SubtestEnd(SubtestEnd { depth, kind: SubtestKind::Buffered, terminated: true }),
+            span,
+        );
+        if frame.failed
+            && let Some((number, true, false)) = frame.opener
+        {
+            let parent_depth = self.depth();
+            self.warn(WarningKind::SubtestFailedButPointOk { number }, parent_depth, at, sink);
         }
     }
 
@@ -507,7 +548,10 @@ impl Machine {
                 self.warn(WarningKind::UnterminatedSubtest, depth, at, sink);
             }
             let frame = self.frames.pop().expect("depth > level >= 0");
-            sink.emit(Event::SubtestEnd(SubtestEnd { depth, kind: frame.kind, terminated: correlated }), at..at);
+            sink.emit(
+                Event::SubtestEnd(SubtestEnd { depth, kind: frame.kind, terminated: correlated }),
+                at..at,
+            );
             let parent = self.top();
             // An unterminated subtest is non-TAP (spec, subtest rule 10): it does not fail
             // its parent.
@@ -594,7 +638,9 @@ impl Machine {
                 id: point.id,
                 number,
                 description: Text::escaped(point.description),
-                directive: point.directive.map(|(kind, reason)| Directive { kind, reason: Text::escaped(reason) }),
+                directive: point
+                    .directive
+                    .map(|(kind, reason)| Directive { kind, reason: Text::escaped(reason) }),
                 buffered: point.buffered,
             }),
             span,
@@ -642,7 +688,10 @@ impl Machine {
                 self.warn(WarningKind::UnterminatedSubtest, depth, at, sink);
             }
             let frame = self.frames.pop().expect("more than one frame");
-            sink.emit(Event::SubtestEnd(SubtestEnd { depth, kind: frame.kind, terminated: false }), at..at);
+            sink.emit(
+                Event::SubtestEnd(SubtestEnd { depth, kind: frame.kind, terminated: false }),
+                at..at,
+            );
         }
         self.end_document(0, at, sink);
     }
@@ -876,7 +925,11 @@ fn name_hash(bytes: &[u8], pgtap: bool, subtest_comment: bool) -> u64 {
     while i < bytes.len() {
         let mut b = bytes[i];
         // Descriptions are escaped fields; `# Subtest:` names are taken literally.
-        if !subtest_comment && b == b'\\' && i + 1 < bytes.len() && (bytes[i + 1] == b'\\' || bytes[i + 1] == b'#') {
+        if !subtest_comment
+            && b == b'\\'
+            && i + 1 < bytes.len()
+            && (bytes[i + 1] == b'\\' || bytes[i + 1] == b'#')
+        {
             i += 1;
             b = bytes[i];
         }

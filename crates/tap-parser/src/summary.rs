@@ -175,25 +175,27 @@ impl Summarizer {
                 }
             }
             Event::YamlLine(line) if self.depth == 0 && self.in_yaml => {
-                if let Some(yaml) = self.attach.and_then(|i| self.summary.failures.get_mut(i)).and_then(|f| f.yaml.as_mut()) {
-                    if yaml.len() + line.as_bytes().len() < MAX_FAILURE_YAML_BYTES {
-                        yaml.push_str(&line.raw());
-                        yaml.push('\n');
-                    }
+                if let Some(yaml) = self
+                    .attach
+                    .and_then(|i| self.summary.failures.get_mut(i))
+                    .and_then(|f| f.yaml.as_mut())
+                    && yaml.len() + line.as_bytes().len() < MAX_FAILURE_YAML_BYTES
+                {
+                    yaml.push_str(&line.raw());
+                    yaml.push('\n');
                 }
             }
             Event::YamlEnd if self.depth == 0 => self.in_yaml = false,
             Event::FailureDetail(text) if self.depth == 0 => {
-                if let Some(failure) = self.attach.and_then(|i| self.summary.failures.get_mut(i)) {
-                    if failure.diagnostics.len() < MAX_DETAIL_LINES {
-                        failure.diagnostics.push(text.raw().into_owned());
-                    }
+                if let Some(failure) = self.attach.and_then(|i| self.summary.failures.get_mut(i))
+                    && failure.diagnostics.len() < MAX_DETAIL_LINES
+                {
+                    failure.diagnostics.push(text.raw().into_owned());
                 }
             }
-            Event::BailOut(reason) => {
-                if self.summary.bailout.is_none() {
-                    self.summary.bailout = Some(reason.as_ref().map(|r| r.unescaped().into_owned()).unwrap_or_default());
-                }
+            Event::BailOut(reason) if self.summary.bailout.is_none() => {
+                self.summary.bailout =
+                    Some(reason.as_ref().map(|r| r.unescaped().into_owned()).unwrap_or_default());
             }
             Event::Warning(warning) => {
                 if warning.is_error() {

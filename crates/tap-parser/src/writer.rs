@@ -3,7 +3,7 @@
 use std::fmt::{self, Write};
 
 use crate::event::{DirectiveKind, Event, SubtestKind};
-use crate::text::{escape_into, Text};
+use crate::text::{Text, escape_into};
 
 /// Which TAP to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,14 @@ pub fn write_tap<'a>(events: impl IntoIterator<Item = Event<'a>>, version: TapVe
 impl TapWriter {
     /// A writer for the given TAP version.
     pub fn new(version: TapVersion) -> TapWriter {
-        TapWriter { version, depth: 0, wrote_header: false, bailed: false, strict: vec![false], line: String::new() }
+        TapWriter {
+            version,
+            depth: 0,
+            wrote_header: false,
+            bailed: false,
+            strict: vec![false],
+            line: String::new(),
+        }
     }
 
     fn indent(&mut self, extra: usize) {
@@ -181,10 +188,10 @@ impl TapWriter {
                 self.line.push_str(&text);
             }
             Event::Pragma(pragma) => {
-                if pragma.key.as_bytes() == b"strict" {
-                    if let Some(strict) = self.strict.last_mut() {
-                        *strict = pragma.on;
-                    }
+                if pragma.key.as_bytes() == b"strict"
+                    && let Some(strict) = self.strict.last_mut()
+                {
+                    *strict = pragma.on;
                 }
                 self.indent(0);
                 self.line.push_str(if pragma.on { "pragma +" } else { "pragma -" });

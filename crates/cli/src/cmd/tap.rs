@@ -68,7 +68,9 @@ enum Format {
 pub(crate) fn run(args: Args) -> ExitCode {
     let (mut input, label): (Box<dyn Read>, String) = match &args.file {
         None => (Box::new(io::stdin().lock()), "standard input".to_string()),
-        Some(path) if path.as_os_str() == "-" => (Box::new(io::stdin().lock()), "standard input".to_string()),
+        Some(path) if path.as_os_str() == "-" => {
+            (Box::new(io::stdin().lock()), "standard input".to_string())
+        }
         Some(path) => match File::open(path) {
             Ok(file) => (Box::new(file), path.display().to_string()),
             Err(err) => {
@@ -191,7 +193,11 @@ fn json_summary(summary: &Summary) -> String {
             skip_all: plan.skip_all,
             skip_reason: plan.skip_reason.as_deref(),
         }),
-        failures: summary.failures.iter().map(|f| JsonFailure { id: f.id, name: &f.name }).collect(),
+        failures: summary
+            .failures
+            .iter()
+            .map(|f| JsonFailure { id: f.id, name: &f.name })
+            .collect(),
         errors: &summary.errors,
     };
     // Plain data with string keys: serialization cannot fail.

@@ -5,7 +5,7 @@
 //! `Summary::errors` (see `fail_is_failed_points_and_errors_are_apart`). Every deliberate deviation is in
 //! `EXCEPTIONS` with the reason, mirrored in CONFORMANCE.md; a fixture not listed must match.
 
-use pgfarm_tap_parser::{summarize, Parser, Summary};
+use pgfarm_tap_parser::{Parser, Summary, summarize};
 
 use crate::corpus::{corpus_dir, read};
 
@@ -144,6 +144,11 @@ fn every_node_fixture_matches_or_is_a_listed_exception() {
     for (name, _, _) in EXCEPTIONS {
         assert!(used_exceptions.contains(name), "exception {name} names no fixture");
     }
-    assert!(problems.is_empty(), "{} fixtures disagree with node:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} fixtures disagree with node:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     let _ = corpus_dir();
 }

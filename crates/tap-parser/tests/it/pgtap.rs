@@ -2,12 +2,15 @@
 //! `pg_prove` reports for them (`pg_prove-summary.txt`); deliberate differences are explained
 //! at each test.
 
-use pgfarm_tap_parser::{summarize, Event, Options, Parser, Summary};
+use pgfarm_tap_parser::{Event, Options, Parser, Summary, summarize};
 
 use crate::corpus::read;
 
 fn pgtap(name: &str) -> Summary {
-    summarize(Parser::from_bytes_with_options(&read(&format!("tap/pgtap/tap/{name}.tap")), Options::pgtap()))
+    summarize(Parser::from_bytes_with_options(
+        &read(&format!("tap/pgtap/tap/{name}.tap")),
+        Options::pgtap(),
+    ))
 }
 
 fn failed_ids(summary: &Summary) -> Vec<u64> {
@@ -26,7 +29,11 @@ fn basic_pass_fail_has_pg_proves_failures_and_diagnostics() {
     assert_eq!(is_text.name, "is() text fails with have/want diag");
     assert_eq!(
         is_text.diagnostics,
-        ["Failed test 5: \"is() text fails with have/want diag\"", "        have: foo", "        want: bar"]
+        [
+            "Failed test 5: \"is() text fails with have/want diag\"",
+            "        have: foo",
+            "        want: bar"
+        ]
     );
     assert_eq!(s.failures[1].diagnostics[1], "    (test result was NULL)");
     assert_eq!(s.failures[3].diagnostics[2], "   doesn't match: '^z'");
@@ -36,7 +43,9 @@ fn basic_pass_fail_has_pg_proves_failures_and_diagnostics() {
 fn looks_like_lines_are_summary_comments_not_diagnostics() {
     let input = read("tap/pgtap/tap/01-basic-pass-fail.tap");
     let summary_comments: Vec<String> = Parser::from_bytes_with_options(&input, Options::pgtap())
-        .filter_map(|e| if let Event::SummaryComment(t) = e { Some(t.raw().into_owned()) } else { None })
+        .filter_map(|e| {
+            if let Event::SummaryComment(t) = e { Some(t.raw().into_owned()) } else { None }
+        })
         .collect();
     assert_eq!(summary_comments, ["Looks like you failed 8 tests of 14"]);
     let s = pgtap("01-basic-pass-fail");
@@ -48,9 +57,15 @@ fn throws_and_lives_diagnostics_attach_to_their_failures() {
     // pg_prove: "Failed 3/7", "Failed tests:  3-4, 6".
     let s = pgtap("02-throws-lives");
     assert_eq!(failed_ids(&s), [3, 4, 6]);
-    assert_eq!(s.failures[0].diagnostics[1..], ["      caught: no exception", "      wanted: 22012"]);
+    assert_eq!(
+        s.failures[0].diagnostics[1..],
+        ["      caught: no exception", "      wanted: 22012"]
+    );
     let died = &s.failures[2].diagnostics;
-    assert_eq!(died[1], "    died: 23505: duplicate key value violates unique constraint \"t_pkey\"");
+    assert_eq!(
+        died[1],
+        "    died: 23505: duplicate key value violates unique constraint \"t_pkey\""
+    );
     assert_eq!(died.len(), 9, "the whole DETAIL/SCHEMA/TABLE/CONSTRAINT/CONTEXT block: {died:?}");
 }
 
@@ -63,7 +78,14 @@ fn skip_todo_diag_passes_with_a_passing_todo() {
     let input = read("tap/pgtap/tap/03-skip-todo-diag.tap");
     let todo_passed: Vec<u64> = Parser::from_bytes_with_options(&input, Options::pgtap())
         .filter_map(|e| match e {
-            Event::TestPoint(p) if p.ok && p.directive.as_ref().is_some_and(|d| d.kind == pgfarm_tap_parser::DirectiveKind::Todo) => Some(p.number),
+            Event::TestPoint(p)
+                if p.ok
+                    && p.directive
+                        .as_ref()
+                        .is_some_and(|d| d.kind == pgfarm_tap_parser::DirectiveKind::Todo) =>
+            {
+                Some(p.number)
+            }
             _ => None,
         })
         .collect();
@@ -107,13 +129,22 @@ fn xunit_subtests_count_by_correlated_points() {
     assert_eq!(failed_ids(&s), [2, 3]);
     assert_eq!(s.failures[0].name, "unit.test_dies");
     assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
-    assert!(s.errors[0].contains("subtest depth 1") && s.errors[0].ends_with("no plan"), "{:?}", s.errors);
+    assert!(
+        s.errors[0].contains("subtest depth 1") && s.errors[0].ends_with("no plan"),
+        "{:?}",
+        s.errors
+    );
     assert!(s.warnings.is_empty(), "names match modulo `()`: {:?}", s.warnings);
     let input = read("tap/pgtap/tap/07-xunit-subtests.tap");
     let names: Vec<String> = Parser::from_bytes_with_options(&input, Options::pgtap())
-        .filter_map(|e| if let Event::SubtestStart(s) = e { s.name.map(|n| n.raw().into_owned()) } else { None })
+        .filter_map(|e| {
+            if let Event::SubtestStart(s) = e { s.name.map(|n| n.raw().into_owned()) } else { None }
+        })
         .collect();
-    assert_eq!(names, ["unit.test_count()", "unit.test_dies()", "unit.test_failing()", "unit.test_skip_todo()"]);
+    assert_eq!(
+        names,
+        ["unit.test_count()", "unit.test_dies()", "unit.test_failing()", "unit.test_skip_todo()"]
+    );
 }
 
 #[test]
@@ -124,7 +155,13 @@ fn special_characters_follow_the_escaping_rules() {
     assert_eq!((s.count, s.skip, s.todo, s.fail), (7, 1, 1, 0));
     let input = read("tap/pgtap/tap/08-special-chars.tap");
     let descriptions: Vec<String> = Parser::from_bytes(&input)
-        .filter_map(|e| if let Event::TestPoint(p) = e { Some(p.description.unescaped().into_owned()) } else { None })
+        .filter_map(|e| {
+            if let Event::TestPoint(p) = e {
+                Some(p.description.unescaped().into_owned())
+            } else {
+                None
+            }
+        })
         .collect();
     assert_eq!(descriptions[0], "hash # in the middle");
     assert_eq!(descriptions[3], "backslash \\ and escaped hash # here");

@@ -2,7 +2,7 @@
 //! in bounds and cover the input, and the writer's output re-parses to the same summary.
 
 use pgfarm_tap_parser::{
-    summarize, write_tap, Event, Options, Parser, PushParser, Span, Summary, TapVersion,
+    Event, Options, Parser, PushParser, Span, Summary, TapVersion, summarize, write_tap,
 };
 use proptest::prelude::*;
 
@@ -15,7 +15,10 @@ fn options(pgtap: bool, small_limits: bool) -> Options {
 }
 
 fn pull(input: &[u8], options: Options) -> Vec<(Event<'static>, Span)> {
-    Parser::from_bytes_with_options(input, options).spanned().map(|(e, s)| (e.into_owned(), s)).collect()
+    Parser::from_bytes_with_options(input, options)
+        .spanned()
+        .map(|(e, s)| (e.into_owned(), s))
+        .collect()
 }
 
 fn push(input: &[u8], cuts: &[usize], options: Options) -> Vec<(Event<'static>, Span)> {
@@ -36,7 +39,17 @@ fn push(input: &[u8], cuts: &[usize], options: Options) -> Vec<(Event<'static>, 
 fn tap_line() -> impl Strategy<Value = String> {
     let indent = prop::sample::select(vec!["", "", "", "    ", "        ", "  ", " "]);
     let body = prop_oneof![
-        (any::<bool>(), prop::option::of(0u64..6), "[a-z #\\\\{]{0,12}", prop::option::of(prop::sample::select(vec![" # SKIP", " # todo why", " # skipped: x", " #TODO"])))
+        (
+            any::<bool>(),
+            prop::option::of(0u64..6),
+            "[a-z #\\\\{]{0,12}",
+            prop::option::of(prop::sample::select(vec![
+                " # SKIP",
+                " # todo why",
+                " # skipped: x",
+                " #TODO"
+            ]))
+        )
             .prop_map(|(ok, id, desc, dir)| {
                 let mut line = String::from(if ok { "ok" } else { "not ok" });
                 if let Some(id) = id {
@@ -54,9 +67,26 @@ fn tap_line() -> impl Strategy<Value = String> {
             None => format!("{a}..{b}"),
         }),
         prop::sample::select(vec![
-            "TAP version 14", "TAP version 13", "# Subtest: a", "# Subtest", "# Subtest: b()", "  ---", "  ...",
-            "  got: 1", "{", "}", "Bail out! why \\#", "pragma +strict", "pragma -strict", "# comment",
-            "# Failed test 1: \"x\"", "#     have: 1", "# Looks like you failed", "garbage", "", "\t",
+            "TAP version 14",
+            "TAP version 13",
+            "# Subtest: a",
+            "# Subtest",
+            "# Subtest: b()",
+            "  ---",
+            "  ...",
+            "  got: 1",
+            "{",
+            "}",
+            "Bail out! why \\#",
+            "pragma +strict",
+            "pragma -strict",
+            "# comment",
+            "# Failed test 1: \"x\"",
+            "#     have: 1",
+            "# Looks like you failed",
+            "garbage",
+            "",
+            "\t",
         ])
         .prop_map(str::to_string),
     ];
@@ -68,7 +98,10 @@ fn tap_stream() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(lines, eol)| lines.join(eol).into_bytes())
 }
 
-fn key(summary: &Summary) -> (bool, u64, u64, u64, u64, u64, Option<String>, Option<(u64, u64, bool)>, Vec<u64>) {
+/// ok, count, pass, fail, todo, skip, bailout, plan, failed ids.
+type Key = (bool, u64, u64, u64, u64, u64, Option<String>, Option<(u64, u64, bool)>, Vec<u64>);
+
+fn key(summary: &Summary) -> Key {
     (
         summary.ok,
         summary.count,
