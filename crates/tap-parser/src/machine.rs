@@ -769,12 +769,13 @@ fn test_point(rest: &[u8]) -> Option<RawPoint<'_>> {
         if !d.is_ascii_digit() {
             break;
         }
-        value = value.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+        // No overflow check per digit: values of more than 19 digits are re-read saturating.
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
         digits += 1;
     }
     let mut id = None;
     if digits > 0 && (digits == tail.len() || is_space(tail[digits])) {
-        id = Some(value);
+        id = Some(if digits <= 19 { value } else { parse_u64(&tail[..digits]) });
         tail = trim_start(&tail[digits..]);
     }
     // Optional ` - ` separator.
@@ -946,18 +947,40 @@ fn find_hash(bytes: &[u8]) -> Option<usize> {
     if bytes.len() >= 64 {
         return memchr::memchr(b'#', bytes);
     }
+    find_byte_short(bytes, b'#')
+}
+
+/// Position of the first `byte` in a short slice, 8 bytes at a time (SWAR): cheaper than a
+/// SIMD search's set-up for the 40-60 bytes of a typical TAP line.
+fn find_byte_short(bytes: &[u8], byte: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact(8) gives 8 bytes"));
-        let x = word ^ (ONES * u64::from(b'#'));
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
+    let pattern = ONES * u64::from(byte);
+    // Bit 7 of each byte equal to `byte` (the lowest set bit is exact).
+    let matches = |word: u64| {
+        let x = word ^ pattern;
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let len = bytes.len();
+    if len < 8 {
+        return bytes.iter().position(|&b| b == byte);
     }
-    chunks.remainder().iter().position(|&b| b == b'#').map(|i| offset + i)
+    let word_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= len {
+        let found = matches(word_at(i));
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    if i < len {
+        // The last, overlapping word: bytes before `i` are known not to match.
+        let start = len - 8;
+        let found = matches(word_at(start));
+        if found != 0 {
+            return Some(start + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    None
 }

@@ -36,6 +36,7 @@ pub struct PushParser {
     /// is known only with the next chunk.
     pending_cr: bool,
     max_line_bytes: usize,
+    line_ends: crate::parser::LineEnds,
     finished: bool,
 }
 
@@ -60,6 +61,7 @@ impl PushParser {
             offset: 0,
             pending_cr: false,
             max_line_bytes: options.max_line_bytes,
+            line_ends: crate::parser::LineEnds::new(),
             finished: false,
         }
     }
@@ -105,7 +107,7 @@ impl PushParser {
         // Whole lines inside the chunk are parsed in place, without copying.
         let mut cr_free = memchr::memchr(b'\r', rest).unwrap_or(rest.len());
         loop {
-            match crate::parser::find_line_end(rest, cr_free) {
+            match self.line_ends.find(rest, cr_free) {
                 None => {
                     self.append(rest);
                     return;

@@ -89,7 +89,6 @@ pub struct Summarizer {
     /// Index in `failures` of the top-level failure that details attach to.
     attach: Option<usize>,
     in_yaml: bool,
-    had_failure_anywhere: bool,
 }
 
 /// Folds events into a [`Summary`] (like pulldown-cmark's `push_html` for HTML).
@@ -128,9 +127,6 @@ impl Summarizer {
                 });
             }
             Event::TestPoint(point) => {
-                if point.is_failure() {
-                    self.had_failure_anywhere = true;
-                }
                 if self.depth != 0 {
                     return;
                 }
