@@ -41,7 +41,10 @@ THROUGHPUT="$CARGO_TARGET_DIR/release/examples/tap_throughput"
 if [ ! -f "$OUT/node/node_modules/tap-parser/package.json" ]; then
     echo "installing npm tap-parser@18.3.4 into $OUT/node" >&2
     mkdir -p "$OUT/node"
-    (cd "$OUT/node" && npm install --silent --no-audit --no-fund tap-parser@18.3.4 >/dev/null)
+    # A package.json of its own, so that npm installs here and does not walk up to the
+    # repository's package.json.
+    [ -f "$OUT/node/package.json" ] || echo '{"name": "tap-bench-peers", "private": true}' > "$OUT/node/package.json"
+    (cd "$OUT/node" && npm install --silent --no-audit --no-fund --prefix "$OUT/node" tap-parser@18.3.4 >/dev/null)
 fi
 cp "$BENCH_SRC/bench-node.cjs" "$OUT/node/bench-node.cjs"
 
@@ -79,7 +82,8 @@ measure() {
         cpu=$(echo "$t" | awk '{print $1 + $2}')
         if [ -z "$best" ] || [ "$(echo "$cpu < $best" | bc -l)" = 1 ]; then best=$cpu; fi
     done
-    rss=$( { /usr/bin/time -f "RSS %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | awk '/^RSS/ {print $2}' || true)
+    /usr/bin/time -o "$OUT/rss.txt" -f "%M" "$@" > /dev/null 2>&1 || true
+    rss=$(tail -n 1 "$OUT/rss.txt")
     echo "$best ${rss:-0}"
 }
 
