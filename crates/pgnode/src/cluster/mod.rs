@@ -355,11 +355,22 @@ struct Postmaster {
 
 /// A PostgreSQL cluster in its own folder: `data/`, `sock/` (unix socket) and `postgres.log`.
 ///
-/// Dropping it stops the server (fast mode) and removes the folder, unless
+/// Dropping it stops the server and removes the folder, unless
 /// [`Config::cleanup_on_success`]/[`Config::cleanup_on_failure`] say to keep it (a cluster
-/// dropped while the thread panics counts as a failure and is kept by default). A process that
-/// dies without running `Drop` still takes its servers down: see [`process`](self) docs on the
-/// supervisor.
+/// dropped while the thread panics counts as a failure and is kept by default).
+///
+/// # Watchdog
+///
+/// A process that dies without running `Drop` (a `kill -9`, an abort) still takes its servers
+/// down: each postmaster runs under a tiny `/bin/sh` supervisor whose stdin is a pipe that only
+/// the owning process holds (Rust opens pipes close-on-exec, so no other child inherits it).
+/// When the owner dies the kernel closes the pipe, the supervisor reads end-of-file and sends
+/// the postmaster SIGINT (fast shutdown), then SIGQUIT after 10 s and SIGKILL after 20 s.
+/// `PR_SET_PDEATHSIG` was not used because it fires when the *thread* that spawned the child
+/// exits, which would kill a cluster made in one test thread and used in another; a helper
+/// binary was not used because a library cannot count on finding it. The supervisor runs in
+/// its own process group, so a terminal's Ctrl-C reaches only the owner, which stops servers
+/// in order.
 ///
 /// ```no_run
 /// use pgfarm_pgnode::{Cluster, Installation};
