@@ -114,12 +114,16 @@ fn env_flag(name: &str, default: bool) -> bool {
 /// Clusters live in RAM by default because a cluster's life is dominated by creating and
 /// removing ~1000 files: measured on this project's 2-core CI machine under load, a cached
 /// initdb copy took 108 ms on /dev/shm against 1.7 s on ext4 /tmp. Set `PGFARM_BASE_DIR` for
-/// clusters whose data would not fit in memory.
+/// clusters whose data would not fit in memory. A /dev/shm with less than 1 GiB free (Docker's
+/// default is 64 MB) is not used.
 fn default_parent() -> PathBuf {
     let shm = std::path::Path::new("/dev/shm");
     let writable =
         std::fs::metadata(shm).map(|m| m.is_dir() && !m.permissions().readonly()).unwrap_or(false);
-    if writable { shm.to_path_buf() } else { std::env::temp_dir() }
+    let roomy = nix::sys::statvfs::statvfs(shm)
+        .map(|fs| fs.blocks_available().saturating_mul(fs.fragment_size()) >= 1 << 30)
+        .unwrap_or(false);
+    if writable && roomy { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
 fn read_env() -> Config {

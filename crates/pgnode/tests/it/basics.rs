@@ -181,3 +181,24 @@ fn promote_fails_clearly_on_a_stopped_cluster() {
     let err = cluster.promote().unwrap_err();
     assert!(err.to_string().contains("is not running"), "{err}");
 }
+
+#[test]
+fn an_adopted_data_directory_starts_and_is_never_removed() {
+    let mut keep = pgfarm_pgnode::Config::current();
+    keep.cleanup_on_success = false;
+    let mut made = Cluster::builder(&pg15()).config(keep).start().unwrap();
+    made.execute_batch("create table adopted (x int); insert into adopted values (7)").unwrap();
+    made.stop().unwrap();
+    let data_dir = made.data_dir().to_path_buf();
+    let folder = made.dir().to_path_buf();
+    drop(made);
+    {
+        let mut adopted = Cluster::open(&pg15(), &data_dir, "postgres").unwrap();
+        assert_eq!(adopted.status(), Status::Stopped);
+        adopted.start().unwrap();
+        assert_eq!(adopted.safe_psql("select x from adopted").unwrap().trim(), "7");
+    }
+    assert!(data_dir.join("PG_VERSION").is_file(), "adopted data must survive drop");
+    assert!(crate::support::pid_file_gone(&data_dir));
+    std::fs::remove_dir_all(folder).unwrap();
+}

@@ -83,3 +83,8 @@ pub(crate) fn process_exists(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+/// True when the data directory has no postmaster.pid (the server was stopped).
+pub(crate) fn pid_file_gone(data_dir: &std::path::Path) -> bool {
+    !data_dir.join("postmaster.pid").exists()
+}
