@@ -34,7 +34,9 @@ fi
 BYTES=$(stat -c %s "$BIG")
 
 echo "building pgfarm-tap-parser examples (release)" >&2
-(cd "$ROOT" && cargo build --quiet --release -p pgfarm-tap-parser --example tap_summary --example tap_throughput)
+# Same optimization settings as the tap_parser peer below (release, thin LTO).
+(cd "$ROOT" && CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo build --quiet --release -p pgfarm-tap-parser --example tap_summary --example tap_throughput)
 OURS="$CARGO_TARGET_DIR/release/examples/tap_summary"
 THROUGHPUT="$CARGO_TARGET_DIR/release/examples/tap_throughput"
 

@@ -45,9 +45,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    measure("floor: memchr line count", input.len(), repeat, || {
-        memchr::memchr_iter(b'\n', &input).count() as u64
-    });
     measure("pull events only", input.len(), repeat, || Parser::from_bytes(&input).count() as u64);
     measure("pull+summary", input.len(), repeat, || summarize(Parser::from_bytes(&input)).count);
     measure("push+summary", input.len(), repeat, || {

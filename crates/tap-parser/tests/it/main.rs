@@ -7,6 +7,8 @@ mod corpus;
 
 /// The 41 hand-written edge cases, read as the TAP 14 text says.
 mod differential;
+/// Line endings, lossless bytes and the hostile-input limits.
+mod limits;
 /// Real pgTAP outputs compared with pg_prove's reading.
 mod pgtap;
 /// proptest properties (panics, chunking, spans, writer round trip).
