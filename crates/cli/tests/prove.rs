@@ -176,6 +176,10 @@ fn passing_files_give_all_tests_successful_and_junit() {
             "--junit",
         ])
         .arg(&junit)
+        .arg("--psql-bin")
+        .arg(Path::new(BINDIR).join("psql"))
+        .arg("--bundle")
+        .arg(tmp.path().join("prove.pgfarm.json.gz"))
         .args(["sql/03-skip-todo-diag.sql", "sql/08-special-chars.sql"])
         .output()
         .unwrap();
@@ -185,4 +189,11 @@ fn passing_files_give_all_tests_successful_and_junit() {
     assert!(stdout.ends_with("Result: PASS\n"));
     let xml = std::fs::read_to_string(junit).unwrap();
     assert!(xml.contains("tests=\"2\"") && xml.contains("failures=\"0\""), "{xml}");
+    let bundle = pgfarm_model::Bundle::from_slice(
+        &std::fs::read(tmp.path().join("prove.pgfarm.json.gz")).unwrap(),
+    )
+    .unwrap();
+    bundle.validate().unwrap();
+    assert_eq!(bundle.tap.len(), 2);
+    assert_eq!(bundle.postgres.major, 15);
 }

@@ -246,6 +246,78 @@ pub fn write_regress_bundle(
     write_bundle(path, &bundle)
 }
 
+/// `pgfarm prove --bundle`: a bundle with one `tap` stage and every file's raw TAP stream.
+/// The PostgreSQL version comes from `pg_config` next to the psql used (or on PATH); the
+/// extension is named after the current directory, version `unknown`.
+pub fn write_prove_bundle(
+    path: &Path,
+    options: &crate::prove::ProveOptions,
+    report: &crate::prove::ProveReport,
+) -> Result<()> {
+    let pg_config = options
+        .psql
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join("pg_config"))
+        .unwrap_or_else(|| "pg_config".into());
+    let postgres = postgres_from_pg_config(&pg_config)?;
+    let name = std::env::current_dir()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    let extension = Extension {
+        name,
+        version: "unknown".into(),
+        git_ref: None,
+        git_commit: None,
+        source: None,
+        prerequisites: None,
+    };
+    let finished = OffsetDateTime::now_utc();
+    let started = finished - report.duration;
+    let (run_status, stage_status) = if report.interrupted {
+        (RunStatus::Interrupted, StageStatus::Failed)
+    } else if report.passed() {
+        (RunStatus::Ok, StageStatus::Ok)
+    } else {
+        (RunStatus::Failed, StageStatus::Failed)
+    };
+    let mut config = RunConfig { command_line: command_line(), ..RunConfig::default() };
+    config.settings.insert("jobs", options.jobs.to_string());
+    let mut bundle =
+        Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
+    bundle.stages.push(stage(
+        StageKind::Tap,
+        stage_status,
+        started,
+        report.duration,
+        crate::prove::render_summary(report),
+        None,
+    ));
+    bundle.tap = report
+        .files
+        .iter()
+        .map(|f| {
+            let status = if f.passed {
+                TestStatus::Ok
+            } else if f.timed_out {
+                TestStatus::Timeout
+            } else {
+                TestStatus::Failed
+            };
+            tap_file(
+                f.name.clone(),
+                status,
+                f.duration,
+                f.exit_code,
+                f.stdout.clone(),
+                f.stderr.clone(),
+            )
+        })
+        .collect();
+    write_bundle(path, &bundle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

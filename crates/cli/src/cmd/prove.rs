@@ -94,6 +94,9 @@ pub(crate) struct Args {
     /// Also write a TAP 14 summary to FILE.
     #[arg(long, value_name = "FILE")]
     tap: Option<PathBuf>,
+    /// Also write the results as a pgfarm result bundle to FILE.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
     /// Test files or directories (default: test/).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -185,6 +188,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
         && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
     {
         eprintln!("pgfarm prove: --tap: {err}");
+        failed_output = true;
+    }
+    if let Some(path) = &args.bundle
+        && let Err(err) = pgfarm_runner::bundle::write_prove_bundle(path, &options, &report)
+    {
+        eprintln!("pgfarm prove: --bundle: {err}");
         failed_output = true;
     }
     if failed_output {

@@ -28,8 +28,11 @@ could not be run (bad option, schedule syntax error, psql set-up command failed,
 reachable) or a result file could not be written.";
 
 /// Arguments of `pgfarm regress` (pg_regress's, plus pgfarm's output and speed options).
+///
+/// As with pg_regress's getopt, a repeated single-valued option takes its last value (PGXS
+/// passes `--inputdir=./` and then `--inputdir=test` from REGRESS_OPTS).
 #[derive(Debug, clap::Args)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP, args_override_self = true)]
 pub(crate) struct Args {
     /// Take input files (sql/, input/, resultmap) from DIR.
     #[arg(long, value_name = "DIR", default_value = ".")]
