@@ -15,8 +15,8 @@ fn one_life(
     phases: &mut [Duration; 4],
 ) -> Result<(), pgfarm_pgnode::Error> {
     let t0 = Instant::now();
-    let mut cluster =
-        Cluster::builder(installation).listen(Listen::Localhost).log_statement("none").init()?;
+    // testgres' defaults: statements logged, TCP on 127.0.0.1.
+    let mut cluster = Cluster::builder(installation).listen(Listen::Localhost).init()?;
     let t1 = Instant::now();
     cluster.start()?;
     let t2 = Instant::now();
