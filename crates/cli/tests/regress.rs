@@ -411,3 +411,43 @@ fn temp_instance_runs_the_suite_on_a_private_server() {
     assert!(stdout.ends_with("# All 2 tests passed.\n"), "{stdout}");
     assert!(dir.join("OUT/log/postmaster.log").is_file());
 }
+
+/// PGXS users swap pg_regress for pgfarm regress without touching their Makefile: PGXS
+/// appends `--inputdir=test --load-extension=pure_sql --dbname=contrib_regression` (from
+/// REGRESS_OPTS) after our `--inputdir=./`, and the last value wins as with getopt.
+#[test]
+fn pgxs_installcheck_runs_pgfarm_regress_unchanged() {
+    let Some(cluster) = server() else { return };
+    let pg_config = format!("{BINDIR}/pg_config");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pure_sql");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/extensions/pure_sql"),
+        &dir,
+    );
+    let install = Command::new("make")
+        .current_dir(&dir)
+        .arg("install")
+        .arg(format!("PG_CONFIG={pg_config}"))
+        .output()
+        .unwrap();
+    if !install.status.success() {
+        eprintln!("note: cannot install into the PostgreSQL 15 tree (not root?); skipping");
+        return;
+    }
+    let out = Command::new("make")
+        .current_dir(&dir)
+        .arg("installcheck")
+        .arg(format!("PG_CONFIG={pg_config}"))
+        .arg(format!("pg_regress_installcheck={PGFARM} regress --inputdir=./ --bindir={BINDIR}"))
+        .env("PGHOST", cluster.host())
+        .env("PGPORT", cluster.port().to_string())
+        .env("PGUSER", cluster.superuser())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ok 1         - basic"), "{stdout}");
+    assert!(stdout.contains("# All 2 tests passed."), "{stdout}");
+    assert!(dir.join("results/era.out").is_file());
+}

@@ -7,6 +7,7 @@
 # Prints one line per measurement: "name  pgfarm_s  peer_s  ratio".
 #
 #   usage: crates/runner/bench/compare.sh [quick]     (quick: skip the core suite)
+#          PGFARM=target/release/pgfarm crates/runner/bench/compare.sh   (use that binary)
 #   needs: Debian postgresql-15 + postgresql-server-dev-15 + postgresql-15-pgtap, pg_prove,
 #          the corpus in ../shared/corpus, a release build (built here), .pg/ trees for (3).
 set -euo pipefail
@@ -16,8 +17,11 @@ BIN=/usr/lib/postgresql/15/bin
 PGR=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
 QUICK=${1:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-cargo build -q --release -p pgfarm-cli
-PGFARM=$CARGO_TARGET_DIR/release/pgfarm
+# PGFARM=/path/to/pgfarm skips the build (e.g. to measure a given binary).
+if [ -z "${PGFARM:-}" ]; then
+  cargo build -q --release -p pgfarm-cli
+  PGFARM=$CARGO_TARGET_DIR/release/pgfarm
+fi
 
 WORK=$(mktemp -d /tmp/pgfarm-bench.XXXXXX)
 chmod 755 "$WORK"
