@@ -17,7 +17,7 @@
 //! default `pgfarm`, created by `scripts/setup-pg.sh`); psql and other clients run as root and
 //! connect over the cluster's unix socket as the cluster's superuser role. Each postmaster runs
 //! under a small supervisor that stops it when the owning process dies, even by `kill -9`
-//! (see the `cluster::process` module docs).
+//! (see the "Watchdog" section of [`Cluster`]).
 //!
 //! ```no_run
 //! use pgfarm_pgnode::{Cluster, Installation};
