@@ -790,17 +790,30 @@ impl Cluster {
         if !self.data_dir.join("PG_VERSION").is_file() {
             return Err(Error::NotACluster { path: self.data_dir.clone() });
         }
-        for attempt in 0..5 {
+        // Two retryable failures: the port was taken between reservation and bind (take another
+        // port), and backends of a killed postmaster still holding its shared memory (they exit
+        // within moments of noticing the postmaster's death; wait for them, up to ~5 s).
+        let mut port_retries = 0;
+        let mut shmem_retries = 0;
+        loop {
             let position = self.log_position();
             match self.spawn_postmaster(extra) {
                 Ok(()) => return Ok(()),
-                Err(err @ Error::StartFailed { .. }) if !self.port_fixed && attempt < 4 => {
+                Err(err @ Error::StartFailed { .. }) => {
                     let log = self.log_since(position).unwrap_or_default();
-                    if log.contains("Address already in use") || log.contains("could not bind") {
+                    let port_taken =
+                        log.contains("Address already in use") || log.contains("could not bind");
+                    if port_taken && !self.port_fixed && port_retries < 4 {
+                        port_retries += 1;
                         self.port_lease = None;
                         let lease = port::reserve_any()?;
                         self.port = lease.port();
                         self.port_lease = Some(lease);
+                        continue;
+                    }
+                    if log.contains("pre-existing shared memory block") && shmem_retries < 25 {
+                        shmem_retries += 1;
+                        std::thread::sleep(Duration::from_millis(200));
                         continue;
                     }
                     return Err(err);
@@ -808,7 +821,6 @@ impl Cluster {
                 Err(err) => return Err(err),
             }
         }
-        unreachable!("the loop returns on its last attempt")
     }
 
     fn spawn_postmaster(&mut self, extra: &[&str]) -> Result<()> {

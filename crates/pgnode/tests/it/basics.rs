@@ -72,8 +72,7 @@ fn kill_simulates_a_crash_and_the_cluster_recovers_on_start() {
     cluster.execute_batch("create table t (x int); insert into t values (1)").unwrap();
     cluster.kill(Signal::SIGKILL).unwrap();
     assert_eq!(cluster.status(), Status::Stopped);
-    // Backends notice the postmaster's death quickly; then the data directory can start again.
-    std::thread::sleep(Duration::from_millis(300));
+    // start() waits for orphaned backends that still hold the old shared memory.
     let position = cluster.log_position();
     cluster.start().unwrap();
     let log = cluster.log_since(position).unwrap();
