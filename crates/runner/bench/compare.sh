@@ -52,7 +52,8 @@ psql -Xq -c "CREATE DATABASE regression" postgres
 time_cmd P "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o1" --max-connections=88 --use-existing "${SCHED[@]}"
 time_cmd F "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o2" --max-connections=88 --use-existing "${SCHED[@]}"
 report "regress pgtap suite --use-existing" "$F" "$P"
-time_cmd P "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o3" --max-connections=88 --temp-instance="$WORK/tmp1" "${SCHED[@]}"
+# pg_regress's initdb refuses root: its temp instance runs as the unprivileged user.
+time_cmd P "${RUN_AS[@]}" "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o3" --max-connections=88 --temp-instance="$WORK/tmp1" "${SCHED[@]}"
 time_cmd F "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o4" --max-connections=88 --temp-instance="$WORK/tmp2" "${SCHED[@]}"
 report "regress pgtap suite --temp-instance" "$F" "$P"
 
@@ -65,7 +66,7 @@ if [ "$QUICK" != quick ]; then
   psql -Xq -c "DROP DATABASE IF EXISTS regression" -c "CREATE DATABASE regression" postgres
   time_cmd F "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c2" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --use-existing --schedule=./parallel_schedule
   report "regress postgres-15 core --use-existing" "$F" "$P"
-  time_cmd P "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c3" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp3" --schedule=./parallel_schedule
+  time_cmd P "${RUN_AS[@]}" "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c3" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp3" --schedule=./parallel_schedule
   time_cmd F "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c4" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp4" --schedule=./parallel_schedule
   report "regress postgres-15 core --temp-instance" "$F" "$P"
 fi
