@@ -18,8 +18,13 @@ use crate::regress::{RegressOptions, RegressReport, TestStatus as RegressStatus}
 pub const RUNNER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The machine this runs on: name from `PGFARM_MACHINE` (else the host name), OS release from
-/// `/etc/os-release`, compiler from `cc --version`.
+/// `/etc/os-release`, compiler from `cc --version`. Computed once per process.
 pub fn machine() -> Machine {
+    static MACHINE: std::sync::OnceLock<Machine> = std::sync::OnceLock::new();
+    MACHINE.get_or_init(detect_machine).clone()
+}
+
+fn detect_machine() -> Machine {
     let hostname = std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_owned())

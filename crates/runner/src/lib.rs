@@ -20,6 +20,9 @@
 //! `shared/corpus/regress/format-samples`); end-to-end tests against real PostgreSQL servers
 //! are in `crates/cli/tests/`.
 
+#![deny(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod bundle;
 pub mod error;
 pub mod extension;
