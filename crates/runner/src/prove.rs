@@ -127,6 +127,8 @@ pub struct FileResult {
     pub failed_ids: Vec<u64>,
     /// TAP::Harness's parse errors ("Bad plan.  You planned 5 tests but ran 3.", "No plan found in TAP output").
     pub parse_errors: Vec<String>,
+    /// Top-level TODO tests that passed (prove's `TODO passed:` line).
+    pub todo_passed: Vec<u64>,
 }
 
 /// Progress of a prove run.
@@ -409,6 +411,25 @@ pub fn judge(
         Some(_) => {}
     }
     failed_ids.sort_unstable();
+    let mut todo_passed = Vec::new();
+    let mut depth = 0usize;
+    for event in Parser::with_options(&stdout, TapOptions::pgtap()) {
+        match event {
+            pgfarm_tap_parser::Event::SubtestStart(_) => depth += 1,
+            pgfarm_tap_parser::Event::SubtestEnd(_) => depth = depth.saturating_sub(1),
+            pgfarm_tap_parser::Event::TestPoint(point)
+                if depth == 0
+                    && point.ok
+                    && point
+                        .directive
+                        .as_ref()
+                        .is_some_and(|d| d.kind == pgfarm_tap_parser::DirectiveKind::Todo) =>
+            {
+                todo_passed.push(point.number);
+            }
+            _ => {}
+        }
+    }
     let passed = exit_code == Some(0)
         && !timed_out
         && summary.bailout.is_none()
@@ -426,6 +447,7 @@ pub fn judge(
         passed,
         failed_ids,
         parse_errors,
+        todo_passed,
     }
 }
 
@@ -505,13 +527,17 @@ pub fn id_ranges(ids: &[u64]) -> String {
 pub fn render_summary(report: &ProveReport) -> String {
     let mut out = String::new();
     let failed: Vec<&FileResult> = report.files.iter().filter(|f| !f.passed).collect();
+    // TAP::Harness lists failed files and files with passing TODO tests.
+    let listed: Vec<&FileResult> =
+        report.files.iter().filter(|f| !f.passed || !f.todo_passed.is_empty()).collect();
     if failed.is_empty() && !report.files.is_empty() && !report.interrupted {
         out.push_str("All tests successful.\n");
-    } else if !failed.is_empty() {
+    }
+    if !failed.is_empty() {
         out.push_str("\nTest Summary Report\n-------------------\n");
         // TAP::Harness pads names to one less than the longest, then writes " (Wstat".
         let width = report.files.iter().map(|f| f.name.chars().count()).max().unwrap_or(1) - 1;
-        for file in failed {
+        for file in listed {
             let wstat = match file.exit_code {
                 Some(0) => "0".to_owned(),
                 Some(code) => format!("{} (exited {code})", code << 8),
@@ -526,6 +552,9 @@ pub fn render_summary(report: &ProveReport) -> String {
             if n_failed > 0 {
                 let label = if n_failed == 1 { "Failed test:" } else { "Failed tests:" };
                 let _ = writeln!(out, "  {label}  {}", id_ranges(&file.failed_ids));
+            }
+            if !file.todo_passed.is_empty() {
+                let _ = writeln!(out, "  TODO passed:   {}", id_ranges(&file.todo_passed));
             }
             if let Some(code) = file.exit_code.filter(|c| *c != 0) {
                 let _ = writeln!(out, "  Non-zero exit status: {code}");
@@ -630,6 +659,12 @@ mod tests {
         assert!(text.contains("sql/01-basic-pass-fail.sql (Wstat: 0 Tests: 14 Failed: 8)\n  Failed tests:  2-3, 5, 8, 10-12, 14\n"), "{text}");
         assert!(text.contains("sql/09-died-midway.sql    (Wstat: 768 (exited 3) Tests: 2 Failed: 0)\n  Non-zero exit status: 3\n  Parse errors: Bad plan.  You planned 4 tests but ran 2.\n"), "{text}");
         assert!(text.ends_with("Files=3, Tests=25,  1 wallclock secs\nResult: FAIL\n"), "{text}");
+        assert!(
+            text.contains(
+                "sql/03-skip-todo-diag.sql (Wstat: 0 Tests: 9 Failed: 0)\n  TODO passed:   6\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
