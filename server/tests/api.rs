@@ -408,7 +408,10 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend
         queue.as_array().unwrap().iter().map(|q| q["version"].as_str().unwrap()).collect();
     assert_eq!(versions, ["2.0.0"], "{queue}");
     let queue_pg12 = farm.get("/api/v1/machines/m1/queue?pg=12").json();
-    assert!(!queue_pg12.to_string().contains("2.0.0") && !queue_pg12.to_string().contains("1.0.0"), "{queue_pg12}");
+    assert!(
+        !queue_pg12.to_string().contains("2.0.0") && !queue_pg12.to_string().contains("1.0.0"),
+        "{queue_pg12}"
+    );
     let queue_pg16 = farm.get("/api/v1/machines/m1/queue?pg=16").json();
     assert!(queue_pg16.to_string().contains("1.0.0"), "learned from runs: {queue_pg16}");
 
@@ -523,4 +526,40 @@ common::on_both_backends! {
     lists_answer_304_to_a_matching_etag,
     operations_endpoints_answer,
     runs_survive_a_restart,
+}
+
+/// PostgreSQL only: every connection of the server is killed (as a database restart or a
+/// network cut does); requests in that moment answer 200 or 503, never crash the server, and
+/// the server recovers by itself.
+#[test]
+fn lost_postgres_connections_give_503_or_recover_and_never_crash() {
+    if !Backend::Postgres.available() {
+        eprintln!("note: skipped, no PostgreSQL installation");
+        return;
+    }
+    let farm = Backend::Postgres.farm();
+    let secret = farm.approved_machine("m1");
+    let database = farm.config.database_url.rsplit('/').next().unwrap().to_owned();
+    let killed = common::terminate_backends(&database);
+    assert!(killed > 0, "the server had no connection to kill");
+    for _ in 0..5 {
+        let answer = farm.get("/api/v1/matrix");
+        assert!(matches!(answer.status, 200 | 503), "{} {}", answer.status, answer.text());
+        if answer.status == 503 {
+            assert_eq!(answer.json()["code"], "unavailable");
+        }
+    }
+    let (body, _) = bundle_for("pass.pgfarm.json", "m1");
+    let mut stored = false;
+    for _ in 0..10 {
+        let answer = farm.submit("m1", &secret, &body);
+        if answer.status == 201 {
+            stored = true;
+            break;
+        }
+        answer.expect_error(503, "unavailable");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(stored, "the server did not recover");
+    assert_eq!(farm.get("/healthz").status, 200);
 }

@@ -100,8 +100,18 @@ fn prepare_run(
 /// The PostgreSQL major of META.json's `prereqs.runtime.requires.PostgreSQL` (for example
 /// `13.0.0` gives 13), used for releases learned from runs.
 fn required_pg_major(bundle: &Bundle) -> Option<i64> {
-    let requirement = bundle.extension.prerequisites.as_ref()?.get("runtime")?.get("requires")?.get("PostgreSQL")?;
-    let digits: String = requirement.trim_start_matches(['>', '=', ' ']).chars().take_while(char::is_ascii_digit).collect();
+    let requirement = bundle
+        .extension
+        .prerequisites
+        .as_ref()?
+        .get("runtime")?
+        .get("requires")?
+        .get("PostgreSQL")?;
+    let digits: String = requirement
+        .trim_start_matches(['>', '=', ' '])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 

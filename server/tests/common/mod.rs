@@ -287,6 +287,20 @@ fn cluster() -> Option<&'static Mutex<pgfarm_pgnode::Cluster>> {
         .as_ref()
 }
 
+/// Kills every connection to `database` in the shared cluster; returns how many.
+pub fn terminate_backends(database: &str) -> usize {
+    let cluster = cluster()
+        .expect("PostgreSQL available")
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let rows = cluster
+        .execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        ))
+        .expect("pg_terminate_backend");
+    rows.len()
+}
+
 static DATABASES: AtomicU64 = AtomicU64::new(1);
 
 /// A URL of a new, empty database in the shared cluster.
