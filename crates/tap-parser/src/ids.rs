@@ -15,6 +15,7 @@ pub(crate) struct IdSet {
 
 impl IdSet {
     /// Adds `id`; returns false when it was already present.
+    #[inline]
     pub(crate) fn insert(&mut self, id: u64) -> bool {
         if let Some((start, end)) = self.current {
             if id >= start && id <= end {
