@@ -39,8 +39,8 @@ export PGHOST=$WORK/sock PGPORT=$PORT PGUSER=postgres
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 report() { python3 -c "print(f'{\"$1\":<44} pgfarm {$2:7.2f}s  peer {$3:7.2f}s  ratio {$2/$3:5.2f}')"; }
-# time_cmd VAR cmd...: runs cmd, stores wall seconds in VAR (exit status ignored: suites may fail).
-time_cmd() { local var=$1; shift; local t0; t0=$(now); "$@" >/dev/null 2>&1 || true; printf -v "$var" '%s' "$(secs "$t0" "$(now)")"; }
+# measure cmd...: runs cmd, prints its wall seconds (exit status ignored: suites may fail).
+measure() { local t0; t0=$(now); "$@" >/dev/null 2>&1 || true; secs "$t0" "$(now)"; }
 
 # --- 1a. pgTAP's pg_regress suite (parallel schedule), --use-existing and temp instance ---
 cp -r "$CORPUS/regress/pgtap-1.2.0" "$WORK/pgtap"; mkdir -p "$WORK/pgtap/sql"
@@ -49,12 +49,12 @@ chmod -R a+rX "$WORK/pgtap"
 cd "$WORK/pgtap"
 SCHED=(--schedule test/schedule/main.sch --schedule test/build/parallel.sch)
 psql -Xq -c "CREATE DATABASE regression" postgres
-time_cmd P "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o1" --max-connections=88 --use-existing "${SCHED[@]}"
-time_cmd F "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o2" --max-connections=88 --use-existing "${SCHED[@]}"
+P=$(measure "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o1" --max-connections=88 --use-existing "${SCHED[@]}")
+F=$(measure "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o2" --max-connections=88 --use-existing "${SCHED[@]}")
 report "regress pgtap suite --use-existing" "$F" "$P"
 # pg_regress's initdb refuses root: its temp instance runs as the unprivileged user.
-time_cmd P "${RUN_AS[@]}" "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o3" --max-connections=88 --temp-instance="$WORK/tmp1" "${SCHED[@]}"
-time_cmd F "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o4" --max-connections=88 --temp-instance="$WORK/tmp2" "${SCHED[@]}"
+P=$(measure "${RUN_AS[@]}" "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o3" --max-connections=88 --temp-instance="$WORK/tmp1" "${SCHED[@]}")
+F=$(measure "$PGFARM" regress --inputdir=test --bindir=$BIN --outputdir="$WORK/o4" --max-connections=88 --temp-instance="$WORK/tmp2" "${SCHED[@]}")
 report "regress pgtap suite --temp-instance" "$F" "$P"
 
 # --- 1b. PostgreSQL 15 core suite (no regress.so: the same ~18 tests fail in both) ---
@@ -62,20 +62,20 @@ if [ "$QUICK" != quick ]; then
   cp -r "$CORPUS/regress/postgres-15-core" "$WORK/core"; chmod -R a+rwX "$WORK/core"
   cd "$WORK/core"
   psql -Xq -c "DROP DATABASE IF EXISTS regression" -c "CREATE DATABASE regression" postgres
-  time_cmd P "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c1" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --use-existing --schedule=./parallel_schedule
+  P=$(measure "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c1" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --use-existing --schedule=./parallel_schedule)
   psql -Xq -c "DROP DATABASE IF EXISTS regression" -c "CREATE DATABASE regression" postgres
-  time_cmd F "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c2" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --use-existing --schedule=./parallel_schedule
+  F=$(measure "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c2" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --use-existing --schedule=./parallel_schedule)
   report "regress postgres-15 core --use-existing" "$F" "$P"
-  time_cmd P "${RUN_AS[@]}" "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c3" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp3" --schedule=./parallel_schedule
-  time_cmd F "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c4" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp4" --schedule=./parallel_schedule
+  P=$(measure "${RUN_AS[@]}" "$PGR" --inputdir=. --bindir=$BIN --outputdir="$WORK/c3" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp3" --schedule=./parallel_schedule)
+  F=$(measure "$PGFARM" regress --inputdir=. --bindir=$BIN --outputdir="$WORK/c4" --dlpath=/usr/lib/postgresql/15/lib --max-concurrent-tests=20 --temp-instance="$WORK/tmp4" --schedule=./parallel_schedule)
   report "regress postgres-15 core --temp-instance" "$F" "$P"
 fi
 
 # --- 2. pgfarm prove -j 4 vs pg_prove -j 4 on pgTAP's test files (upstream's pg_prove set) ---
 cd "$WORK/pgtap"
 FILES=$(ls test/sql/*.sql | grep -v -E '/(build|create|update|runjusttests|runnotests|runtests)\.sql$')
-time_cmd P pg_prove -j 4 -d regression --pset tuples_only=1 $FILES
-time_cmd F "$PGFARM" prove -j 4 -d regression --pset tuples_only=1 $FILES
+P=$(measure pg_prove -j 4 -d regression --pset tuples_only=1 $FILES)
+F=$(measure "$PGFARM" prove -j 4 -d regression --pset tuples_only=1 $FILES)
 report "prove -j 4 pgtap test files ($(echo $FILES | wc -w) files)" "$F" "$P"
 
 # --- 3. pgfarm test over every major vs the slowest single major ---
@@ -84,9 +84,9 @@ if ls "$ROOT"/.pg/*/bin/pg_config >/dev/null 2>&1; then
   majors=$(for c in .pg/*/bin/pg_config; do basename "$(dirname "$(dirname "$c")")"; done | sort -n | tr '\n' ',' | sed 's/,$//')
   slowest=0
   for m in ${majors//,/ }; do
-    time_cmd T "$PGFARM" test --plain --pg "$m" --out "$WORK/t-$m" testdata/extensions/pure_sql
+    T=$(measure "$PGFARM" test --plain --pg "$m" --out "$WORK/t-$m" testdata/extensions/pure_sql)
     slowest=$(python3 -c "print(max($slowest, $T))")
   done
-  time_cmd ALL "$PGFARM" test --plain --pg "$majors" --out "$WORK/t-all" testdata/extensions/pure_sql
+  ALL=$(measure "$PGFARM" test --plain --pg "$majors" --out "$WORK/t-all" testdata/extensions/pure_sql)
   report "test pure_sql on $majors vs slowest single" "$ALL" "$slowest"
 fi
