@@ -74,6 +74,7 @@ struct Slot<'q, 'a> {
 }
 
 impl<'a> crate::machine::Sink<'a> for Slot<'_, 'a> {
+    #[inline]
     fn emit(&mut self, event: Event<'a>, span: Span) {
         if self.first.is_none() && self.queue.is_empty() {
             self.first = Some((event, span));
@@ -168,6 +169,7 @@ impl<'a> Parser<'a> {
 impl<'a> Iterator for Parser<'a> {
     type Item = Event<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Event<'a>> {
         self.next_spanned().map(|(event, _)| event)
     }
