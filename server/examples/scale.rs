@@ -74,6 +74,9 @@ fn main() -> anyhow::Result<()> {
         "/api/v1/failures?days=7".to_owned(),
         "/api/v1/failures?days=30&hide_now_green=true".to_owned(),
         "/api/v1/failures?days=30&extension=ext007&pg=17".to_owned(),
+        "/api/v1/failures?days=365".to_owned(),
+        "/api/v1/failures?days=365&hide_now_green=true".to_owned(),
+        "/api/v1/failures?days=365&extension=ext007&pg=17".to_owned(),
         "/api/v1/extensions/ext007/tests/test_3/history".to_owned(),
         "/api/v1/extensions/ext007/tests/test_3/history?limit=1000".to_owned(),
         "/api/v1/runs".to_owned(),
@@ -137,7 +140,7 @@ async fn fill(config: &Config, n_runs: usize) -> anyhow::Result<()> {
     for idx in 0..n_runs {
         let (machine_id, platform) = machine_ids[(noise.next() % 8) as usize];
         let pg_major = 13 + (noise.next() % 6) as i64;
-        let failed = noise.next() % 10 == 0;
+        let failed = noise.next().is_multiple_of(10);
         let at = now - span + span * idx as i64 / n_runs as i64;
         let tests: Vec<TestRow> = (0..5)
             .map(|test_idx| TestRow {

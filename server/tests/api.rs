@@ -367,6 +367,9 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend
     let failures = farm.get("/api/v1/failures?days=1").json();
     assert_eq!(failures["items"].as_array().unwrap().len(), 1);
     assert_eq!(failures["items"][0]["uuid"], uuids[1]);
+    let filtered = farm.get("/api/v1/failures?days=1&pg=15&extension=tiny&limit=10");
+    assert_eq!(filtered.status, 200, "{}", filtered.text());
+    assert_eq!(filtered.json()["items"].as_array().unwrap().len(), 1);
     let hidden = farm.get("/api/v1/failures?days=1&hide_now_green=true").json();
     assert_eq!(hidden["items"].as_array().unwrap().len(), 0, "{hidden}");
 

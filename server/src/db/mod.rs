@@ -485,12 +485,16 @@ pub(crate) fn check_not_newer(applied: &[i64], migrator: &sqlx::migrate::Migrato
 
 /// The SQLite migrations, embedded: (version, description, SQL). `tests/tidy.rs` checks that this
 /// list names exactly the files of `migrations/sqlite/`.
-pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql"))];
+pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
+    (2, "runs_status_id", include_str!("../../../migrations/sqlite/0002_runs_status_id.sql")),
+];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
-pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql"))];
+pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
+    (2, "runs_status_id", include_str!("../../../migrations/postgres/0002_runs_status_id.sql")),
+];
 
 /// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's
 /// `macros` feature and its compile-time database drivers).

@@ -123,12 +123,19 @@ async fn matrix(
     Ok(cached_json(&headers, &cells, Caching::Revalidate))
 }
 
+// Not `#[serde(flatten)] RunQuery`: flattened query strings lose their types (numbers arrive
+// as strings and fail to parse), a serde_urlencoded limitation.
 #[derive(Debug, Deserialize)]
 struct FailuresQuery {
     days: Option<i64>,
     hide_now_green: Option<bool>,
-    #[serde(flatten)]
-    runs: RunQuery,
+    extension: Option<String>,
+    version: Option<String>,
+    machine: Option<String>,
+    pg: Option<i64>,
+    stage: Option<String>,
+    after: Option<String>,
+    limit: Option<i64>,
 }
 
 /// `GET /api/v1/failures?days=7&hide_now_green=true&extension=..&pg=..&machine=..`: failed
@@ -142,12 +149,20 @@ async fn failures(
     if !(1..=3660).contains(&days) {
         return Err(ApiError::malformed(format!("parameter `days`: {days} is not in 1..=3660")));
     }
-    let mut filter = query.runs.filter()?;
+    let runs = RunQuery {
+        extension: query.extension,
+        version: query.version,
+        machine: query.machine,
+        pg: query.pg,
+        stage: query.stage,
+        ..RunQuery::default()
+    };
+    let mut filter = runs.filter()?;
     filter.status = Some("failed".into());
     filter.since = Some(filter.since.unwrap_or(0).max(crate::now_ms() - days * MS_PER_DAY));
     filter.hide_now_green = query.hide_now_green.unwrap_or(false);
-    let limit = page_limit(query.runs.limit)?;
-    let before = parse_cursor(query.runs.after.as_deref())?;
+    let limit = page_limit(query.limit)?;
+    let before = parse_cursor(query.after.as_deref())?;
     let rows = state.store.runs(&filter, before, limit).await?;
     Ok(cached_json(&headers, &run_page(rows, limit), Caching::Revalidate))
 }
