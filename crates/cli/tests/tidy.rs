@@ -5,7 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root exists")
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -16,7 +19,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let name = name.to_string_lossy();
         if path.is_dir() {
             // Build output, fuzzing scratch and node packages are not ours to tidy.
-            if matches!(name.as_ref(), "target" | "node_modules" | "dist" | "corpus" | "artifacts") {
+            if matches!(name.as_ref(), "target" | "node_modules" | "dist" | "corpus" | "artifacts")
+            {
                 continue;
             }
             rust_files(&path, out);
