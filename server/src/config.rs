@@ -56,8 +56,8 @@ pub struct ConfigArgs {
     /// Largest number of database connections [default: 8 for SQLite, 16 for PostgreSQL].
     #[arg(long, env = "PGFARM_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<u32>,
-    /// Public base URL used in feeds and answers, for example https://farm.example.org
-    /// [default: http://<listen>].
+    /// Public base URL used in feeds and answers, for example `https://farm.example.org`
+    /// Default: `http://<listen>`.
     #[arg(long, env = "PGFARM_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 }

@@ -46,7 +46,7 @@
 //!
 //! No I/O (feed it bytes), no process handling, no timing, no logging, no pgfarm types;
 //! it does not execute `pragma +bail` (it reports the pragma) and does not validate YAML
-//! unless asked ([`YamlBlock::parse`], feature `yaml`).
+//! unless asked (`YamlBlock::parse`, feature `yaml`).
 //!
 //! # Tests
 //!

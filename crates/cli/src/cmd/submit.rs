@@ -22,7 +22,7 @@ pub(crate) struct Args {
     /// Bundle files to submit.
     #[arg(required = true, value_name = "BUNDLE")]
     bundles: Vec<PathBuf>,
-    /// Server URL, e.g. https://farm.example.org [env: PGFARM_SERVER; or `server` in the
+    /// Server URL, e.g. `https://farm.example.org` [env: PGFARM_SERVER; or `server` in the
     /// credentials file].
     #[arg(long, env = "PGFARM_SERVER", value_name = "URL")]
     server: Option<String>,
