@@ -154,6 +154,31 @@ pub fn stage(
     }
 }
 
+/// The TAP file records of a `prove` run: raw stream, stderr, exit code and verdict per file.
+pub fn tap_files(report: &crate::prove::ProveReport) -> Vec<TapFile> {
+    report
+        .files
+        .iter()
+        .map(|f| {
+            let status = if f.passed {
+                TestStatus::Ok
+            } else if f.timed_out {
+                TestStatus::Timeout
+            } else {
+                TestStatus::Failed
+            };
+            tap_file(
+                f.name.clone(),
+                status,
+                f.duration,
+                f.exit_code,
+                f.stdout.clone(),
+                f.stderr.clone(),
+            )
+        })
+        .collect()
+}
+
 /// A TAP file record.
 pub fn tap_file(
     path: String,
@@ -190,8 +215,13 @@ pub fn command_line() -> Vec<String> {
     std::env::args().collect()
 }
 
-/// Writes a bundle as gzip JSON, atomically (temp file + rename).
+/// Validates a bundle, then writes it as gzip JSON, atomically (temp file + rename).
 pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<()> {
+    // Validate first: an invalid bundle would be refused by the server and the offline viewer,
+    // and `to_gzip_vec` relies on validated timestamps.
+    bundle
+        .validate()
+        .map_err(|source| Error::InvalidBundle { path: path.to_path_buf(), source })?;
     crate::report::write_atomic(path, &bundle.to_gzip_vec())
 }
 
@@ -299,27 +329,7 @@ pub fn write_prove_bundle(
         crate::prove::render_summary(report),
         None,
     ));
-    bundle.tap = report
-        .files
-        .iter()
-        .map(|f| {
-            let status = if f.passed {
-                TestStatus::Ok
-            } else if f.timed_out {
-                TestStatus::Timeout
-            } else {
-                TestStatus::Failed
-            };
-            tap_file(
-                f.name.clone(),
-                status,
-                f.duration,
-                f.exit_code,
-                f.stdout.clone(),
-                f.stderr.clone(),
-            )
-        })
-        .collect();
+    bundle.tap = tap_files(report);
     write_bundle(path, &bundle)
 }
 
@@ -334,5 +344,32 @@ mod tests {
         assert_eq!((pg.version.as_str(), pg.major, pg.minor), ("15.18", 15, Some(18)));
         assert_eq!(pg.configure_flags, ["--prefix=/usr", "--with-icu"]);
         assert_eq!(pg.pg_config.get("BINDIR"), Some("/usr/lib/postgresql/15/bin"));
+    }
+
+    #[test]
+    fn an_invalid_bundle_is_refused_and_nothing_is_written() {
+        let text = "VERSION = PostgreSQL 15.18\n";
+        let postgres = postgres_from_pg_config_output(text).unwrap();
+        let extension = Extension {
+            name: String::new(), // breaks the format: names must not be empty
+            version: "1.0".into(),
+            git_ref: None,
+            git_commit: None,
+            source: None,
+            prerequisites: None,
+        };
+        let bundle = Bundle::new(
+            run_record(OffsetDateTime::now_utc(), RunStatus::Ok),
+            machine(),
+            extension,
+            postgres,
+            RunConfig::default(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.pgfarm.json.gz");
+        let err = write_bundle(&path, &bundle).unwrap_err();
+        assert!(matches!(err, Error::InvalidBundle { .. }), "{err}");
+        assert!(err.to_string().contains("extension.name"), "{err}");
+        assert!(!path.exists(), "an invalid bundle must not be written");
     }
 }

@@ -74,6 +74,16 @@ pub enum Error {
     /// Starting or using a PostgreSQL cluster failed.
     #[error("cluster: {0}")]
     Cluster(String),
+    /// A bundle about to be written breaks the format's rules; nothing was written, because the
+    /// server and the offline viewer would refuse it.
+    #[error("bundle {path} not written: {source}")]
+    InvalidBundle {
+        /// Where the bundle was to be written.
+        path: PathBuf,
+        /// The first rule it breaks, naming the field.
+        #[source]
+        source: pgfarm_model::ValidationError,
+    },
 }
 
 impl Error {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pgfarm_model::{
-    Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus, TestStatus,
+    Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus,
 };
 use pgfarm_pgnode::{Cluster, Installation};
 use time::OffsetDateTime;
@@ -570,27 +570,7 @@ impl Job<'_> {
         })?;
         text.push_str(&prove::render_summary(&report));
         log.push_str(&text);
-        self.tap_files = report
-            .files
-            .iter()
-            .map(|f| {
-                let status = if f.passed {
-                    TestStatus::Ok
-                } else if f.timed_out {
-                    TestStatus::Timeout
-                } else {
-                    TestStatus::Failed
-                };
-                bundle::tap_file(
-                    f.name.clone(),
-                    status,
-                    f.duration,
-                    f.exit_code,
-                    f.stdout.clone(),
-                    f.stderr.clone(),
-                )
-            })
-            .collect();
+        self.tap_files = bundle::tap_files(&report);
         let failed: Vec<&str> =
             report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
         let outcome = if report.passed() {
