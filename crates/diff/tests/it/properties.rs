@@ -229,9 +229,13 @@ proptest! {
         let ours = diff_lines(&expected, &actual, &Options::new().whitespace(whitespace));
         prop_assert_eq!(ours.is_empty(), gnu.status == 0);
         if whitespace == Whitespace::Exact && gnu.status == 1 {
-            // Same minimal edit size as GNU diff (both are minimal on inputs this small).
-            let n_gnu_changed = gnu.stdout.split(|&byte| byte == b'\n').filter(|line| line.starts_with(b"< ") || line.starts_with(b"> ")).count();
-            prop_assert_eq!(ours.n_changed_lines(), n_gnu_changed);
+            // Never below the true minimum (`diff --minimal`). Equality with plain GNU diff does not
+            // hold in general: imara-diff, like git, sets aside very repetitive ("confusing") lines
+            // before Myers, so on inputs such as `a b` x4 vs `a` x10 + `a b` it finds 14 changed
+            // lines where the minimum is 12 (the verdict, which is what pg_regress uses, agrees).
+            let minimal = gnu_diff(whitespace, &["--minimal"], &expected_path, &actual_path);
+            let n_minimal = minimal.stdout.split(|&byte| byte == b'\n').filter(|line| line.starts_with(b"< ") || line.starts_with(b"> ")).count();
+            prop_assert!(ours.n_changed_lines() >= n_minimal, "ours {} < minimal {}", ours.n_changed_lines(), n_minimal);
         }
     }
 }
