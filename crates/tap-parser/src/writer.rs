@@ -144,7 +144,10 @@ impl TapWriter {
                 if self.strict.len() > 1 {
                     self.strict.pop();
                 }
-                if end.kind != SubtestKind::Buffered {
+                // Only a buffered subtest that was closed by its `}` gets one back: writing `}`
+                // for one the input left open would turn a note (unterminated subtest) into a
+                // closed subtest with its own plan checks, and change the verdict on re-parse.
+                if end.kind != SubtestKind::Buffered || !end.terminated {
                     return Ok(());
                 }
                 self.indent(0);
