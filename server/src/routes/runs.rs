@@ -261,23 +261,30 @@ async fn one(
     Ok(cached_json(&headers, &detail, Caching::Immutable))
 }
 
+/// The raw bundle of a stored run, exactly as it was submitted; 404 when the run is unknown.
+async fn stored_bundle(state: &AppState, uuid: &str) -> ApiResult<Vec<u8>> {
+    find_run(state, uuid).await?;
+    state
+        .store
+        .run_bundle(uuid)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("bundle of run {uuid}")))
+}
+
 async fn bundle(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    find_run(&state, &uuid).await?;
-    let body = state
-        .store
-        .run_bundle(&uuid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("bundle of run {uuid}")))?;
-    let content_type =
-        if body.starts_with(&[0x1f, 0x8b]) { "application/gzip" } else { "application/json" };
+    let body = stored_bundle(&state, &uuid).await?;
+    // The bundle is stored exactly as received: gzip (what the runner writes) or plain JSON.
+    let (content_type, file_name) = if body.starts_with(&[0x1f, 0x8b]) {
+        ("application/gzip", format!("{uuid}.pgfarm.json.gz"))
+    } else {
+        ("application/json", format!("{uuid}.pgfarm.json"))
+    };
     let mut response = cached(&headers, content_type, body, Caching::Immutable);
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("attachment; filename=\"{uuid}.pgfarm.json.gz\""))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
@@ -289,12 +296,7 @@ async fn logs(
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    find_run(&state, &uuid).await?;
-    let body = state
-        .store
-        .run_bundle(&uuid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("bundle of run {uuid}")))?;
+    let body = stored_bundle(&state, &uuid).await?;
     let max = state.config.max_decompressed_bytes;
     let logs = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, ApiError> {
         let options = ReadOptions { max_decompressed_bytes: max, validate: false };
