@@ -56,14 +56,12 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -121,6 +119,31 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
     response
 }
 
+/// The request time limit (`--request-timeout`): a request still running after it (a slow
+/// upload, a stuck database call) is dropped and answered 503 with a JSON `ErrorBody`
+/// (`unavailable`, `Retry-After: 5`), like every other error.
+async fn time_limit(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_s = limit.as_secs_f64(), "request time limit reached");
+            ApiError {
+                code: pgfarm_model::api::ErrorCode::Unavailable,
+                message: format!(
+                    "the request took longer than the server's time limit of {} s; retry later",
+                    limit.as_secs_f64()
+                ),
+                retry_after: Some(5),
+            }
+            .into_response()
+        }
+    }
+}
+
 /// The whole application: API routes, the web UI (or a built-in index page), middleware.
 pub fn app(state: AppState) -> Router {
     let mut router = routes::router();
@@ -136,8 +159,10 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), record_metrics))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        // Fastest gzip: a third of the CPU of the default level on JSON for a few % more bytes
+        // (the 2,300-cell matrix: 20 ms less per request; see README).
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
+        .layer(axum::middleware::from_fn_with_state(timeout, time_limit))
         .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::new(
                 pgfarm_model::api::ErrorCode::Internal,

@@ -39,6 +39,8 @@ enum Command {
     Submit(cmd::submit::Args),
     /// Register this machine with a pgfarm server.
     Machine(cmd::machine::Args),
+    /// Loop: ask the server's work queue, run `pgfarm test`, submit; back off on errors.
+    Worker(cmd::worker::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,5 +66,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Submit(args) => cmd::submit::run(args),
         Command::Machine(args) => cmd::machine::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
     }
 }

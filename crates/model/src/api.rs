@@ -2,10 +2,13 @@
 //!
 //! These are plain serde types shared by the server, the upload client in `pgfarm-runner`, the
 //! `pgfarm` CLI and the web app. Times are RFC 3339 strings in UTC and uuids are lowercase
-//! hyphenated strings, so this module needs nothing but serde (it compiles to wasm32).
+//! hyphenated strings, so this module needs nothing but serde and schemars (it compiles to
+//! wasm32). Every type derives `schemars::JsonSchema`: the server's OpenAPI document takes its
+//! request and response schemas from them.
 //! The HTTP API itself is described in `docs/api.md` and served as OpenAPI at
 //! `/api/v1/openapi.json`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{RunStatus, StageKind, StageStatus, TestStatus};
@@ -14,7 +17,7 @@ use crate::{RunStatus, StageKind, StageStatus, TestStatus};
 ///
 /// `code` is stable and meant for programs; `message` is for people and names the offending
 /// field, header or limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     /// What went wrong, as a stable machine-readable value.
     pub code: ErrorCode,
@@ -25,7 +28,7 @@ pub struct ErrorBody {
 /// Machine-readable error kinds, serialised as `snake_case` strings.
 ///
 /// Each names the HTTP status it travels with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -108,7 +111,7 @@ pub const HEADER_TIMESTAMP: &str = "x-pgfarm-timestamp";
 pub const HEADER_SIGNATURE: &str = "x-pgfarm-signature";
 
 /// `POST /api/v1/machines`: a machine asks to join the farm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineRegistration {
     /// Unique name: 1 to 64 characters of `[A-Za-z0-9._-]`.
     pub name: String,
@@ -127,7 +130,7 @@ pub struct MachineRegistration {
 }
 
 /// The lifecycle state of a machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MachineState {
     /// Registered, waiting for an admin.
@@ -168,7 +171,7 @@ impl MachineState {
 }
 
 /// A machine as the API shows it to anyone (never its secret, never the owner's address).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Machine {
     /// Unique name.
     pub name: String,
@@ -189,7 +192,7 @@ pub struct Machine {
 }
 
 /// `POST /api/v1/admin/machines/{name}/approve` and `.../rotate-secret`: the secret, shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineSecret {
     /// Machine name.
     pub name: String,
@@ -198,7 +201,7 @@ pub struct MachineSecret {
 }
 
 /// `201` answer of `POST /api/v1/runs`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunCreated {
     /// The run's uuid.
     pub uuid: String,
@@ -207,7 +210,7 @@ pub struct RunCreated {
 }
 
 /// One stage of a run as the server derived it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StageSummary {
     /// Which stage.
     pub kind: StageKind,
@@ -218,7 +221,7 @@ pub struct StageSummary {
 }
 
 /// A run in lists: enough for a table row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunSummary {
     /// The run's uuid.
     pub uuid: String,
@@ -249,7 +252,7 @@ pub struct RunSummary {
 }
 
 /// One test's result inside a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestSummary {
     /// Stage it belongs to (`regress` or `tap`).
     pub stage: StageKind,
@@ -262,7 +265,7 @@ pub struct TestSummary {
 }
 
 /// `GET /api/v1/runs/{uuid}`: a run with its stages and tests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunDetail {
     /// The run row.
     #[serde(flatten)]
@@ -276,7 +279,7 @@ pub struct RunDetail {
 }
 
 /// A keyset-paginated list: `next` is the cursor to pass as `?after=` for the next page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -286,7 +289,7 @@ pub struct Page<T> {
 
 /// One cell of the status matrix: the latest run of an extension on a PostgreSQL major and a
 /// platform.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MatrixCell {
     /// Extension name.
     pub extension: String,
@@ -307,7 +310,7 @@ pub struct MatrixCell {
 }
 
 /// A test's result in one run, for per-test history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestHistoryEntry {
     /// Run uuid.
     pub run: String,
@@ -324,7 +327,7 @@ pub struct TestHistoryEntry {
 }
 
 /// `GET /api/v1/extensions/{ext}/tests/{test}/history`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TestHistory {
     /// Extension name.
     pub extension: String,
@@ -342,7 +345,7 @@ pub struct TestHistory {
 }
 
 /// One combination on which a test both passed and failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FlakyCombination {
     /// Extension version.
     pub version: String,
@@ -353,7 +356,7 @@ pub struct FlakyCombination {
 }
 
 /// Runs per day per status and PostgreSQL major.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TrendPoint {
     /// Day, `YYYY-MM-DD` (UTC).
     pub day: String,
@@ -366,7 +369,7 @@ pub struct TrendPoint {
 }
 
 /// `GET /api/v1/stats`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Stats {
     /// Stored runs.
     pub n_runs: i64,
@@ -381,7 +384,7 @@ pub struct Stats {
 }
 
 /// An extension with its latest activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Extension {
     /// Name.
     pub name: String,
@@ -392,7 +395,7 @@ pub struct Extension {
 }
 
 /// `POST /api/v1/admin/extensions`: announce a released extension version (for the work queue).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExtensionRelease {
     /// Extension name.
     pub extension: String,
@@ -407,7 +410,7 @@ pub struct ExtensionRelease {
 }
 
 /// `GET /api/v1/machines/{name}/queue?pg=17`: one extension version to test next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QueueItem {
     /// Extension name.
     pub extension: String,
@@ -418,7 +421,7 @@ pub struct QueueItem {
 }
 
 /// A status change of a matrix cell, as the Atom feed lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StatusChange {
     /// Extension name.
     pub extension: String,
@@ -437,7 +440,7 @@ pub struct StatusChange {
 }
 
 /// shields.io endpoint badge JSON (<https://shields.io/badges/endpoint-badge>).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShieldsEndpoint {
     /// Always 1.

@@ -1,4 +1,5 @@
-//! The HTTP client of the pgfarm server: machine registration and signed bundle upload.
+//! The HTTP client of the pgfarm server: machine registration, signed bundle upload and the
+//! work queue (what `pgfarm worker` asks for).
 //!
 //! A bundle is sent as the exact bytes of its file (gzip JSON) to `POST /api/v1/runs` with
 //! `X-Pgfarm-Machine`, `X-Pgfarm-Timestamp` (unix seconds) and `X-Pgfarm-Signature:
@@ -238,6 +239,34 @@ impl UploadClient {
             .map_err(|err| UploadError::Decode { url: url.clone(), message: err.to_string() })?;
         let response =
             self.agent.post(&url).header("content-type", "application/json").send(&body[..]);
+        UploadClient::finish(&url, response)
+    }
+
+    /// `GET /api/v1/machines/{machine}/queue?pg={pg_major}&limit={limit}`: the released
+    /// extension versions this machine has not tested on that PostgreSQL major yet, newest
+    /// release first (an empty list when there is nothing to do).
+    pub fn queue(
+        &self,
+        machine: &str,
+        pg_major: u32,
+        limit: u32,
+    ) -> Result<Vec<api::QueueItem>, UploadError> {
+        let machine: String = machine
+            .bytes()
+            .map(|byte| {
+                if byte.is_ascii_alphanumeric() || b"._-".contains(&byte) {
+                    char::from(byte).to_string()
+                } else {
+                    format!("%{byte:02X}")
+                }
+            })
+            .collect();
+        let url = format!(
+            "{}/api/v1/machines/{machine}/queue?pg={pg_major}&limit={}",
+            self.base,
+            limit.clamp(1, 500)
+        );
+        let response = self.agent.get(&url).call();
         UploadClient::finish(&url, response)
     }
 

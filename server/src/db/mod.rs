@@ -427,6 +427,14 @@ pub trait Store: Send + Sync + 'static {
         before: Option<i64>,
         limit: i64,
     ) -> DbResult<Vec<RunRow>>;
+    /// Failed runs received at or after `filter.since` (`filter.status` is ignored), newest
+    /// first by `(received_at, id)`, strictly after the cursor `after` = (received_at, id).
+    async fn failures(
+        &self,
+        filter: &RunFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> DbResult<Vec<RunRow>>;
     /// A run by uuid.
     async fn run(&self, uuid: &str) -> DbResult<Option<RunRow>>;
     /// Stages and tests of a run.
@@ -473,6 +481,18 @@ pub async fn open(config: &Config) -> DbResult<Arc<dyn Store>> {
     }
 }
 
+/// The SQL text of the failures read for `filter` (for `EXPLAIN` in benchmarks): SQLite's
+/// text with `?` placeholders when `sqlite`, else PostgreSQL's with `$N`. Its parameters are,
+/// in order: `since`, then the filters that are set (extension, version, machine, pg_major,
+/// stage, until), then the limit.
+pub fn failures_sql(sqlite: bool, filter: &RunFilter) -> String {
+    if sqlite {
+        sql::failures_query::<sqlx::Sqlite>(filter, None, 50).into_string()
+    } else {
+        sql::failures_query::<sqlx::Postgres>(filter, None, 50).into_string()
+    }
+}
+
 /// Checks applied migrations against the ones this binary carries: refuses a database that a
 /// newer server migrated (`TooNew`).
 pub(crate) fn check_not_newer(applied: &[i64], migrator: &sqlx::migrate::Migrator) -> DbResult<()> {
@@ -488,12 +508,14 @@ pub(crate) fn check_not_newer(applied: &[i64], migrator: &sqlx::migrate::Migrato
 pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
     (2, "runs_status_id", include_str!("../../../migrations/sqlite/0002_runs_status_id.sql")),
+    (3, "failures_indexes", include_str!("../../../migrations/sqlite/0003_failures_indexes.sql")),
 ];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
 pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
     (2, "runs_status_id", include_str!("../../../migrations/postgres/0002_runs_status_id.sql")),
+    (3, "failures_indexes", include_str!("../../../migrations/postgres/0003_failures_indexes.sql")),
 ];
 
 /// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's

@@ -21,6 +21,68 @@ pub(crate) const INSERT_CHUNK: usize = 400;
 /// Milliseconds per day, for `daily_counts.day`.
 pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 
+/// The failures list: failed runs received at or after `filter.since`, newest first by
+/// `(received_at, id)`, after the keyset cursor `after` = (received_at, id).
+///
+/// `status = 'failed'` is literal text (not a bound parameter) so that SQLite may use the
+/// partial indexes of migration 0003 (`... WHERE status = 'failed'`); the order
+/// `(received_at DESC, id DESC)` is the order of those indexes, so a page stops after `limit`
+/// index entries instead of sorting every failure of the period.
+pub(crate) fn failures_query<DB: sqlx::Database>(
+    filter: &crate::db::RunFilter,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> sqlx::QueryBuilder<DB>
+where
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN machines m ON m.id = r.machine_id \
+         WHERE r.status = 'failed' AND r.received_at >= "
+    ));
+    query.push_bind(filter.since.unwrap_or(0));
+    if let Some((received_at, id)) = after {
+        query
+            .push(" AND (r.received_at < ")
+            .push_bind(received_at)
+            .push(" OR (r.received_at = ")
+            .push_bind(received_at)
+            .push(" AND r.id < ")
+            .push_bind(id)
+            .push("))");
+    }
+    if let Some(extension) = &filter.extension {
+        query.push(" AND r.extension = ").push_bind(extension.clone());
+    }
+    if let Some(version) = &filter.version {
+        query.push(" AND r.ext_version = ").push_bind(version.clone());
+    }
+    if let Some(machine) = &filter.machine {
+        query
+            .push(" AND r.machine_id = (SELECT id FROM machines WHERE name = ")
+            .push_bind(machine.clone())
+            .push(")");
+    }
+    if let Some(pg_major) = filter.pg_major {
+        query.push(" AND r.pg_major = ").push_bind(pg_major);
+    }
+    if let Some(stage) = &filter.stage {
+        query.push(" AND r.failed_stage = ").push_bind(stage.clone());
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND r.received_at < ").push_bind(until);
+    }
+    if filter.hide_now_green {
+        query.push(
+            " AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.extension = r.extension \
+             AND l.pg_major = r.pg_major AND l.platform = r.platform AND l.status = 'ok')",
+        );
+    }
+    query.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ").push_bind(limit);
+    query
+}
+
 /// Implements `Store` for `$store`, whose `reader()` and `writer()` return `&sqlx::Pool<$db>`.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $kind:literal, $for_update:literal) => {
@@ -348,6 +410,16 @@ macro_rules! impl_store {
                     );
                 }
                 query.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit);
+                Ok(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn failures(
+                &self,
+                filter: &crate::db::RunFilter,
+                after: Option<(i64, i64)>,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::RunRow>> {
+                let mut query = crate::db::sql::failures_query::<$db>(filter, after, limit);
                 Ok(query.build_query_as().fetch_all(self.reader()).await?)
             }
 

@@ -130,9 +130,11 @@ async fn one(
 }
 
 /// An owner, with the address masked (`a***@example.org`) and the machines it runs.
-#[derive(Debug, Serialize)]
-struct Owner {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Owner {
+    /// The owner's address, masked: `a***@example.org`.
     owner: String,
+    /// Names of the machines it registered.
     machines: Vec<String>,
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod badges;
 mod feed;
 mod machines;
+mod openapi;
 mod ops;
 mod reads;
 mod runs;
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use ops::openapi_document;
+pub use openapi::openapi_document;
 
 /// Every route of the server (without the static UI and the middleware).
 pub fn router() -> Router<AppState> {

@@ -6,8 +6,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use pgfarm_model::api;
+use schemars::JsonSchema;
+use serde::Serialize;
 
+use super::openapi::{self, BodyFn, json_of};
 use super::{Caching, cached_json};
 use crate::state::AppState;
 
@@ -34,6 +37,10 @@ pub(crate) struct Endpoint {
     pub(crate) summary: &'static str,
     /// Status codes it answers with, besides 500/503.
     pub(crate) statuses: &'static [u16],
+    /// The request body, if it takes one.
+    pub(crate) request: Option<BodyFn>,
+    /// The body of its success answer (200 or 201).
+    pub(crate) response: BodyFn,
 }
 
 const RUN_FILTERS: &[&str] = &[
@@ -52,12 +59,24 @@ const RUN_FILTERS: &[&str] = &[
 /// Every endpoint, the single source of the index and the OpenAPI document.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
+        name: "index",
+        method: "get",
+        path: "/api/v1",
+        query: &[],
+        summary: "This index: every endpoint's method, URI template (RFC 6570) and summary.",
+        statuses: &[200, 304],
+        request: None,
+        response: json_of::<ApiIndex>,
+    },
+    Endpoint {
         name: "register_machine",
         method: "post",
         path: "/api/v1/machines",
         query: &[],
         summary: "Ask to join: registers a machine as pending (rate-limited per client address).",
         statuses: &[201, 400, 409, 413, 429],
+        request: Some(json_of::<api::MachineRegistration>),
+        response: json_of::<api::Machine>,
     },
     Endpoint {
         name: "machines",
@@ -66,6 +85,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Machines with their state and last-seen time.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<Vec<api::Machine>>,
     },
     Endpoint {
         name: "machine",
@@ -74,6 +95,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "One machine.",
         statuses: &[200, 304, 404],
+        request: None,
+        response: json_of::<api::Machine>,
     },
     Endpoint {
         name: "queue",
@@ -82,6 +105,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &["pg", "limit"],
         summary: "Extension versions this machine has not tested on PostgreSQL `pg` yet.",
         statuses: &[200, 400, 404],
+        request: None,
+        response: json_of::<Vec<api::QueueItem>>,
     },
     Endpoint {
         name: "owners",
@@ -90,6 +115,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Machine owners (addresses masked) and their machines.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<Vec<super::machines::Owner>>,
     },
     Endpoint {
         name: "admin_machine",
@@ -98,6 +125,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Admin: approve, reject, suspend, retire or rotate-secret (approve and rotate-secret answer the secret, once).",
         statuses: &[200, 401, 404, 409],
+        request: None,
+        response: openapi::admin_answer,
     },
     Endpoint {
         name: "admin_release",
@@ -106,6 +135,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Admin: announce a released extension version for the work queue.",
         statuses: &[201, 400, 401],
+        request: Some(json_of::<api::ExtensionRelease>),
+        response: json_of::<api::ExtensionRelease>,
     },
     Endpoint {
         name: "submit_run",
@@ -114,6 +145,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Submit one signed bundle (gzip JSON body; X-Pgfarm-Machine, X-Pgfarm-Timestamp, X-Pgfarm-Signature).",
         statuses: &[201, 400, 401, 403, 409, 413, 422, 429],
+        request: Some(openapi::bundle_file),
+        response: json_of::<api::RunCreated>,
     },
     Endpoint {
         name: "runs",
@@ -122,6 +155,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: RUN_FILTERS,
         summary: "Runs, newest first, filtered, keyset-paginated (`after` = the previous page's `next`).",
         statuses: &[200, 304, 400],
+        request: None,
+        response: json_of::<api::Page<api::RunSummary>>,
     },
     Endpoint {
         name: "run",
@@ -130,6 +165,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "One run with its re-derived stages and tests (immutable).",
         statuses: &[200, 304, 400, 404],
+        request: None,
+        response: json_of::<api::RunDetail>,
     },
     Endpoint {
         name: "run_bundle",
@@ -138,6 +175,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "The raw bundle exactly as submitted (immutable).",
         statuses: &[200, 304, 404],
+        request: None,
+        response: openapi::bundle_file,
     },
     Endpoint {
         name: "run_logs",
@@ -146,6 +185,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Stage logs and the server log slice of a run.",
         statuses: &[200, 304, 404],
+        request: None,
+        response: json_of::<super::runs::RunLogs>,
     },
     Endpoint {
         name: "extensions",
@@ -154,6 +195,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Extensions with their matrix counts.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<Vec<api::Extension>>,
     },
     Endpoint {
         name: "extension",
@@ -162,6 +205,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "One extension: its matrix cells and versions.",
         statuses: &[200, 304, 404],
+        request: None,
+        response: json_of::<super::reads::ExtensionView>,
     },
     Endpoint {
         name: "extension_versions",
@@ -170,6 +215,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Versions of an extension with run counts.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<Vec<super::reads::VersionView>>,
     },
     Endpoint {
         name: "test_history",
@@ -178,6 +225,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &["limit"],
         summary: "A test's results across runs, with flaky marks and flip rate.",
         statuses: &[200, 304, 400],
+        request: None,
+        response: json_of::<api::TestHistory>,
     },
     Endpoint {
         name: "extension_feed",
@@ -186,6 +235,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Atom feed of one extension's status changes.",
         statuses: &[200, 304],
+        request: None,
+        response: openapi::atom,
     },
     Endpoint {
         name: "matrix",
@@ -194,6 +245,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &["extension"],
         summary: "Extension x PostgreSQL major x platform: the latest run of each cell.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<Vec<api::MatrixCell>>,
     },
     Endpoint {
         name: "failures",
@@ -212,6 +265,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         ],
         summary: "Failed runs of the last `days` days (default 7).",
         statuses: &[200, 304, 400],
+        request: None,
+        response: json_of::<api::Page<api::RunSummary>>,
     },
     Endpoint {
         name: "trends",
@@ -220,6 +275,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &["days"],
         summary: "Runs per day, status and PostgreSQL major.",
         statuses: &[200, 304, 400],
+        request: None,
+        response: json_of::<Vec<api::TrendPoint>>,
     },
     Endpoint {
         name: "stats",
@@ -228,6 +285,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Overall counts.",
         statuses: &[200, 304],
+        request: None,
+        response: json_of::<api::Stats>,
     },
     Endpoint {
         name: "feed",
@@ -236,6 +295,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Atom feed of all status changes (green to red and back).",
         statuses: &[200, 304],
+        request: None,
+        response: openapi::atom,
     },
     Endpoint {
         name: "badge",
@@ -244,6 +305,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "SVG badge of an extension (`.json`: shields.io endpoint).",
         statuses: &[200, 304, 404],
+        request: None,
+        response: openapi::badge,
     },
     Endpoint {
         name: "badge_major",
@@ -252,6 +315,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "SVG badge of an extension on one PostgreSQL major (`.json`: shields.io endpoint).",
         statuses: &[200, 304, 404],
+        request: None,
+        response: openapi::badge,
     },
     Endpoint {
         name: "openapi",
@@ -260,6 +325,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "This API as OpenAPI 3.1.",
         statuses: &[200],
+        request: None,
+        response: openapi::openapi_json,
     },
     Endpoint {
         name: "healthz",
@@ -268,6 +335,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Liveness and database reachability.",
         statuses: &[200, 503],
+        request: None,
+        response: json_of::<Health>,
     },
     Endpoint {
         name: "metrics",
@@ -276,18 +345,27 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         summary: "Prometheus metrics.",
         statuses: &[200],
+        request: None,
+        response: openapi::prometheus,
     },
 ];
 
+/// `/healthz`: whether the server can reach its database.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Health {
+    /// `ok`, or `unavailable` (with status 503) when the database does not answer.
+    status: &'static str,
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
+    let database = state.store.kind();
     match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": state.store.kind()})).into_response(),
+        Ok(()) => Json(Health { status: "ok", database }).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": state.store.kind()})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database }))
                 .into_response()
         }
     }
@@ -298,92 +376,42 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// `/api/v1`: the index of endpoints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ApiIndex {
+    /// `v1`.
+    version: &'static str,
+    /// Endpoints by name.
+    links: std::collections::BTreeMap<&'static str, Link>,
+}
+
+/// One endpoint in the index.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Link {
+    /// `GET` or `POST`.
+    method: String,
+    /// URI template (RFC 6570), query parameters as `{?a,b}`.
+    href: String,
+    /// One line.
+    summary: &'static str,
+}
+
 async fn index(headers: HeaderMap) -> Response {
-    let mut links = serde_json::Map::new();
-    for endpoint in ENDPOINTS {
-        let template = if endpoint.query.is_empty() {
-            endpoint.path.to_owned()
-        } else {
-            format!("{}{{?{}}}", endpoint.path, endpoint.query.join(","))
-        };
-        links.insert(
-            endpoint.name.to_owned(),
-            json!({"method": endpoint.method.to_uppercase(), "href": template, "summary": endpoint.summary}),
-        );
-    }
-    cached_json(&headers, &json!({"version": "v1", "links": links}), Caching::Revalidate)
+    let links = ENDPOINTS
+        .iter()
+        .map(|endpoint| {
+            let href = if endpoint.query.is_empty() {
+                endpoint.path.to_owned()
+            } else {
+                format!("{}{{?{}}}", endpoint.path, endpoint.query.join(","))
+            };
+            let method = endpoint.method.to_uppercase();
+            (endpoint.name, Link { method, href, summary: endpoint.summary })
+        })
+        .collect();
+    cached_json(&headers, &ApiIndex { version: "v1", links }, Caching::Revalidate)
 }
 
 async fn openapi(headers: HeaderMap) -> Response {
-    cached_json(&headers, &openapi_document(), Caching::Revalidate)
-}
-
-/// The OpenAPI document of this API, built with utoipa from `ENDPOINTS`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-    use utoipa::openapi::{
-        InfoBuilder, OpenApiBuilder, PathItem, PathsBuilder, ResponseBuilder, ResponsesBuilder,
-    };
-
-    let mut paths = PathsBuilder::new();
-    for endpoint in ENDPOINTS {
-        let mut responses = ResponsesBuilder::new();
-        for status in endpoint.statuses.iter().chain(&[500, 503]) {
-            let description = match status {
-                200 => "OK (JSON unless stated)",
-                201 => "Created",
-                304 => "Not modified (the If-None-Match ETag still holds)",
-                400 => "Malformed request: ErrorBody {code: malformed, message naming the field}",
-                401 => {
-                    "Unknown machine, bad signature, stale timestamp, or missing admin token: ErrorBody"
-                }
-                403 => "Machine not approved: ErrorBody",
-                404 => "Not found: ErrorBody",
-                409 => "Exists already: ErrorBody",
-                413 => "Too large: ErrorBody",
-                422 => "Inconsistent bundle: ErrorBody",
-                429 => "Rate limited (Retry-After): ErrorBody",
-                503 => "Database unavailable (Retry-After): ErrorBody",
-                _ => "Internal error: ErrorBody",
-            };
-            responses = responses.response(
-                status.to_string(),
-                ResponseBuilder::new().description(description).build(),
-            );
-        }
-        let mut operation = OperationBuilder::new()
-            .operation_id(Some(endpoint.name))
-            .summary(Some(endpoint.summary))
-            .responses(responses.build());
-        let path_params = endpoint
-            .path
-            .split('/')
-            .filter_map(|segment| Some(segment.split_once('{')?.1.split_once('}')?.0));
-        for name in path_params {
-            operation = operation.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(utoipa::openapi::Required::True)
-                    .build(),
-            );
-        }
-        for name in endpoint.query {
-            operation = operation.parameter(
-                ParameterBuilder::new().name(*name).parameter_in(ParameterIn::Query).build(),
-            );
-        }
-        let method = if endpoint.method == "post" { HttpMethod::Post } else { HttpMethod::Get };
-        paths = paths.path(endpoint.path, PathItem::new(method, operation.build()));
-    }
-    OpenApiBuilder::new()
-        .info(
-            InfoBuilder::new()
-                .title("pgfarm API")
-                .version("1")
-                .description(Some("The pgfarm server's JSON API; see docs/api.md."))
-                .build(),
-        )
-        .paths(paths.build())
-        .build()
+    cached_json(&headers, &openapi::openapi_document(), Caching::Revalidate)
 }

@@ -11,8 +11,8 @@ use axum::routing::get;
 use pgfarm_model::api;
 use serde::{Deserialize, Serialize};
 
-use super::runs::{RunQuery, run_page};
-use super::{ApiQuery, Caching, cached_json, page_limit, parse_cursor};
+use super::runs::{RunQuery, run_summary};
+use super::{ApiQuery, Caching, cached_json, page_limit};
 use crate::db::{LatestRow, sql::MS_PER_DAY};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -57,17 +57,25 @@ pub(super) fn cell(row: LatestRow) -> api::MatrixCell {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ExtensionView {
+/// `GET /api/v1/extensions/{extension}`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct ExtensionView {
+    /// Extension name.
     name: String,
+    /// Its matrix cells.
     cells: Vec<api::MatrixCell>,
+    /// Its versions with run counts.
     versions: Vec<VersionView>,
 }
 
-#[derive(Debug, Serialize)]
-struct VersionView {
+/// A version of an extension with its run counts.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct VersionView {
+    /// Version.
     version: String,
+    /// Runs of it.
     n_runs: i64,
+    /// Failed runs of it.
     n_failed: i64,
 }
 
@@ -162,9 +170,26 @@ async fn failures(
     filter.since = Some(filter.since.unwrap_or(0).max(crate::now_ms() - days * MS_PER_DAY));
     filter.hide_now_green = query.hide_now_green.unwrap_or(false);
     let limit = page_limit(query.limit)?;
-    let before = parse_cursor(query.after.as_deref())?;
-    let rows = state.store.runs(&filter, before, limit).await?;
-    Ok(cached_json(&headers, &run_page(rows, limit), Caching::Revalidate))
+    let after = parse_failures_cursor(query.after.as_deref())?;
+    let rows = state.store.failures(&filter, after, limit).await?;
+    let next = if rows.len() as i64 == limit {
+        rows.last().map(|row| format!("{}_{}", row.received_at, row.id))
+    } else {
+        None
+    };
+    let page = api::Page { items: rows.iter().map(run_summary).collect(), next };
+    Ok(cached_json(&headers, &page, Caching::Revalidate))
+}
+
+/// Parses a failures cursor: `<received_at ms>_<id>` of the last run of the previous page
+/// (failures are ordered by receive time, then id).
+fn parse_failures_cursor(after: Option<&str>) -> Result<Option<(i64, i64)>, ApiError> {
+    let Some(text) = after.filter(|text| !text.is_empty()) else { return Ok(None) };
+    text.split_once('_')
+        .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.parse::<i64>().ok()?)))
+        .filter(|(at, id)| *at >= 0 && *id > 0)
+        .map(Some)
+        .ok_or_else(|| ApiError::malformed(format!("parameter `after`: `{text}` is not a cursor")))
 }
 
 #[derive(Debug, Deserialize)]

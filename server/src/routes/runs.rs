@@ -290,6 +290,26 @@ async fn bundle(
     Ok(response)
 }
 
+/// `GET /api/v1/runs/{uuid}/logs`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct RunLogs {
+    /// Each stage's log, in order.
+    stages: Vec<StageLog>,
+    /// The PostgreSQL server log written during the run (invalid UTF-8 replaced).
+    server_log: String,
+}
+
+/// The log of one stage.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct StageLog {
+    /// Stage kind.
+    stage: pgfarm_model::StageKind,
+    /// Its log (invalid UTF-8 replaced).
+    log: String,
+    /// Why it failed, if it did.
+    error: Option<String>,
+}
+
 /// `GET /api/v1/runs/{uuid}/logs`: each stage's log and the server log slice, as text.
 async fn logs(
     State(state): State<AppState>,
@@ -298,24 +318,19 @@ async fn logs(
 ) -> ApiResult<Response> {
     let body = stored_bundle(&state, &uuid).await?;
     let max = state.config.max_decompressed_bytes;
-    let logs = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, ApiError> {
+    let logs = tokio::task::spawn_blocking(move || -> Result<RunLogs, ApiError> {
         let options = ReadOptions { max_decompressed_bytes: max, validate: false };
         let bundle = Bundle::from_slice_with(&body, &options).map_err(bundle_error)?;
-        let stages: Vec<serde_json::Value> = bundle
+        let stages = bundle
             .stages
             .iter()
-            .map(|stage| {
-                serde_json::json!({
-                    "stage": stage.kind.as_str(),
-                    "log": stage.log.to_string_lossy(),
-                    "error": stage.error,
-                })
+            .map(|stage| StageLog {
+                stage: stage.kind,
+                log: stage.log.to_string_lossy().into_owned(),
+                error: stage.error.clone(),
             })
             .collect();
-        Ok(serde_json::json!({
-            "stages": stages,
-            "server_log": bundle.server_log.to_string_lossy(),
-        }))
+        Ok(RunLogs { stages, server_log: bundle.server_log.to_string_lossy().into_owned() })
     })
     .await
     .map_err(|_| ApiError::new(api::ErrorCode::Internal, "internal error"))??;

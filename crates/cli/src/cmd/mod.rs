@@ -10,3 +10,4 @@ pub(crate) mod submit;
 pub(crate) mod tap;
 pub(crate) mod test;
 pub(crate) mod tmp;
+pub(crate) mod worker;
