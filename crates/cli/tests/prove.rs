@@ -97,7 +97,12 @@ fn verdicts(stdout: &str) -> Vec<(String, bool)> {
             break;
         }
         if line.starts_with("sql/") && line.contains(".sql ..") {
-            current = line.split(' ').next().map(str::to_owned);
+            let name = line.split(' ').next().map(str::to_owned);
+            // A clean pass reads `name .. ok` on one line.
+            match name {
+                Some(name) if line.ends_with(" ok") => out.push((name, true)),
+                name => current = name,
+            }
             continue;
         }
         let verdict = line == "ok"
@@ -196,4 +201,52 @@ fn passing_files_give_all_tests_successful_and_junit() {
     bundle.validate().unwrap();
     assert_eq!(bundle.tap.len(), 2);
     assert_eq!(bundle.postgres.major, 15);
+}
+
+/// Digits (and the dots between them) become `N`, runs of spaces one space: the shape of a
+/// line without its times.
+fn shape(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars.peek().is_some_and(|n| n.is_ascii_digit() || *n == '.') {
+                chars.next();
+            }
+            out.push('N');
+        } else if c == ' ' {
+            while chars.peek() == Some(&' ') {
+                chars.next();
+            }
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn timer_output_reads_as_pg_proves_side_by_side() {
+    let Some(cluster) = server_with_pgtap() else { return };
+    if !Path::new("/usr/bin/pg_prove").is_file() {
+        eprintln!("note: pg_prove not installed; skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("clean.sql");
+    std::fs::write(&file, "SELECT plan(2);\nSELECT ok(true, 'a');\nSELECT is(1, 1, 'b');\n")
+        .unwrap();
+    let port = cluster.port().to_string();
+    let host = cluster.host();
+    let common = ["-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb", "--timer"];
+    let ours = Command::new(PGFARM).arg("prove").args(common).arg(&file).output().unwrap();
+    let theirs = Command::new("pg_prove").args(common).arg(&file).output().unwrap();
+    let (ours, theirs) =
+        (String::from_utf8_lossy(&ours.stdout), String::from_utf8_lossy(&theirs.stdout));
+    let shapes = |text: &str| text.lines().map(shape).collect::<Vec<_>>();
+    // "[N:N:N] /tmp/../clean.sql .. ok N ms ( N usr N sys + N cusr N csys = N CPU)", then
+    // "[N:N:N]", "All tests successful.", "Files=N, Tests=N, N wallclock secs ( .. CPU)".
+    assert_eq!(shapes(&ours), shapes(&theirs), "ours:\n{ours}\ntheirs:\n{theirs}");
+    assert!(ours.contains(" .. ok "), "{ours}");
 }

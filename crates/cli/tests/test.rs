@@ -136,9 +136,53 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
             }
         }
         if name == "tap_only" {
-            assert_eq!(bundles[0].tap.len(), 1, "helpers.sql has no plan and is not a test");
+            assert_eq!(bundles[0].tap.len(), 2, "helpers.sql has no plan and is not a test");
         }
     }
+}
+
+#[test]
+fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
+    let Some(majors) = two_majors() else { return };
+    let newest = majors.rsplit(',').next().unwrap_or_default().to_owned();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_fixture("tap_only", tmp.path());
+    let database_of = |out_dir: &Path| -> Vec<String> {
+        let bundles = bundles(out_dir);
+        bundles[0]
+            .tap
+            .iter()
+            .filter(|f| f.path.ends_with("database.sql"))
+            .map(|f| {
+                let stream = f.stream.to_string_lossy().into_owned();
+                let line = stream.lines().find(|l| l.starts_with("# database: "));
+                line.unwrap_or_else(|| panic!("no database line in {stream}")).to_owned()
+            })
+            .collect()
+    };
+    // One installation and --jobs 4: the two TAP files run at once, each in a copy of
+    // pgfarm_tap (which holds the set-up: pgtap is installed there).
+    let parallel = tmp.path().join("out-parallel");
+    let out = Command::new(PGFARM)
+        .args(["test", "--plain", "--jobs", "4", "--pg", &newest, "--out"])
+        .arg(&parallel)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let db = database_of(&parallel);
+    assert_eq!(db.len(), 1);
+    assert!(db[0].starts_with("# database: pgfarm_tap_pgfarm_"), "{db:?}");
+    // --jobs 1: one file at a time in pgfarm_tap itself, as pg_prove would run them.
+    let serial = tmp.path().join("out-serial");
+    let out = Command::new(PGFARM)
+        .args(["test", "--plain", "--jobs", "1", "--pg", &newest, "--out"])
+        .arg(&serial)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(database_of(&serial), ["# database: pgfarm_tap"]);
 }
 
 #[test]

@@ -159,13 +159,32 @@ impl Installation {
 
     /// Finds every installation on this machine (see [`Installation::search_paths`]), with
     /// the same tree found twice listed once, sorted by major then discovery order.
+    ///
+    /// Candidates are probed concurrently (each costs a `pg_config` and a `postgres -V`, tens
+    /// of milliseconds on a busy machine; Debian's `/usr/bin/pg_config` is a wrapper script),
+    /// and a file reached twice through symbolic links (`/bin` and `/usr/bin`) is probed once.
     pub fn discover() -> Vec<Installation> {
-        let mut found: Vec<(PathBuf, Installation)> = Vec::new();
+        let mut candidates: Vec<(PathBuf, PathBuf)> = Vec::new();
         for candidate in Installation::search_paths() {
             if !candidate.is_file() {
                 continue;
             }
-            let Ok(installation) = Installation::from_pg_config(&candidate) else { continue };
+            let real = std::fs::canonicalize(&candidate).unwrap_or_else(|_| candidate.clone());
+            if !candidates.iter().any(|(r, _)| *r == real) {
+                candidates.push((real, candidate));
+            }
+        }
+        let probed: Vec<Option<Installation>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = candidates
+                .iter()
+                .map(|(_, candidate)| {
+                    scope.spawn(move || Installation::from_pg_config(candidate).ok())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+        });
+        let mut found: Vec<(PathBuf, Installation)> = Vec::new();
+        for installation in probed.into_iter().flatten() {
             let key =
                 std::fs::canonicalize(&installation.bindir).unwrap_or(installation.bindir.clone());
             if found.iter().any(|(k, _)| *k == key) {

@@ -326,7 +326,7 @@ pub fn write_prove_bundle(
         stage_status,
         started,
         report.duration,
-        crate::prove::render_summary(report),
+        crate::prove::render_summary(report, false),
         None,
     ));
     bundle.tap = tap_files(report);

@@ -420,6 +420,8 @@ impl Job<'_> {
             .name(format!("test-{}", self.label))
             .log_statement("none")
             .conf("max_prepared_transactions = 2")
+            .conf("synchronous_commit = off")
+            .conf("full_page_writes = off")
             .start()
             .map_err(|e| Error::Cluster(e.to_string()))?;
         log.push_str(&format!(
@@ -561,6 +563,14 @@ impl Job<'_> {
             cwd: Some(self.src.clone()),
             ..ProveOptions::default()
         };
+        // --jobs left over by the installations runs TAP files at once, each in its own copy
+        // of the prepared database (set-up included) so they cannot see or block each other.
+        let spare_jobs = self.options.jobs / self.options.installations.len().max(1);
+        let options = if spare_jobs > 1 && self.source.tap_files.len() > 1 {
+            ProveOptions { jobs: spare_jobs, isolate: true, ..options }
+        } else {
+            options
+        };
         let scripts: Vec<Script> =
             self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
@@ -568,7 +578,7 @@ impl Job<'_> {
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
             text.push_str(&prove::render_file(result, width, true, true));
         })?;
-        text.push_str(&prove::render_summary(&report));
+        text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
         self.tap_files = bundle::tap_files(&report);
         let failed: Vec<&str> =

@@ -235,34 +235,108 @@ pub fn describe_status(status: ExitStatus) -> String {
 }
 
 /// Waits for `child`, killing it when `deadline` passes or `cancel` is set.
+///
+/// The calling thread blocks in `waitid(WNOWAIT)` (no polling, so a test's end is seen at
+/// once and idle waits cost no CPU); a watchdog thread handles the deadline and looks at the
+/// cancel flag every 50 ms. The child is only reaped after the watchdog was told it exited,
+/// so a kill can never hit a recycled pid.
 pub fn wait(
     child: &mut Child,
     deadline: Option<Instant>,
     cancel: Option<&CancelFlag>,
 ) -> Result<Ended> {
+    let wait_error =
+        |e: std::io::Error| Error::Command { command: "wait".into(), detail: e.to_string() };
     if deadline.is_none() && cancel.is_none() {
-        let status = child
-            .wait()
-            .map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?;
+        return Ok(Ended::Exited(child.wait().map_err(wait_error)?));
+    }
+    if let Some(status) = child.try_wait().map_err(wait_error)? {
         return Ok(Ended::Exited(status));
     }
-    let mut pause = Duration::from_micros(500);
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let watch = Arc::new(Watch::default());
+    let watchdog = {
+        let watch = Arc::clone(&watch);
+        let cancel = cancel.cloned();
+        std::thread::spawn(move || watch.guard(pid, deadline, cancel.as_ref()))
+    };
     loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::Command { command: "wait".into(), detail: e.to_string() })?
-        {
-            return Ok(Ended::Exited(status));
+        use nix::sys::wait::{Id, WaitPidFlag, waitid};
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            // ECHILD: already reaped elsewhere; child.wait() below reports what std knows.
+            _ => break,
         }
-        let cancelled = cancel.is_some_and(CancelFlag::is_cancelled);
-        let expired = deadline.is_some_and(|d| Instant::now() >= d);
-        if cancelled || expired {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(if cancelled { Ended::Cancelled } else { Ended::TimedOut });
+    }
+    let killed = watch.exited();
+    let _ = watchdog.join();
+    let status = child.wait().map_err(wait_error)?;
+    Ok(match killed {
+        Some(Killed::Cancelled) => Ended::Cancelled,
+        Some(Killed::TimedOut) => Ended::TimedOut,
+        None => Ended::Exited(status),
+    })
+}
+
+/// Why a watchdog killed a child.
+#[derive(Debug, Clone, Copy)]
+enum Killed {
+    TimedOut,
+    Cancelled,
+}
+
+/// Shared between a waiting thread and its watchdog.
+#[derive(Debug, Default)]
+struct Watch {
+    /// (child exited, why the watchdog killed it).
+    state: std::sync::Mutex<(bool, Option<Killed>)>,
+    exited: std::sync::Condvar,
+}
+
+impl Watch {
+    /// Called by the waiter once the child exited (not yet reaped): stops the watchdog and
+    /// says whether it killed the child.
+    fn exited(&self) -> Option<Killed> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.0 = true;
+        self.exited.notify_all();
+        state.1
+    }
+
+    /// The watchdog: sleeps until the child exits, the deadline passes or the cancel flag is
+    /// set; kills the child (SIGKILL) in the latter two cases while it is known not to be reaped.
+    fn guard(&self, pid: nix::unistd::Pid, deadline: Option<Instant>, cancel: Option<&CancelFlag>) {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if state.0 {
+                return;
+            }
+            let now = Instant::now();
+            let reason = if cancel.is_some_and(CancelFlag::is_cancelled) {
+                Some(Killed::Cancelled)
+            } else if deadline.is_some_and(|d| now >= d) {
+                Some(Killed::TimedOut)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                state.1 = Some(reason);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                return;
+            }
+            let mut pause = Duration::from_millis(50);
+            if let Some(d) = deadline {
+                pause = pause.min(d.saturating_duration_since(now));
+            }
+            if cancel.is_none() {
+                pause = deadline.map_or(pause, |d| d.saturating_duration_since(now));
+            }
+            state = self
+                .exited
+                .wait_timeout(state, pause)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
@@ -313,5 +387,38 @@ mod tests {
             wait(&mut child, Some(Instant::now() + Duration::from_millis(50)), None).unwrap();
         assert_eq!(ended, Ended::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_cancel_flag_kills_a_waited_child() {
+        let mut child = Spawn::new("sleep")
+            .arg("5")
+            .start(Stdio::null(), Stdio::null(), Stdio::null())
+            .unwrap();
+        let cancel = CancelFlag::new();
+        let setter = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            setter.cancel();
+        });
+        let started = Instant::now();
+        let ended = wait(&mut child, None, Some(&cancel)).unwrap();
+        assert_eq!(ended, Ended::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_waited_child_reports_its_exit_status_before_the_deadline() {
+        let mut child = Spawn::new("sh")
+            .args(["-c", "sleep 0.05; exit 7"])
+            .start(Stdio::null(), Stdio::null(), Stdio::null())
+            .unwrap();
+        let cancel = CancelFlag::new();
+        let ended = wait(&mut child, Some(Instant::now() + Duration::from_secs(30)), Some(&cancel))
+            .unwrap();
+        match ended {
+            Ended::Exited(status) => assert_eq!(status.code(), Some(7)),
+            other => panic!("expected an exit, got {other:?}"),
+        }
     }
 }

@@ -53,6 +53,12 @@ pub struct ProveOptions {
     pub cancel: CancelFlag,
     /// The directory psql runs in (relative file paths resolve against it).
     pub cwd: Option<PathBuf>,
+    /// pgfarm: run each script in its own database, a copy of `dbname` made with
+    /// `CREATE DATABASE "DBNAME_pgfarm_N" TEMPLATE "DBNAME"` (through the maintenance database
+    /// `postgres`) just before the script starts and dropped when it ends, so scripts running
+    /// at once (`jobs`) cannot see or lock each other's objects. Needs `dbname`; a script
+    /// whose output names its database sees the copy's name.
+    pub isolate: bool,
 }
 
 impl Default for ProveOptions {
@@ -76,6 +82,7 @@ impl Default for ProveOptions {
             timeout: None,
             cancel: CancelFlag::new(),
             cwd: None,
+            isolate: false,
         }
     }
 }
@@ -104,6 +111,60 @@ impl Script {
     }
 }
 
+/// CPU seconds as prove reports them (`( 0.03 usr  0.01 sys +  0.06 cusr  0.01 csys =  0.11 CPU)`):
+/// this process's user and system time and its waited-for children's (psql), as deltas of
+/// `getrusage` over a span. Like prove's figures under `-j`, they are process-wide: files
+/// running at the same time share them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuTimes {
+    /// `usr`: this process, user mode.
+    pub user: f64,
+    /// `sys`: this process, kernel mode.
+    pub system: f64,
+    /// `cusr`: waited-for children, user mode.
+    pub children_user: f64,
+    /// `csys`: waited-for children, kernel mode.
+    pub children_system: f64,
+}
+
+impl CpuTimes {
+    /// The process's counters now (zero where `getrusage` fails).
+    pub fn now() -> CpuTimes {
+        use nix::sys::resource::{UsageWho, getrusage};
+        let seconds =
+            |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1_000_000.0;
+        let (user, system) = getrusage(UsageWho::RUSAGE_SELF)
+            .map(|u| (seconds(u.user_time()), seconds(u.system_time())))
+            .unwrap_or_default();
+        let (children_user, children_system) = getrusage(UsageWho::RUSAGE_CHILDREN)
+            .map(|u| (seconds(u.user_time()), seconds(u.system_time())))
+            .unwrap_or_default();
+        CpuTimes { user, system, children_user, children_system }
+    }
+
+    /// `self - earlier`.
+    pub fn since(&self, earlier: &CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user - earlier.user,
+            system: self.system - earlier.system,
+            children_user: self.children_user - earlier.children_user,
+            children_system: self.children_system - earlier.children_system,
+        }
+    }
+
+    /// prove's rendering: `( 0.03 usr  0.01 sys +  0.06 cusr  0.01 csys =  0.11 CPU)`.
+    pub fn render(&self) -> String {
+        format!(
+            "({:5.2} usr {:5.2} sys + {:5.2} cusr {:5.2} csys = {:5.2} CPU)",
+            self.user,
+            self.system,
+            self.children_user,
+            self.children_system,
+            self.user + self.system + self.children_user + self.children_system
+        )
+    }
+}
+
 /// One finished script.
 #[derive(Debug, Clone)]
 pub struct FileResult {
@@ -129,6 +190,8 @@ pub struct FileResult {
     pub parse_errors: Vec<String>,
     /// Top-level TODO tests that passed (prove's `TODO passed:` line).
     pub todo_passed: Vec<u64>,
+    /// CPU time used while the script ran (prove's `--timer` figures).
+    pub cpu: CpuTimes,
 }
 
 /// Progress of a prove run.
@@ -147,6 +210,8 @@ pub struct ProveReport {
     pub duration: Duration,
     /// True when interrupted before every file ran.
     pub interrupted: bool,
+    /// CPU time of the whole run (the `Files=` line's figures).
+    pub cpu: CpuTimes,
 }
 
 impl ProveReport {
@@ -268,6 +333,45 @@ pub fn psql_command(options: &ProveOptions, script: &Script) -> Spawn {
     }
 }
 
+/// The database copy a script runs in with [`ProveOptions::isolate`].
+struct Isolated {
+    /// psql running one SQL command in the maintenance database, connected as the scripts are.
+    admin: Spawn,
+    name: String,
+}
+
+impl Isolated {
+    fn new(options: &ProveOptions, template: &str, index: usize) -> Isolated {
+        let mut admin = Spawn::new(&options.psql).args(["--no-psqlrc", "--quiet"]);
+        if let Some(host) = &options.host {
+            admin = admin.arg("--host").arg(host);
+        }
+        if let Some(port) = options.port {
+            admin = admin.arg("--port").arg(port.to_string());
+        }
+        if let Some(user) = &options.username {
+            admin = admin.arg("--username").arg(user);
+        }
+        admin = admin.args(["--dbname", "postgres", "--set", "ON_ERROR_STOP=1"]);
+        Isolated { admin, name: format!("{template}_pgfarm_{index}") }
+    }
+
+    fn run(&self, sql: &str) -> Result<()> {
+        self.admin.clone().arg("--command").arg(sql).output_ok().map(|_| ())
+    }
+
+    fn create(&self, template: &str) -> Result<()> {
+        let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        self.run(&format!("DROP DATABASE IF EXISTS {}", quote(&self.name)))?;
+        self.run(&format!("CREATE DATABASE {} TEMPLATE {}", quote(&self.name), quote(template)))
+    }
+
+    fn drop_copy(&self) {
+        let _ =
+            self.run(&format!("DROP DATABASE IF EXISTS \"{}\"", self.name.replace('"', "\"\"")));
+    }
+}
+
 /// Runs the scripts, `jobs` at a time, reporting each as it finishes.
 pub fn run(
     options: &ProveOptions,
@@ -275,6 +379,7 @@ pub fn run(
     on_event: &mut dyn FnMut(ProveEvent<'_>),
 ) -> Result<ProveReport> {
     let started = Instant::now();
+    let cpu_at_start = CpuTimes::now();
     let (sender, receiver) = mpsc::channel::<FileResult>();
     let mut next = 0;
     let mut running = 0;
@@ -286,11 +391,42 @@ pub fn run(
             next += 1;
             running += 1;
             let sender = sender.clone();
-            let spawn = psql_command(options, &script);
             let timeout = options.timeout;
             let cancel = options.cancel.clone();
+            let isolated = match (&options.dbname, options.isolate) {
+                (Some(template), true) => {
+                    Some((Isolated::new(options, template, next - 1), template.clone()))
+                }
+                _ => None,
+            };
+            let spawn = match &isolated {
+                Some((copy, _)) => psql_command(
+                    &ProveOptions { dbname: Some(copy.name.clone()), ..options.clone() },
+                    &script,
+                ),
+                None => psql_command(options, &script),
+            };
             std::thread::spawn(move || {
-                let _ = sender.send(run_script(&spawn, &script, timeout, &cancel));
+                // The copy is made in this thread, so making it overlaps the running scripts.
+                let result = match &isolated {
+                    Some((copy, template)) => match copy.create(template) {
+                        Ok(()) => {
+                            let result = run_script(&spawn, &script, timeout, &cancel);
+                            copy.drop_copy();
+                            result
+                        }
+                        Err(err) => judge(
+                            script.name(),
+                            String::new(),
+                            format!("could not create the script's database: {err}\n"),
+                            None,
+                            false,
+                            Duration::ZERO,
+                        ),
+                    },
+                    None => run_script(&spawn, &script, timeout, &cancel),
+                };
+                let _ = sender.send(result);
             });
         }
         if running == 0 {
@@ -302,7 +438,8 @@ pub fn run(
         files.push(result);
     }
     let interrupted = options.cancel.is_cancelled() && files.len() < scripts.len();
-    Ok(ProveReport { files, duration: started.elapsed(), interrupted })
+    let cpu = CpuTimes::now().since(&cpu_at_start);
+    Ok(ProveReport { files, duration: started.elapsed(), interrupted, cpu })
 }
 
 fn run_script(
@@ -312,6 +449,7 @@ fn run_script(
     cancel: &CancelFlag,
 ) -> FileResult {
     let started = Instant::now();
+    let cpu_at_start = CpuTimes::now();
     let name = script.name();
     let mut stderr_file = tempfile_for_stderr();
     let child = spawn.start(
@@ -352,14 +490,16 @@ fn run_script(
         Ok(Ended::TimedOut) => (None, true),
         Ok(Ended::Cancelled) | Err(_) => (None, false),
     };
-    judge(
+    let mut result = judge(
         name,
         String::from_utf8_lossy(&stdout).into_owned(),
         stderr,
         exit_code,
         timed_out,
         started.elapsed(),
-    )
+    );
+    result.cpu = CpuTimes::now().since(&cpu_at_start);
+    result
 }
 
 fn tempfile_for_stderr() -> Option<std::fs::File> {
@@ -448,34 +588,55 @@ pub fn judge(
         failed_ids,
         parse_errors,
         todo_passed,
+        cpu: CpuTimes::default(),
     }
 }
 
 /// The lines prove prints for a finished file after its name and dots: the failure
 /// diagnostics (pgTAP `#` lines) and the verdict (`ok`, `Failed 2/5 subtests`, `Dubious, ...`).
+///
+/// A passing file with nothing to show reads `name .. ok` on one line, as prove prints it;
+/// otherwise the diagnostics start on the next line. With `timer`, the line starts with the
+/// wall-clock time (`[14:02:33] `, UTC) and an `ok` carries prove's time report
+/// (`ok       80 ms ( 0.00 usr  0.01 sys +  0.02 cusr  0.00 csys =  0.03 CPU)`).
 pub fn render_file(result: &FileResult, width: usize, verbose: bool, timer: bool) -> String {
     let mut out = String::new();
     let dots = ".".repeat(width.saturating_sub(result.name.chars().count()) + 2);
-    let _ = write!(out, "{} {dots} ", result.name);
     if timer {
-        let _ = write!(out, "[{:.3}s] ", result.duration.as_secs_f64());
+        let _ = write!(out, "{} ", clock_stamp());
+    }
+    let _ = write!(out, "{} {dots} ", result.name);
+    let shown: Vec<&str> = result
+        .stdout
+        .lines()
+        .filter(|line| !line.is_empty() && (verbose || line.starts_with('#')))
+        .collect();
+    let show_stderr = !result.stderr.is_empty() && !result.passed;
+    if result.passed && shown.is_empty() {
+        out.push_str("ok");
+        if timer {
+            let _ = write!(out, " {:8} ms {}", result.duration.as_millis(), result.cpu.render());
+        }
+        out.push('\n');
+        return out;
     }
     out.push('\n');
-    if !result.stderr.is_empty() && !result.passed {
+    if show_stderr {
         out.push_str(&result.stderr);
         if !result.stderr.ends_with('\n') {
             out.push('\n');
         }
     }
-    for line in result.stdout.lines() {
-        let show = if verbose { true } else { line.starts_with('#') };
-        if show && !line.is_empty() {
-            out.push_str(line);
-            out.push('\n');
-        }
+    for line in shown {
+        out.push_str(line);
+        out.push('\n');
     }
     if result.passed {
-        out.push_str("ok\n");
+        out.push_str("ok");
+        if timer {
+            let _ = write!(out, " {:8} ms {}", result.duration.as_millis(), result.cpu.render());
+        }
+        out.push('\n');
         return out;
     }
     if result.timed_out {
@@ -505,6 +666,12 @@ pub fn render_file(result: &FileResult, width: usize, verbose: bool, timer: bool
     out
 }
 
+/// `[HH:MM:SS]` now, in UTC (prove prints local time; pgfarm does not read the time zone).
+pub fn clock_stamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!("[{:02}:{:02}:{:02}]", now.hour(), now.minute(), now.second())
+}
+
 /// `2-3, 5, 8, 10-12, 14`.
 pub fn id_ranges(ids: &[u64]) -> String {
     let mut parts = Vec::new();
@@ -524,8 +691,14 @@ pub fn id_ranges(ids: &[u64]) -> String {
 
 /// prove's closing report: `Test Summary Report` for failed files, `Files=.., Tests=..`, and
 /// `Result: PASS` / `Result: FAIL` (or `All tests successful.` first when all passed).
-pub fn render_summary(report: &ProveReport) -> String {
+///
+/// With `timer`, prove's closing `[HH:MM:SS]` line comes first.
+pub fn render_summary(report: &ProveReport, timer: bool) -> String {
     let mut out = String::new();
+    if timer {
+        out.push_str(&clock_stamp());
+        out.push('\n');
+    }
     let failed: Vec<&FileResult> = report.files.iter().filter(|f| !f.passed).collect();
     // TAP::Harness lists failed files and files with passing TODO tests.
     let listed: Vec<&FileResult> =
@@ -572,10 +745,11 @@ pub fn render_summary(report: &ProveReport) -> String {
     }
     let _ = writeln!(
         out,
-        "Files={}, Tests={}, {:>2} wallclock secs",
+        "Files={}, Tests={}, {:>2} wallclock secs {}",
         report.files.len(),
         report.n_tests(),
-        report.duration.as_secs()
+        report.duration.as_secs(),
+        report.cpu.render()
     );
     out.push_str(if report.passed() { "Result: PASS\n" } else { "Result: FAIL\n" });
     out
@@ -654,11 +828,19 @@ mod tests {
             .iter()
             .map(|s| corpus_result(s))
             .collect();
-        let report = ProveReport { files, duration: Duration::from_secs(1), interrupted: false };
-        let text = render_summary(&report);
+        let report = ProveReport {
+            files,
+            duration: Duration::from_secs(1),
+            interrupted: false,
+            cpu: CpuTimes::default(),
+        };
+        let text = render_summary(&report, false);
         assert!(text.contains("sql/01-basic-pass-fail.sql (Wstat: 0 Tests: 14 Failed: 8)\n  Failed tests:  2-3, 5, 8, 10-12, 14\n"), "{text}");
         assert!(text.contains("sql/09-died-midway.sql    (Wstat: 768 (exited 3) Tests: 2 Failed: 0)\n  Non-zero exit status: 3\n  Parse errors: Bad plan.  You planned 4 tests but ran 2.\n"), "{text}");
-        assert!(text.ends_with("Files=3, Tests=25,  1 wallclock secs\nResult: FAIL\n"), "{text}");
+        assert!(
+            text.ends_with("Files=3, Tests=25,  1 wallclock secs ( 0.00 usr  0.00 sys +  0.00 cusr  0.00 csys =  0.00 CPU)\nResult: FAIL\n"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "sql/03-skip-todo-diag.sql (Wstat: 0 Tests: 9 Failed: 0)\n  TODO passed:   6\n"
@@ -673,6 +855,48 @@ mod tests {
         let text = render_file(&r, "sql/11-psql-default-format.sql".len(), false, false);
         assert!(text.starts_with("sql/03-skip-todo-diag.sql ....... \n"), "{text}");
         assert!(text.ends_with("ok\n"));
+    }
+
+    #[test]
+    fn a_clean_pass_reads_ok_on_the_name_line_and_timer_adds_prove_time_report() {
+        let mut r = judge(
+            "test/sql/cmpok.sql".into(),
+            "1..2\nok 1 - a\nok 2 - b\n".into(),
+            String::new(),
+            Some(0),
+            false,
+            Duration::from_millis(80),
+        );
+        assert_eq!(render_file(&r, 18, false, false), "test/sql/cmpok.sql .. ok\n");
+        r.cpu = CpuTimes { user: 0.0, system: 0.01, children_user: 0.02, children_system: 0.0 };
+        let timed = render_file(&r, 18, false, true);
+        // pg_prove --timer: "[07:55:57] test/sql/cmpok.sql .. ok       80 ms ( 0.00 usr  0.01 sys +  0.02 cusr  0.00 csys =  0.03 CPU)"
+        let (stamp, rest) = timed.split_at(11);
+        assert!(
+            stamp.starts_with('[') && stamp.ends_with("] ") && stamp.as_bytes()[3] == b':',
+            "{timed}"
+        );
+        assert_eq!(
+            rest,
+            "test/sql/cmpok.sql .. ok       80 ms ( 0.00 usr  0.01 sys +  0.02 cusr  0.00 csys =  0.03 CPU)\n"
+        );
+        // Verbose output moves the verdict to its own line, as prove does.
+        assert!(render_file(&r, 18, true, false).ends_with(" .. \n1..2\nok 1 - a\nok 2 - b\nok\n"));
+    }
+
+    #[test]
+    fn timer_summary_starts_with_the_clock_line() {
+        let report = ProveReport {
+            files: vec![corpus_result("03-skip-todo-diag")],
+            duration: Duration::from_secs(0),
+            interrupted: false,
+            cpu: CpuTimes::default(),
+        };
+        let text = render_summary(&report, true);
+        let first = text.lines().next().unwrap();
+        assert_eq!(first.len(), 10, "{text}");
+        assert!(first.starts_with('[') && first.ends_with(']'), "{text}");
+        assert_eq!(text.lines().nth(1), Some("All tests successful."));
     }
 
     #[test]

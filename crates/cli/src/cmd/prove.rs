@@ -169,7 +169,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let summary = prove::render_summary(&report);
+    let summary = prove::render_summary(&report, args.timer);
     if args.really_quiet {
         print!("{}", summary.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
     } else {

@@ -21,6 +21,11 @@ pub(crate) const TEMP_INSTANCE_CONF: [&str; 6] = [
     "max_prepared_transactions = 2",
 ];
 
+/// Settings pgfarm adds for a throwaway instance, before pg_regress's and `--temp-config`'s
+/// (which override them): nothing is kept after the run, so durability work is skipped
+/// (pgnode already sets `fsync = off`). They change no query result.
+pub(crate) const THROWAWAY_CONF: [&str; 2] = ["synchronous_commit = off", "full_page_writes = off"];
+
 /// Runs the suite like [`super::run`]; with `temp_instance` set, first starts a private
 /// server (the installation of `bindir`, else the newest found), runs against it, copies its
 /// log to `OUTPUTDIR/log/postmaster.log` and removes it. The directory named by
@@ -37,7 +42,7 @@ pub fn run_with_instance(
     }
     .map_err(|e| Error::Cluster(e.to_string()))?;
     let mut builder = Cluster::builder(&installation).name("pg_regress").log_statement("none");
-    for line in TEMP_INSTANCE_CONF {
+    for line in THROWAWAY_CONF.into_iter().chain(TEMP_INSTANCE_CONF) {
         builder = builder.conf(line);
     }
     for file in &options.temp_configs {
