@@ -245,7 +245,10 @@ impl Farm {
             machine_id: machine.id,
             extension: format!("ext{ext:03}"),
             ext_version,
-            pg_version: format!("{pg_major}.{}", 1 + mix(pg_major as u64, (progress * 8.0) as u64) % 6),
+            pg_version: format!(
+                "{pg_major}.{}",
+                1 + mix(pg_major as u64, (progress * 8.0) as u64) % 6
+            ),
             pg_major,
             platform: machine.platform,
             status,
@@ -509,8 +512,7 @@ async fn fill(config: &Config, n_runs: usize) -> anyhow::Result<()> {
     drop(state);
     let span = 400 * DAY_MS;
     let end = pgfarm_server::now_ms() - 60_000;
-    let mut farm =
-        Farm { noise: Noise(0x2545_F491_4F6C_DD1D), machines, start: end - span, span };
+    let mut farm = Farm { noise: Noise(0x2545_F491_4F6C_DD1D), machines, start: end - span, span };
     eprintln!(
         "machines: {}",
         farm.machines.iter().map(|machine| machine.name.as_str()).collect::<Vec<_>>().join(" ")
@@ -523,10 +525,8 @@ async fn fill(config: &Config, n_runs: usize) -> anyhow::Result<()> {
             .synchronous(sqlx::sqlite::SqliteSynchronous::Off)
             .pragma("cache_size", "-262144")
             .pragma("temp_store", "memory");
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
+        let pool =
+            sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         sqlite_bulk::fill(&pool, &mut farm, n_runs).await?;
         sqlx::query("ANALYZE").execute(&pool).await?;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await?;
@@ -538,9 +538,11 @@ async fn fill(config: &Config, n_runs: usize) -> anyhow::Result<()> {
             .await?;
         postgres_bulk::fill(&pool, &mut farm, n_runs).await?;
         // The ids were given explicitly: move the sequence past them.
-        sqlx::query("SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT MAX(id) FROM runs))")
-            .execute(&pool)
-            .await?;
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT MAX(id) FROM runs))",
+        )
+        .execute(&pool)
+        .await?;
         sqlx::query("ANALYZE").execute(&pool).await?;
         pool.close().await;
     }
@@ -566,7 +568,11 @@ async fn explain(config: &Config) -> anyhow::Result<()> {
         ),
         (
             "days=365&machine=machine-3",
-            RunFilter { since: Some(since), machine: Some("machine-3".into()), ..RunFilter::default() },
+            RunFilter {
+                since: Some(since),
+                machine: Some("machine-3".into()),
+                ..RunFilter::default()
+            },
         ),
         (
             "days=365&hide_now_green=true",
@@ -599,9 +605,9 @@ async fn explain(config: &Config) -> anyhow::Result<()> {
                         .read_only(true),
                 )
                 .await?;
-            let query = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(
-                format!("EXPLAIN QUERY PLAN {sql}"),
-            ));
+            let query = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {sql}"
+            )));
             for (_, _, _, detail) in bind_all!(query).fetch_all(&pool).await? {
                 lines.push(detail);
             }
@@ -640,7 +646,9 @@ fn main() -> anyhow::Result<()> {
             "--database-url" => database_url = Some(value),
             "--runs" => n_runs = value.parse()?,
             "--samples" => samples = value.parse()?,
-            other => anyhow::bail!("unknown flag {other} (--data-dir, --database-url, --runs, --samples)"),
+            other => anyhow::bail!(
+                "unknown flag {other} (--data-dir, --database-url, --runs, --samples)"
+            ),
         }
     }
     anyhow::ensure!(samples >= 20, "--samples must be at least 20");

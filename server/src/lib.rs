@@ -122,11 +122,7 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
 /// The request time limit (`--request-timeout`): a request still running after it (a slow
 /// upload, a stuck database call) is dropped and answered 503 with a JSON `ErrorBody`
 /// (`unavailable`, `Retry-After: 5`), like every other error.
-async fn time_limit(
-    State(limit): State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {

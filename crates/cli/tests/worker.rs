@@ -67,12 +67,14 @@ fn agent() -> ureq::Agent {
 }
 
 /// `(status, JSON body)` of a call.
-fn call(request: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, serde_json::Value) {
+fn call(
+    request: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> (u16, serde_json::Value) {
     let mut response = request.expect("HTTP call");
     let mut body = String::new();
     response.body_mut().as_reader().read_to_string(&mut body).expect("body");
     let status = response.status().as_u16();
-    (status, serde_json::from_str(&body).unwrap_or_else(|_| serde_json::Value::String(body)))
+    (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
 }
 
 fn post_json(

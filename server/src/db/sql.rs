@@ -205,7 +205,9 @@ macro_rules! impl_store {
             async fn insert_run(&self, run: &crate::db::NewRun) -> crate::db::DbResult<i64> {
                 use crate::db::sql::{INSERT_CHUNK, MS_PER_DAY};
                 let conflict = format!("a run with uuid {} exists already", run.uuid);
-                let mut tx = self.writer().begin().await?;
+                let mut conn = self.writer().acquire().await?;
+                let result: crate::db::DbResult<i64> = async {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let (run_id,): (i64,) = sqlx::query_as(
                     "INSERT INTO runs (uuid, machine_id, extension, ext_version, pg_version, \
                      pg_major, platform, status, failed_stage, n_tests, n_failed, created_at, \
@@ -360,6 +362,20 @@ macro_rules! impl_store {
                     .await?;
                 tx.commit().await?;
                 Ok(run_id)
+                }
+                .await;
+                // A connection whose transaction failed (disk full, I/O error) may be left in a
+                // state its driver misjudges: SQLite rolls a transaction back by itself on
+                // SQLITE_FULL, the driver's ROLLBACK then fails and it keeps counting an open
+                // transaction, so the next "transaction" became a savepoint that was never
+                // committed, while its request was answered 201 (found by tests/faults.rs).
+                // Such a connection is closed, never reused.
+                if let Err(err) = &result
+                    && !matches!(err, crate::db::DbError::Conflict(_))
+                {
+                    conn.close_on_drop();
+                }
+                result
             }
 
             async fn runs(

@@ -3,8 +3,8 @@
 //! `schemars::JsonSchema` derives of the wire types (`pgfarm_model::api` and the few views the
 //! server defines), in `components/schemas`.
 
-use schemars::generate::{Contract, SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
+use schemars::generate::{Contract, SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
 
 use super::ops::ENDPOINTS;
@@ -69,10 +69,7 @@ pub(crate) fn badge(generator: &mut SchemaGenerator) -> Body {
 
 /// Prometheus text exposition.
 pub(crate) fn prometheus(_: &mut SchemaGenerator) -> Body {
-    vec![(
-        "text/plain",
-        json!({"type": "string", "description": "Prometheus text format 0.0.4"}),
-    )]
+    vec![("text/plain", json!({"type": "string", "description": "Prometheus text format 0.0.4"}))]
 }
 
 /// This document.
@@ -188,12 +185,16 @@ fn add_schemas(document: &mut Value) {
     let mut requests = generator(Contract::Deserialize);
     let error = responses.subschema_for::<pgfarm_model::api::ErrorBody>().to_value();
     let content = |body: Body| -> Value {
-        body.into_iter().map(|(media, schema)| (media.to_owned(), json!({"schema": schema}))).collect()
+        body.into_iter()
+            .map(|(media, schema)| (media.to_owned(), json!({"schema": schema})))
+            .collect()
     };
     for endpoint in ENDPOINTS {
-        let Some(operation) = document
-            .pointer_mut(&format!("/paths/{}/{}", pointer_escape(endpoint.path), endpoint.method))
-        else {
+        let Some(operation) = document.pointer_mut(&format!(
+            "/paths/{}/{}",
+            pointer_escape(endpoint.path),
+            endpoint.method
+        )) else {
             continue;
         };
         let success = content((endpoint.response)(&mut responses));

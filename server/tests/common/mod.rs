@@ -366,4 +366,5 @@ macro_rules! on_both_backends {
         }
     };
 }
+#[allow(unused_imports)] // Not every test binary runs on both backends.
 pub use on_both_backends;

@@ -269,10 +269,9 @@ impl Worker {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())
             .unwrap_or(0);
-        let job_dir = self.workdir.join(format!(
-            "{}-{}-pg{}-{stamp}",
-            item.extension, item.version, item.pg_major
-        ));
+        let job_dir = self
+            .workdir
+            .join(format!("{}-{}-pg{}-{stamp}", item.extension, item.version, item.pg_major));
         let bundles_dir = job_dir.join("bundles");
         let scratch = job_dir.join("work");
         eprintln!("pgfarm worker: testing {label} from {}", source.display());
@@ -338,10 +337,9 @@ impl Worker {
     /// Runs `pgfarm test`, forwarding a stop request to it as SIGINT (so it removes its
     /// clusters and writes `interrupted` bundles) instead of killing it.
     fn wait_for(&self, spawn: &Spawn) -> Result<ExitStatus, JobError> {
-        let mut child =
-            spawn.start(Stdio::null(), Stdio::inherit(), Stdio::inherit()).map_err(|err| {
-                JobError::Failed { message: err.to_string(), transient: false }
-            })?;
+        let mut child = spawn
+            .start(Stdio::null(), Stdio::inherit(), Stdio::inherit())
+            .map_err(|err| JobError::Failed { message: err.to_string(), transient: false })?;
         let mut forwarded = false;
         loop {
             match child.try_wait() {
@@ -442,12 +440,9 @@ fn find_source(sources: &Path, extension: &str, version: &str) -> Result<PathBuf
         }
         match ExtensionSource::discover(&dir) {
             Ok(found) if found.name == extension && found.version == version => return Ok(dir),
-            Ok(found) => looked.push(format!(
-                "{}/ (holds {} {})",
-                dir.display(),
-                found.name,
-                found.version
-            )),
+            Ok(found) => {
+                looked.push(format!("{}/ (holds {} {})", dir.display(), found.name, found.version))
+            }
             Err(err) => looked.push(format!("{}/ ({err})", dir.display())),
         }
     }
