@@ -171,6 +171,52 @@ fn format_samples_classic_matches_pg_regress_15_byte_for_byte() {
 }
 
 #[test]
+fn pg_regress_diff_opts_shape_regression_diffs_as_in_pg_regress() {
+    let Some(cluster) = server() else { return };
+    let suite = copy_suite("format-samples/suite");
+    let dir = suite.path();
+    let common =
+        ["--bindir", BINDIR, "--inputdir=.", "--dbname=tiny_15", "--schedule=schedule", "one"];
+    // Context format with one line, white space ignored: rendered in-process by pgfarm;
+    // side by side: run through GNU diff, as pg_regress does for every option.
+    for (opts, outp, outf) in [("-C1 -w", "OUT_P1", "OUT_F1"), ("-y -W 100", "OUT_P2", "OUT_F2")] {
+        let with_opts = |program: &str, args: &[&str]| {
+            let mut command = Command::new(program);
+            command
+                .current_dir(dir)
+                .env("PGHOST", cluster.host())
+                .env("PGPORT", cluster.port().to_string())
+                .env("PGUSER", cluster.superuser())
+                .env("PG_REGRESS_DIFF_OPTS", opts);
+            if program == PGFARM {
+                command.args(["regress", "--classic"]);
+            }
+            command.args(args).output().unwrap()
+        };
+        let out_p = format!("--outputdir={outp}");
+        let out_f = format!("--outputdir={outf}");
+        let theirs = with_opts(PG_REGRESS, &[&[out_p.as_str()][..], &common].concat());
+        let ours = with_opts(PGFARM, &[&[out_f.as_str()][..], &common].concat());
+        assert_eq!(ours.status.code(), theirs.status.code(), "{opts}");
+        let strip = |text: String| -> String {
+            text.replace(outf, outp)
+                .lines()
+                .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let theirs_diffs =
+            strip(fs::read_to_string(dir.join(outp).join("regression.diffs")).unwrap());
+        assert!(theirs_diffs.starts_with(&format!("diff {opts} ")), "{theirs_diffs}");
+        assert_eq!(
+            strip(fs::read_to_string(dir.join(outf).join("regression.diffs")).unwrap()),
+            theirs_diffs,
+            "PG_REGRESS_DIFF_OPTS={opts}"
+        );
+    }
+}
+
+#[test]
 fn format_samples_ignore_and_psql_exit_follow_each_dialect() {
     let Some(cluster) = server() else { return };
     let suite = copy_suite("format-samples/suite");

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::process::Spawn;
 
 /// One `.control` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct ExtensionSource {
     pub make_vars: BTreeMap<String, String>,
     /// True when there is a Makefile.
     pub has_makefile: bool,
+    /// True when `make_vars` hold make's own evaluation (see [`evaluate_makefile`]).
+    pub make_evaluated: bool,
     /// The pg_regress tests (REGRESS), in order.
     pub regress_tests: Vec<String>,
     /// REGRESS_OPTS split into words.
@@ -167,13 +170,86 @@ pub fn parse_makefile(text: &str) -> BTreeMap<String, String> {
     vars
 }
 
+/// The Makefile variables pgfarm reads.
+pub const MAKE_VARIABLES: [&str; 6] =
+    ["EXTENSION", "DATA", "MODULES", "MODULE_big", "REGRESS", "REGRESS_OPTS"];
+
+/// True when the text of a Makefile needs make itself to give these variables their values:
+/// a variable pgfarm reads holds a reference or function (`$(wildcard sql/*.sql)`), or the
+/// file has conditionals (`ifeq`, `ifdef`, ...).
+pub fn needs_make(text: &str, vars: &BTreeMap<String, String>) -> bool {
+    let conditional = text.lines().any(|l| {
+        let l = l.trim_start();
+        ["ifeq", "ifneq", "ifdef", "ifndef"]
+            .iter()
+            .any(|k| l.strip_prefix(k).is_some_and(|rest| rest.starts_with([' ', '\t', '('])))
+    });
+    conditional
+        || MAKE_VARIABLES
+            .iter()
+            .filter_map(|name| vars.get(*name))
+            .any(|value| value.contains("$(") || value.contains("${"))
+}
+
+/// Asks make for the final values of [`MAKE_VARIABLES`]: runs `make -s -f Makefile -f
+/// PRINTER pgfarm-print-variables [PG_CONFIG=..]` in `root`, where PRINTER is a one-rule
+/// makefile that prints them with `$(info ..)` once the whole Makefile (and the PGXS include)
+/// was read, so functions, conditionals and PGXS's own additions (`--dbname=..` in
+/// `REGRESS_OPTS`) are evaluated exactly as `make installcheck` sees them.
+pub fn evaluate_makefile(
+    root: &Path,
+    pg_config: Option<&Path>,
+) -> Result<BTreeMap<String, String>> {
+    let printer_dir = std::env::temp_dir().join(format!(
+        "pgfarm-make-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    fs::create_dir_all(&printer_dir)
+        .map_err(|e| Error::io("could not create directory", &printer_dir, e))?;
+    let printer = printer_dir.join("print-variables.mk");
+    let mut rule = String::from(".PHONY: pgfarm-print-variables\npgfarm-print-variables:\n");
+    for name in MAKE_VARIABLES {
+        rule.push_str(&format!("\t$(info pgfarm-variable {name}=$({name}))\n"));
+    }
+    rule.push_str("\t@:\n");
+    fs::write(&printer, rule).map_err(|e| Error::io("could not write", &printer, e))?;
+    let mut spawn = Spawn::new("make")
+        .args(["-s", "--no-print-directory", "-f", "Makefile", "-f"])
+        .arg(&printer)
+        .arg("pgfarm-print-variables")
+        .current_dir(root);
+    if let Some(pg_config) = pg_config {
+        spawn = spawn.arg(format!("PG_CONFIG={}", pg_config.display()));
+    }
+    let result = spawn.output_ok();
+    let _ = fs::remove_dir_all(&printer_dir);
+    let (stdout, _) = result?;
+    Ok(stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("pgfarm-variable "))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| {
+            (name.to_owned(), value.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .collect())
+}
+
 fn words(value: &str) -> Vec<String> {
     value.split_whitespace().map(str::to_owned).collect()
 }
 
 impl ExtensionSource {
-    /// Examines the source tree at `root`.
+    /// Examines the source tree at `root` (Makefile functions evaluated with the `pg_config`
+    /// on `PATH`; see [`ExtensionSource::discover_with`]).
     pub fn discover(root: &Path) -> Result<ExtensionSource> {
+        ExtensionSource::discover_with(root, None)
+    }
+
+    /// Examines the source tree at `root`. When the Makefile's variables need make (functions
+    /// such as `$(wildcard ..)`, `$(patsubst ..)`, or conditionals), make itself is asked for
+    /// them with this `pg_config` (see [`evaluate_makefile`]).
+    pub fn discover_with(root: &Path, pg_config: Option<&Path>) -> Result<ExtensionSource> {
         if !root.is_dir() {
             return Err(Error::Config {
                 path: root.to_path_buf(),
@@ -217,6 +293,18 @@ impl ExtensionSource {
             let text = fs::read_to_string(&makefile)
                 .map_err(|e| Error::io("could not read", &makefile, e))?;
             source.make_vars = parse_makefile(&text);
+            if needs_make(&text, &source.make_vars) {
+                // make knows best; without a working make + pg_config the text values stay.
+                if let Ok(evaluated) = evaluate_makefile(root, pg_config) {
+                    for name in MAKE_VARIABLES {
+                        source.make_vars.remove(name);
+                    }
+                    source
+                        .make_vars
+                        .extend(evaluated.into_iter().filter(|(_, value)| !value.is_empty()));
+                    source.make_evaluated = true;
+                }
+            }
         }
 
         let meta_path = root.join("META.json");
@@ -456,6 +544,48 @@ mod tests {
     fn versions_compare_numerically() {
         assert_eq!(compare_versions("1.10", "1.9"), std::cmp::Ordering::Greater);
         assert_eq!(compare_versions("0.9.0", "1.0"), std::cmp::Ordering::Less);
+    }
+
+    #[test]
+    fn make_functions_and_conditionals_are_evaluated_by_make_with_pgxs() {
+        let pg_config = Path::new("/usr/lib/postgresql/15/bin/pg_config");
+        if !pg_config.is_file() {
+            // Without a PGXS installation make cannot read the Makefile; CI installs one.
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (rel, text) in [
+            (
+                "Makefile",
+                "EXTENSION = demo\nDATA = $(wildcard demo--*.sql)\n\
+                 TESTS = $(wildcard test/sql/*.sql)\n\
+                 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))\n\
+                 ifeq ($(shell echo yes),yes)\nREGRESS_OPTS = --inputdir=test --load-extension=demo\nendif\n\
+                 PG_CONFIG ?= pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n",
+            ),
+            ("demo.control", "default_version = '1.0'\n"),
+            ("demo--1.0.sql", ""),
+            ("test/sql/beta.sql", ""),
+            ("test/sql/alpha.sql", ""),
+            ("test/expected/alpha.out", ""),
+        ] {
+            let path = root.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let text = fs::read_to_string(root.join("Makefile")).unwrap();
+        assert!(needs_make(&text, &parse_makefile(&text)));
+        let source = ExtensionSource::discover_with(root, Some(pg_config)).unwrap();
+        assert!(source.make_evaluated);
+        assert_eq!(source.regress_tests, ["alpha", "beta"]);
+        assert_eq!(source.make_vars["DATA"], "demo--1.0.sql");
+        assert_eq!(source.regress_inputdir, PathBuf::from("test"));
+        // PGXS appends --dbname=$(CONTRIB_TESTDB), as make installcheck passes it.
+        assert_eq!(source.regress_opts, ["--load-extension=demo", "--dbname=contrib_regression"]);
+        // A plain Makefile needs no make run.
+        let plain = "EXTENSION = demo\nREGRESS = a b\n";
+        assert!(!needs_make(plain, &parse_makefile(plain)));
     }
 
     #[test]

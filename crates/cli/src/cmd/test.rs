@@ -136,6 +136,14 @@ pub(crate) fn run(args: Args) -> ExitCode {
                 .into(),
         );
     }
+    // Makefile functions left unevaluated (no pg_config on PATH): ask make again with the
+    // first selected installation's pg_config.
+    let source = if !source.make_evaluated && source.make_vars.values().any(|v| v.contains("$(")) {
+        ExtensionSource::discover_with(&args.extension_dir, Some(&installations[0].pg_config))
+            .unwrap_or(source)
+    } else {
+        source
+    };
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
         eprintln!("pgfarm test: {err}");

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use pgfarm_diff::{Labels, Options as DiffOptions, Resultmap};
 
 use super::console::{ChildFailure, Console, ConsoleSink, Style, Verdict};
+use super::diff_style::DiffStyle;
 use super::substitute::{Substitutions, convert_source_files};
 use super::{ExpectedFile, RegressOptions, RegressReport, TestReport, TestStatus};
 use crate::error::{Error, Result};
@@ -99,6 +100,7 @@ struct Engine<'o> {
     dialect: Dialect,
     group: u32,
     announce_existing: bool,
+    diff_style: DiffStyle,
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -188,6 +190,7 @@ impl<'o> Engine<'o> {
             dialect,
             group: 0,
             announce_existing: true,
+            diff_style: DiffStyle::from_env(),
         })
     }
 
@@ -604,14 +607,12 @@ impl<'o> Engine<'o> {
             });
         }
         let best = &expected[choice.index];
-        let diff = pgfarm_diff::diff_lines(&best.text, &actual, &options);
         let expected_label = format!("{}\t{}", best.path.display(), mtime_label(&best.path));
         let actual_label = format!("{}\t{}", outfile.display(), mtime_label(outfile));
-        let mut text = format!("diff -U3 {} {}\n", best.path.display(), outfile.display());
-        let _ = diff.write_unified(
-            &mut text,
+        let text = self.diff_style.render(
+            (&best.path, &best.text),
+            (outfile, &actual),
             &Labels { expected: &expected_label, actual: &actual_label },
-            3,
         );
         let mut file = fs::OpenOptions::new().append(true).open(&self.diffs_file).map_err(|e| {
             format!("could not open file \"{}\" for writing: {e}", self.diffs_file.display())

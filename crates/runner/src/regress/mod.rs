@@ -9,6 +9,7 @@
 //! [`RegressReport`] with every test's raw output for bundles, JUnit and TAP files.
 
 pub mod console;
+mod diff_style;
 mod engine;
 pub mod substitute;
 mod temp;
