@@ -3,8 +3,11 @@
 
 use gloo_net::http::{Request, Response};
 use pgfarm_model::api::ErrorBody;
-use serde::Serialize;
+use pgfarm_model::api::MatrixCell;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::logic::filters::encode_component;
 
 /// Why an API call failed, in words fit for the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +77,55 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     let response = request.send().await.map_err(|e| ApiFailure::Network(e.to_string()))?;
     let response = check(response).await?;
     response.json::<T>().await.map_err(|e| ApiFailure::Decode(e.to_string()))
+}
+
+/// `POST path` with no body and an optional bearer token (the admin actions); decode the JSON
+/// answer.
+pub async fn post_empty<T: DeserializeOwned>(path: &str, bearer: Option<&str>) -> Result<T, ApiFailure> {
+    let mut builder = Request::post(path);
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = builder.send().await.map_err(|e| ApiFailure::Network(e.to_string()))?;
+    let response = check(response).await?;
+    response.json::<T>().await.map_err(|e| ApiFailure::Decode(e.to_string()))
+}
+
+/// A path segment for an API or page URL, percent-encoded (names may hold any character).
+pub fn segment(text: &str) -> String {
+    encode_component(text)
+}
+
+/// `GET /api/v1/extensions/{ext}`: the extension's matrix cells and versions (the server's
+/// `ExtensionView`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExtensionDetail {
+    /// Extension name.
+    pub name: String,
+    /// Its matrix cells (PostgreSQL major x platform).
+    pub cells: Vec<MatrixCell>,
+    /// Its versions with run counts.
+    pub versions: Vec<VersionCounts>,
+}
+
+/// A version of an extension with its run counts (`GET /api/v1/extensions/{ext}/versions`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VersionCounts {
+    /// Version.
+    pub version: String,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// `GET /api/v1/owners`: an owner (address masked) and its machines.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Owner {
+    /// The masked address, `a***@example.org`.
+    pub owner: String,
+    /// Names of its machines.
+    pub machines: Vec<String>,
 }
 
 /// Turns an error status into [`ApiFailure::Status`] with the server's `{code, message}`.

@@ -1,22 +1,94 @@
-//! The page shell: header with navigation and the theme switch, and the main area.
+//! The page shell: skip link, header with navigation and the theme switch, and the main area.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
-/// Header, navigation and main area around the routed page.
+/// The theme saved in localStorage under this key: `light` or `dark`.
+const THEME_KEY: &str = "pgfarm-theme";
+
+/// Whether the page shows the dark theme now: `html[data-theme]` when set, else the system
+/// preference.
+fn dark_now() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else { return false };
+        let attribute = window
+            .document()
+            .and_then(|document| document.document_element())
+            .and_then(|root| root.get_attribute("data-theme"));
+        match attribute.as_deref() {
+            Some("dark") => true,
+            Some("light") => false,
+            _ => window
+                .match_media("(prefers-color-scheme: dark)")
+                .ok()
+                .flatten()
+                .is_some_and(|query| query.matches()),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        false
+    }
+}
+
+/// Shows `theme` (`light` or `dark`) and remembers it in localStorage.
+fn apply_theme(theme: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else { return };
+        if let Some(root) = window.document().and_then(|document| document.document_element()) {
+            let _ = root.set_attribute("data-theme", theme);
+        }
+        if let Ok(Some(storage)) = window.local_storage() {
+            let _ = storage.set_item(THEME_KEY, theme);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (theme, THEME_KEY);
+}
+
+/// The button that switches between the light and the dark theme.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let dark = RwSignal::new(dark_now());
+    view! {
+        <button
+            type="button"
+            class="theme-toggle"
+            aria-pressed=move || if dark.get() { "true" } else { "false" }
+            title="Switch between the light and the dark theme"
+            on:click=move |_| {
+                let next = !dark.get_untracked();
+                apply_theme(if next { "dark" } else { "light" });
+                dark.set(next);
+            }
+        >
+            <span aria-hidden="true">{move || if dark.get() { "☀" } else { "☾" }}</span>
+            " "
+            {move || if dark.get() { "Light theme" } else { "Dark theme" }}
+        </button>
+    }
+}
+
+/// Skip link, header, navigation and main area around the routed page.
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
-            <A href="/">"pgfarm"</A>
-            <nav>
-                <A href="/runs">"Runs"</A>
-                <A href="/failures">"Failures"</A>
-                <A href="/machines">"Machines"</A>
-                <A href="/trends">"Trends"</A>
-                <A href="/view">"Open a bundle"</A>
+            <a class="brand" href="/">"pgfarm"</a>
+            <nav class="site-nav" aria-label="Main">
+                <a href="/">"Matrix"</a>
+                <a href="/extensions">"Extensions"</a>
+                <a href="/runs">"Runs"</a>
+                <a href="/failures">"Failures"</a>
+                <a href="/machines">"Machines"</a>
+                <a href="/trends">"Trends"</a>
+                <a href="/view">"Open a bundle"</a>
+                <a href="/admin">"Admin"</a>
             </nav>
+            <ThemeToggle/>
         </header>
-        <main id="main">{children()}</main>
+        <main id="main" tabindex="-1">{children()}</main>
     }
 }
