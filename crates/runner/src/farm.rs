@@ -467,12 +467,12 @@ impl Job<'_> {
         })
     }
 
+    /// `CREATE EXTENSION .. CASCADE` in the fresh cluster's `postgres` database (as pristine
+    /// as a new database, and a `CREATE DATABASE` cheaper; later stages make their own
+    /// databases from template1, which the extension does not touch).
     fn load(&mut self, log: &mut String) -> Result<StageOutcome> {
-        if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_load", log)? {
-            return Ok(StageOutcome::Failed(e));
-        }
         let name = &self.source.name;
-        Ok(match self.sql("pgfarm_load", &format!("CREATE EXTENSION \"{name}\" CASCADE"), log)? {
+        Ok(match self.sql("postgres", &format!("CREATE EXTENSION \"{name}\" CASCADE"), log)? {
             Ok(_) => StageOutcome::Ok,
             Err(e) => StageOutcome::Failed(e),
         })
