@@ -438,6 +438,35 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend
     assert_eq!(farm.get("/api/v1/extensions").json()[0]["name"], "tiny");
 }
 
+fn failures_are_paged_newest_first_by_receive_time_then_id(backend: Backend) {
+    let farm = backend.farm();
+    let secret = farm.approved_machine("m1");
+    let mut uuids = Vec::new();
+    for _ in 0..5 {
+        let (body, bundle) = bundle_for("regress-fail.pgfarm.json", "m1");
+        assert_eq!(farm.submit("m1", &secret, &body).status, 201);
+        uuids.push(bundle.run.id.to_string());
+    }
+    let (body, _) = bundle_for("pass.pgfarm.json", "m1");
+    assert_eq!(farm.submit("m1", &secret, &body).status, 201);
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = farm.get(&format!("/api/v1/failures?days=1&limit=2&after={after}")).json();
+        let items = page["items"].as_array().expect("items");
+        seen.extend(items.iter().map(|item| item["uuid"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
+        assert!(seen.len() <= 5, "paging does not end: {seen:?}");
+    }
+    uuids.reverse();
+    assert_eq!(seen, uuids, "every failure once, newest first");
+    farm.get("/api/v1/failures?after=12345").expect_error(400, "malformed");
+    farm.get("/api/v1/failures?after=1_x").expect_error(400, "malformed");
+}
+
 fn lists_answer_304_to_a_matching_etag(backend: Backend) {
     let farm = backend.farm();
     let first = farm.get("/api/v1/matrix");
@@ -526,6 +555,7 @@ common::on_both_backends! {
     server_rederives_statuses_and_ignores_a_lying_client,
     html_and_sql_payloads_are_stored_verbatim_and_returned_escaped,
     reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed,
+    failures_are_paged_newest_first_by_receive_time_then_id,
     lists_answer_304_to_a_matching_etag,
     operations_endpoints_answer,
     runs_survive_a_restart,

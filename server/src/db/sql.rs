@@ -74,9 +74,13 @@ where
         query.push(" AND r.received_at < ").push_bind(until);
     }
     if filter.hide_now_green {
+        // A scalar subquery, not `NOT EXISTS`: PostgreSQL turns `NOT EXISTS` into an anti-join
+        // over every failure of the period and sorts them (p50 259 ms at 1,000,000 runs); a
+        // scalar subquery keeps the index walk in (received_at, id) order, probing the cell of
+        // each failure until the page is full (as SQLite does either way).
         query.push(
-            " AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.extension = r.extension \
-             AND l.pg_major = r.pg_major AND l.platform = r.platform AND l.status = 'ok')",
+            " AND COALESCE((SELECT l.status FROM latest l WHERE l.extension = r.extension \
+             AND l.pg_major = r.pg_major AND l.platform = r.platform), '') <> 'ok'",
         );
     }
     query.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ").push_bind(limit);
