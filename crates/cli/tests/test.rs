@@ -92,9 +92,15 @@ fn describe(out: &Output) -> String {
     )
 }
 
+/// Held by tests that `make install` a fixture another test also installs into the same
+/// trees: two concurrent installs of one extension can let a CREATE EXTENSION read a
+/// half-copied file.
+static FIXTURE_INSTALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
     let Some(majors) = two_majors() else { return };
+    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     for (name, regress, tap, upgrade) in [
         ("pure_sql", StageStatus::Ok, StageStatus::Missing, StageStatus::Missing),
@@ -144,6 +150,7 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
 #[test]
 fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
     let Some(majors) = two_majors() else { return };
+    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let newest = majors.rsplit(',').next().unwrap_or_default().to_owned();
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
@@ -272,6 +279,7 @@ fn upgrade_stage_fails_when_the_update_differs_from_a_fresh_install() {
 #[test]
 fn extension_without_tests_exits_4() {
     let Some(majors) = two_majors() else { return };
+    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
     fs::remove_dir_all(dir.join("test")).unwrap();
@@ -302,6 +310,7 @@ fn usage_and_configuration_errors_exit_3() {
 #[test]
 fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     let Some(majors) = two_majors() else { return };
+    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("pure_sql", tmp.path());
     // A test that would hang for a minute.
