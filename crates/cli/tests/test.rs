@@ -193,6 +193,23 @@ fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
 }
 
 #[test]
+fn makefile_functions_and_version_conditionals_are_evaluated_per_installation() {
+    let Some(majors) = two_majors() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_fixture("make_functions", tmp.path());
+    let out_dir = tmp.path().join("out");
+    let out = pgfarm_test(&dir, &majors, &out_dir);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    for bundle in bundles(&out_dir) {
+        let names: Vec<&str> = bundle.regress.iter().map(|t| t.name.as_str()).collect();
+        // REGRESS = $(patsubst ..,$(wildcard test/sql/*.sql)), minus since16 below 16.
+        let want: &[&str] =
+            if bundle.postgres.major >= 16 { &["basic", "since16"] } else { &["basic"] };
+        assert_eq!(names, want, "PostgreSQL {}", bundle.postgres.major);
+    }
+}
+
+#[test]
 fn failing_fixture_exits_1_and_keeps_the_diff() {
     let Some(majors) = two_majors() else { return };
     let tmp = tempfile::tempdir().unwrap();

@@ -479,14 +479,32 @@ impl Job<'_> {
     }
 
     fn regress(&mut self, log: &mut String) -> Result<StageOutcome> {
-        if self.source.regress_tests.is_empty() {
+        // Makefile variables that needed make are asked again with this installation's
+        // pg_config (conditionals on $(VERSION_NUM) and the like give per-major tests).
+        let per_installation = if self.source.make_evaluated {
+            match ExtensionSource::discover_with(&self.src, Some(&self.installation.pg_config)) {
+                Ok(source) => {
+                    log.push_str(&format!(
+                        "make (PG_CONFIG={}): REGRESS = {}\n",
+                        self.installation.pg_config.display(),
+                        source.regress_tests.join(" ")
+                    ));
+                    Some(source)
+                }
+                Err(err) => return Ok(StageOutcome::Failed(err.to_string())),
+            }
+        } else {
+            None
+        };
+        let source = per_installation.as_ref().unwrap_or(self.source);
+        if source.regress_tests.is_empty() {
             return Ok(StageOutcome::Missing("no pg_regress tests".into()));
         }
         let cluster = self.cluster()?;
         let mut options = RegressOptions {
-            inputdir: self.src.join(&self.source.regress_inputdir),
+            inputdir: self.src.join(&source.regress_inputdir),
             outputdir: self.dir.join("regress"),
-            tests: self.source.regress_tests.clone(),
+            tests: source.regress_tests.clone(),
             dbnames: vec!["contrib_regression".into()],
             bindir: Some(
                 self.installation.bin("psql").parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -500,7 +518,7 @@ impl Job<'_> {
             cwd: Some(self.src.clone()),
             ..RegressOptions::default()
         };
-        apply_regress_opts(&mut options, &self.source.regress_opts, &self.src);
+        apply_regress_opts(&mut options, &source.regress_opts, &self.src);
         let mut console = String::new();
         let mut sink = |_: Stream, text: &str| console.push_str(text);
         let report = regress::run(&options, &mut sink)?;
