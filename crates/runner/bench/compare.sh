@@ -57,7 +57,8 @@ measure() {
   s0=$(server_cpu)
   /usr/bin/time -f '%e %U %S' -o "$WORK/time.txt" "$@" >"$WORK/$name.last.log" 2>&1 || true
   s1=$(server_cpu)
-  out=$(awk -v s0="$s0" -v s1="$s1" '{ printf "%.2f %.2f %.2f\n", $1, $2 + $3, s1 - s0 }' "$WORK/time.txt")
+  # GNU time writes "Command exited with non-zero status N" first when the suite fails.
+  out=$(awk -v s0="$s0" -v s1="$s1" '$1 ~ /^[0-9.]+$/ && NF == 3 { printf "%.2f %.2f %.2f\n", $1, $2 + $3, s1 - s0 }' "$WORK/time.txt")
   echo "$out" >>"$WORK/$name"
 }
 median() { python3 -c "
