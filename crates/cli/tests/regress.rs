@@ -462,6 +462,45 @@ fn temp_instance_runs_the_suite_on_a_private_server() {
 /// appends `--inputdir=test --load-extension=pure_sql --dbname=contrib_regression` (from
 /// REGRESS_OPTS) after our `--inputdir=./`, and the last value wins as with getopt.
 #[test]
+fn temp_instance_takes_the_locale_from_the_environment_as_pg_regress_does() {
+    if !Path::new(PG_REGRESS).is_file() {
+        return;
+    }
+    let query =
+        "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database();\n";
+    // psql's aligned format: columns as wide as header or value, the last value unpadded.
+    let expected = |locale: &str| {
+        let (w1, w2) = (locale.len().max(10), locale.len().max(8));
+        format!(
+            "{query} {:<w1$} | {:<w2$} \n-{}-+-{}-\n {locale:<w1$} | {locale}\n(1 row)\n\n",
+            "datcollate",
+            "datctype",
+            "-".repeat(w1),
+            "-".repeat(w2),
+        )
+    };
+    for (locale, extra) in [("C.UTF-8", None), ("C", Some("--no-locale"))] {
+        let suite = tiny_suite(&[("loc", query, &expected(locale))]);
+        let mut command = Command::new(PGFARM);
+        command
+            .current_dir(suite.path())
+            .args(["regress", "--temp-instance=tmp_check", "--bindir", BINDIR, "--inputdir=."])
+            .args(extra)
+            .arg("loc")
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_COLLATE")
+            .env_remove("LC_CTYPE")
+            .env_remove("PGHOST")
+            .env_remove("PGPORT");
+        let out = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let diffs = fs::read_to_string(suite.path().join("regression.diffs")).unwrap_or_default();
+        assert_eq!(out.status.code(), Some(0), "{locale}: {stdout}{diffs}");
+    }
+}
+
+#[test]
 fn pgxs_installcheck_runs_pgfarm_regress_unchanged() {
     let Some(cluster) = server() else { return };
     let pg_config = format!("{BINDIR}/pg_config");

@@ -26,6 +26,15 @@ pub(crate) const TEMP_INSTANCE_CONF: [&str; 6] = [
 /// (pgnode already sets `fsync = off`). They change no query result.
 pub(crate) const THROWAWAY_CONF: [&str; 2] = ["synchronous_commit = off", "full_page_writes = off"];
 
+/// The locale pg_regress's temporary instance gets without `--no-locale`: its initdb inherits
+/// the environment, so the first of `LC_ALL`, `LC_COLLATE`, `LC_CTYPE`, `LANG` that is set
+/// (one locale for every category; pgnode's own default would be C).
+fn environment_locale() -> Option<String> {
+    ["LC_ALL", "LC_COLLATE", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|key| std::env::var(key).ok().filter(|value| !value.is_empty()))
+}
+
 /// Runs the suite like [`super::run`]; with `temp_instance` set, first starts a private
 /// server (the installation of `bindir`, else the newest found), runs against it, copies its
 /// log to `OUTPUTDIR/log/postmaster.log` and removes it. The directory named by
@@ -52,8 +61,10 @@ pub fn run_with_instance(
             builder = builder.conf(line);
         }
     }
-    if options.no_locale {
-        builder = builder.locale("C");
+    match (options.no_locale, environment_locale()) {
+        (true, _) => builder = builder.locale("C"),
+        (false, Some(locale)) => builder = builder.locale(locale),
+        (false, None) => {}
     }
     if let Some(port) = options.port {
         builder = builder.port(port);
