@@ -92,3 +92,108 @@ pub fn Pager(
         </nav>
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use leptos::prelude::*;
+    use pgfarm_model::api::RunSummary;
+    use pgfarm_model::{RunStatus, StageKind};
+
+    use super::RunTable;
+
+    /// The payload of testdata/bundles/hostile.pgfarm.json: every field of that bundle holds it.
+    const HOSTILE: &str = concat!(
+        "<script>alert(\"xss\")</script><img src=x onerror=alert(1)>\"><svg onload=alert(2)>",
+        "javascript:alert(3)&amp;&lt;{{7*7}}${7*7}"
+    );
+
+    fn hostile_run() -> RunSummary {
+        RunSummary {
+            uuid: format!("\"><img onerror=alert(9)>{HOSTILE}"),
+            machine: HOSTILE.into(),
+            extension: HOSTILE.into(),
+            version: HOSTILE.into(),
+            pg_version: HOSTILE.into(),
+            pg_major: 15,
+            platform: HOSTILE.into(),
+            status: RunStatus::Failed,
+            failed_stage: Some(StageKind::Regress),
+            n_tests: 3,
+            n_failed: 1,
+            created_at: HOSTILE.into(),
+            received_at: HOSTILE.into(),
+        }
+    }
+
+    /// Elements the dashboard's own views use; anything else in rendered HTML came from data.
+    const OUR_TAGS: [&str; 27] = [
+        "div", "section", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "time", "ul",
+        "li", "p", "h1", "h2", "h3", "strong", "code", "dl", "dt", "dd", "nav", "label", "input",
+        "button", "textarea",
+    ];
+
+    /// Fails when rendered HTML holds an element the views do not make (`<script>`, `<img>`,
+    /// `<svg>` from data), an event-handler attribute, or a `javascript:` link. Attribute values
+    /// are quoted with `"` escaped, so the tags are read by skipping quoted values.
+    pub(crate) fn assert_inert(html: &str) {
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let end = after.find('>').unwrap_or_else(|| panic!("unclosed tag in {html}"));
+            let tag = &after[..end];
+            rest = &after[end + 1..];
+            if tag.starts_with('!') {
+                continue; // a `<!>` marker
+            }
+            let mut names = String::new();
+            let mut values = Vec::new();
+            let mut parts = tag.split('"');
+            while let Some(outside) = parts.next() {
+                names.push_str(outside);
+                names.push(' ');
+                if let Some(value) = parts.next() {
+                    values.push(value);
+                }
+            }
+            let mut tokens = names.split(|c: char| c.is_whitespace() || c == '=').filter(|t| !t.is_empty());
+            let name = tokens.next().unwrap_or_default().trim_start_matches('/');
+            assert!(OUR_TAGS.contains(&name), "element <{name}> rendered from data: {html}");
+            for attribute in tokens {
+                assert!(
+                    !attribute.to_ascii_lowercase().starts_with("on"),
+                    "event handler `{attribute}` in <{tag}>"
+                );
+            }
+            for value in values {
+                assert!(
+                    !value.trim().to_ascii_lowercase().starts_with("javascript:"),
+                    "javascript: URL in <{tag}>"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_inertness_check_catches_live_markup() {
+        for live in [
+            "<div><img src=x onerror=alert(1)></div>",
+            "<a href=\"/x\" onclick=\"alert(1)\">x</a>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<p><script>alert(1)</script></p>",
+        ] {
+            assert!(std::panic::catch_unwind(|| assert_inert(live)).is_err(), "{live} passed");
+        }
+        assert_inert("<div class=\"a\" data-x=\"&lt;img onerror=x&gt;\">&lt;script&gt;</div>");
+    }
+
+    #[test]
+    fn hostile_run_fields_render_as_text() {
+        let html = Owner::new().with(|| view! { <RunTable runs=vec![hostile_run()]/> }.to_html());
+        assert_inert(&html);
+        assert!(html.contains("&lt;script&gt;alert"), "the text is shown escaped: {html}");
+        assert!(html.contains("failed at regress"), "{html}");
+        assert!(html.contains("1 of 3 failed"), "{html}");
+        // the uuid only appears percent-encoded in the link
+        assert!(html.contains("href=\"/runs/%22%3E%3Cimg"), "{html}");
+    }
+}

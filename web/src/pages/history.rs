@@ -178,3 +178,30 @@ pub fn TestHistoryPage() -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::*;
+    use pgfarm_model::api::TestHistory;
+
+    use super::HistoryView;
+
+    #[test]
+    fn real_history_renders_one_row_per_result_and_hostile_names_stay_text() {
+        let mut history: TestHistory =
+            serde_json::from_str(include_str!("../logic/fixtures/history.json")).unwrap();
+        let n = history.entries.len();
+        let html = Owner::new().with(|| view! { <HistoryView history=history.clone()/> }.to_html());
+        assert_eq!(html.matches("<tr data-status=").count(), n, "{html}");
+        history.entries[0].machine = "<script>alert(1)</script>".into();
+        history.flaky = true;
+        history.flaky_on.push(pgfarm_model::api::FlakyCombination {
+            version: "\"><img src=x onerror=alert(2)>".into(),
+            pg_version: "17.2".into(),
+            machine: "<svg onload=alert(3)>".into(),
+        });
+        let html = Owner::new().with(|| view! { <HistoryView history=history/> }.to_html());
+        crate::components::run_table::tests::assert_inert(&html);
+        assert!(html.contains("flaky"));
+    }
+}

@@ -202,3 +202,48 @@ pub fn OverviewPage() -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::*;
+    use pgfarm_model::api::MatrixCell;
+
+    use super::{MatrixLegend, MatrixTable};
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+
+    #[test]
+    fn real_matrix_renders_cells_with_the_e2e_conventions() {
+        let cells: Vec<MatrixCell> =
+            serde_json::from_str(include_str!("../logic/fixtures/matrix.json")).unwrap();
+        let html = Owner::new()
+            .with(|| view! { <MatrixTable cells=cells.clone() platform=None/> }.to_html());
+        for cell in &cells {
+            let key = format!("data-cell=\"{}/{}/{}\"", cell.extension, cell.pg_major, cell.platform);
+            assert!(html.contains(&key), "{key} missing");
+            assert!(html.contains(&format!("href=\"/runs/{}\"", cell.run)));
+        }
+        assert!(html.contains("class=\"cell status-failed\""), "{html}");
+        assert!(html.contains("failed at tap"));
+        let legend = Owner::new().with(|| view! { <MatrixLegend cells=cells/> }.to_html());
+        assert!(legend.contains("status-interrupted"));
+    }
+
+    #[test]
+    fn hostile_matrix_cells_render_as_text() {
+        let cell = MatrixCell {
+            extension: HOSTILE.into(),
+            pg_major: 17,
+            platform: HOSTILE.into(),
+            version: HOSTILE.into(),
+            status: pgfarm_model::RunStatus::Ok,
+            failed_stage: None,
+            run: HOSTILE.into(),
+            when: HOSTILE.into(),
+        };
+        let html = Owner::new()
+            .with(|| view! { <MatrixTable cells=vec![cell] platform=None/> }.to_html());
+        crate::components::run_table::tests::assert_inert(&html);
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+}
