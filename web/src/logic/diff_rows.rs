@@ -241,7 +241,8 @@ mod tests {
     use pgfarm_model::Bundle;
 
     fn corpus() -> std::path::PathBuf {
-        let path = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"));
+        let path =
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"));
         assert!(path.is_dir(), "the shared corpus is missing: expected it at {}", path.display());
         path
     }
@@ -309,8 +310,14 @@ mod tests {
         // Two real expected variants of pgTAP's own suite: a realistic multi-hunk diff.
         let dir = corpus().join("regress/pgtap-1.2.0/test/expected");
         let mut checked = 0;
-        for (a, b) in [("runtests.out", "runtests_1.out"), ("runjusttests.out", "runjusttests_1.out"), ("inheritance.out", "inheritance_1.out")] {
-            let (Ok(left), Ok(right)) = (std::fs::read_to_string(dir.join(a)), std::fs::read_to_string(dir.join(b))) else {
+        for (a, b) in [
+            ("runtests.out", "runtests_1.out"),
+            ("runjusttests.out", "runjusttests_1.out"),
+            ("inheritance.out", "inheritance_1.out"),
+        ] {
+            let (Ok(left), Ok(right)) =
+                (std::fs::read_to_string(dir.join(a)), std::fs::read_to_string(dir.join(b)))
+            else {
                 continue;
             };
             let left_lines: Vec<&str> = left.lines().collect();
@@ -334,12 +341,22 @@ mod tests {
                 }
             }
             // The same lines appear in both views: removed lines on the left, added on the right.
-            let removed_unified = rows.unified.iter().filter(|r| r.kind == UnifiedKind::Removed).count();
-            let left_changed = rows.side_by_side.iter().filter(|r| matches!(r.kind, SideKind::Removed | SideKind::Changed)).count();
+            let removed_unified =
+                rows.unified.iter().filter(|r| r.kind == UnifiedKind::Removed).count();
+            let left_changed = rows
+                .side_by_side
+                .iter()
+                .filter(|r| matches!(r.kind, SideKind::Removed | SideKind::Changed))
+                .count();
             assert_eq!(removed_unified, left_changed);
             assert_eq!(removed_unified, rows.n_removed);
-            let added_unified = rows.unified.iter().filter(|r| r.kind == UnifiedKind::Added).count();
-            let right_changed = rows.side_by_side.iter().filter(|r| matches!(r.kind, SideKind::Added | SideKind::Changed)).count();
+            let added_unified =
+                rows.unified.iter().filter(|r| r.kind == UnifiedKind::Added).count();
+            let right_changed = rows
+                .side_by_side
+                .iter()
+                .filter(|r| matches!(r.kind, SideKind::Added | SideKind::Changed))
+                .count();
             assert_eq!(added_unified, right_changed);
             checked += 1;
         }
@@ -352,7 +369,14 @@ mod tests {
         let kinds: Vec<SideKind> = rows.side_by_side.iter().map(|r| r.kind).collect();
         assert_eq!(
             kinds,
-            [SideKind::HunkHeader, SideKind::Equal, SideKind::Changed, SideKind::Removed, SideKind::Equal, SideKind::Added]
+            [
+                SideKind::HunkHeader,
+                SideKind::Equal,
+                SideKind::Changed,
+                SideKind::Removed,
+                SideKind::Equal,
+                SideKind::Added
+            ]
         );
         let changed = &rows.side_by_side[2];
         let (left, right) = (changed.left.as_ref().unwrap(), changed.right.as_ref().unwrap());

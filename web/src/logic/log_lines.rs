@@ -108,9 +108,8 @@ pub fn classify(line: &str) -> LineLevel {
 
 /// `word` occurs in `line` at the start or after a blank or colon.
 fn has_word(line: &str, word: &str) -> bool {
-    line.match_indices(word).any(|(at, _)| {
-        at == 0 || matches!(line.as_bytes()[at - 1], b' ' | b'\t' | b':' | b']')
-    })
+    line.match_indices(word)
+        .any(|(at, _)| at == 0 || matches!(line.as_bytes()[at - 1], b' ' | b'\t' | b':' | b']'))
 }
 
 #[cfg(test)]
@@ -126,8 +125,14 @@ mod tests {
 
     #[test]
     fn postgres_severities_and_compiler_errors_are_errors() {
-        assert_eq!(classify("psql:sql/x.sql:3: ERROR:  relation \"t\" does not exist"), LineLevel::Error);
-        assert_eq!(classify("2026-11-22 07:00:00 UTC [42] FATAL:  terminating connection"), LineLevel::Error);
+        assert_eq!(
+            classify("psql:sql/x.sql:3: ERROR:  relation \"t\" does not exist"),
+            LineLevel::Error
+        );
+        assert_eq!(
+            classify("2026-11-22 07:00:00 UTC [42] FATAL:  terminating connection"),
+            LineLevel::Error
+        );
         assert_eq!(classify("PANIC:  could not write to file"), LineLevel::Error);
         assert_eq!(classify("uint.c:12:5: error: expected ';' before 'return'"), LineLevel::Error);
         assert_eq!(classify("make: *** [<builtin>: uint.o] Error 1"), LineLevel::Error);
@@ -153,7 +158,8 @@ mod tests {
     #[test]
     fn the_failed_tap_runs_stderr_shows_its_error_lines() {
         let bundle = bundle("tap-fail.pgfarm.json");
-        let died = bundle.tap.iter().find(|file| file.path.contains("died-midway")).expect("09 file");
+        let died =
+            bundle.tap.iter().find(|file| file.path.contains("died-midway")).expect("09 file");
         let stderr = died.stderr.to_string_lossy();
         let lines = LogLines::split(&stderr);
         assert!(lines.n_errors >= 1, "no error line in {stderr:?}");
@@ -163,7 +169,12 @@ mod tests {
 
     #[test]
     fn every_stage_log_of_the_sample_bundles_splits_into_all_its_lines() {
-        for name in ["pass.pgfarm.json", "regress-fail.pgfarm.json", "tap-fail.pgfarm.json", "hostile.pgfarm.json"] {
+        for name in [
+            "pass.pgfarm.json",
+            "regress-fail.pgfarm.json",
+            "tap-fail.pgfarm.json",
+            "hostile.pgfarm.json",
+        ] {
             let bundle = bundle(name);
             for stage in &bundle.stages {
                 let log = stage.log.to_string_lossy();

@@ -2,10 +2,12 @@
 
 pub mod badges;
 pub mod diff_rows;
+pub mod durations;
 pub mod filters;
 pub mod history;
 pub mod log_lines;
 pub mod matrix;
 pub mod tap_tree;
 pub mod time_ago;
+pub mod trends;
 pub mod virtual_window;

@@ -4,7 +4,7 @@
 //! `pgfarm-tap-parser`'s events in pgTAP mode; rows are flattened on demand so that folded
 //! subtests cost nothing to draw.
 
-use pgfarm_tap_parser::{DirectiveKind, Event, Options, Parser, Summarizer, Summary, SubtestKind};
+use pgfarm_tap_parser::{DirectiveKind, Event, Options, Parser, SubtestKind, Summarizer, Summary};
 
 /// What a node of the tree is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,6 +148,98 @@ impl TapTree {
     }
 }
 
+/// Consecutive passing siblings at least this many are folded into one row by default.
+pub const FOLD_PASSING_RUN: usize = 12;
+
+/// One drawn row of a TAP tree: a node, one line of its diagnostics or YAML block, or a fold
+/// standing in for a run of passing siblings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TapRow {
+    /// The node at this index.
+    Node(usize),
+    /// Line `line` of the node's pgTAP diagnostics.
+    Diagnostic {
+        /// The node.
+        node: usize,
+        /// Index into `TapNode::diagnostics`.
+        line: usize,
+    },
+    /// Line `line` of the node's YAML block.
+    Yaml {
+        /// The node.
+        node: usize,
+        /// 0-based line of the block.
+        line: usize,
+    },
+    /// Passing siblings `first..end` (node indexes) folded into one row.
+    Folded {
+        /// First folded node; the fold's key.
+        first: usize,
+        /// Node after the last folded one.
+        end: usize,
+        /// Test points among them.
+        n_points: usize,
+    },
+}
+
+impl TapTree {
+    /// The rows to draw. `is_open(i)` says whether subtest `i` is unfolded; runs of at least
+    /// [`FOLD_PASSING_RUN`] passing siblings become one [`TapRow::Folded`] unless
+    /// `is_run_open(first)`. Diagnostics and YAML lines follow their node.
+    pub fn rows(
+        &self,
+        is_open: impl Fn(usize) -> bool,
+        is_run_open: impl Fn(usize) -> bool,
+    ) -> Vec<TapRow> {
+        let quiet = |i: usize| {
+            let node = &self.nodes[i];
+            !node.failing
+                && matches!(node.kind, NodeKind::Point | NodeKind::Subtest | NodeKind::Comment)
+                && node.diagnostics.is_empty()
+                && node.yaml.is_none()
+        };
+        let mut rows = Vec::new();
+        let mut index = 0;
+        // An unfolded run: (depth, end) of the siblings shown one by one.
+        let mut unfolded: Option<(usize, usize)> = None;
+        while index < self.nodes.len() {
+            let node = &self.nodes[index];
+            let in_unfolded =
+                unfolded.is_some_and(|(depth, end)| node.depth == depth && index < end);
+            if quiet(index) && !in_unfolded {
+                let parent_end = node.parent.map_or(self.nodes.len(), |p| self.nodes[p].end);
+                let (mut end, mut n_points) = (index, 0);
+                while end < parent_end && quiet(end) {
+                    if self.nodes[end].kind != NodeKind::Comment {
+                        n_points += 1;
+                    }
+                    end = self.nodes[end].end;
+                }
+                if n_points >= FOLD_PASSING_RUN {
+                    if is_run_open(index) {
+                        unfolded = Some((node.depth, end));
+                    } else {
+                        rows.push(TapRow::Folded { first: index, end, n_points });
+                        index = end;
+                        continue;
+                    }
+                }
+            }
+            rows.push(TapRow::Node(index));
+            for line in 0..node.diagnostics.len() {
+                rows.push(TapRow::Diagnostic { node: index, line });
+            }
+            if let Some(yaml) = &node.yaml {
+                for line in 0..yaml.lines().count() {
+                    rows.push(TapRow::Yaml { node: index, line });
+                }
+            }
+            index = if node.has_children(index) && !is_open(index) { node.end } else { index + 1 };
+        }
+        rows
+    }
+}
+
 /// Builds the node list from events.
 #[derive(Default)]
 struct Builder {
@@ -284,15 +376,13 @@ impl Builder {
             Event::Unknown(text) => {
                 self.push(NodeKind::Unknown, text.raw().into_owned());
             }
-            Event::Plan(plan) => {
-                if self.depth() == 0 && self.plan.is_none() {
-                    let mut text = format!("{}..{}", plan.start, plan.end);
-                    if let Some(reason) = plan.reason {
-                        text.push_str(" # ");
-                        text.push_str(&reason.unescaped());
-                    }
-                    self.plan = Some(text);
+            Event::Plan(plan) if self.depth() == 0 && self.plan.is_none() => {
+                let mut text = format!("{}..{}", plan.start, plan.end);
+                if let Some(reason) = plan.reason {
+                    text.push_str(" # ");
+                    text.push_str(&reason.unescaped());
                 }
+                self.plan = Some(text);
             }
             Event::BailOut(reason) => {
                 let reason = reason.map(|r| r.unescaped().into_owned()).unwrap_or_default();
@@ -371,11 +461,16 @@ mod tests {
     fn xunit_subtests_hold_their_points_and_failures_open() {
         let tree = TapTree::parse(&corpus_tap("07-xunit-subtests.tap"));
         let dies = find(&tree, "unit.test_dies");
-        assert_eq!((dies.kind, dies.status, dies.depth), (NodeKind::Subtest, Some(NodeStatus::Failed), 0));
+        assert_eq!(
+            (dies.kind, dies.status, dies.depth),
+            (NodeKind::Subtest, Some(NodeStatus::Failed), 0)
+        );
         let dies_index = tree.nodes.iter().position(|n| n.text == "unit.test_dies").unwrap();
         let children: Vec<&TapNode> = tree.nodes[dies_index + 1..dies.end].iter().collect();
         assert!(children.iter().all(|c| c.depth == 1 && c.parent == Some(dies_index)));
-        assert!(children.iter().any(|c| c.kind == NodeKind::Comment && c.text.contains("Test died")));
+        assert!(
+            children.iter().any(|c| c.kind == NodeKind::Comment && c.text.contains("Test died"))
+        );
 
         let failing = tree.nodes.iter().position(|n| n.text == "unit.test_failing").unwrap();
         let inner = find(&tree, "max id is 3 (fails)");
@@ -395,7 +490,10 @@ mod tests {
         assert_eq!(all.len(), tree.nodes.len());
 
         let todo = find(&tree, "failing todo");
-        assert_eq!((todo.status, todo.directive_reason.as_deref()), (Some(NodeStatus::Todo), Some("todo inside xunit")));
+        assert_eq!(
+            (todo.status, todo.directive_reason.as_deref()),
+            (Some(NodeStatus::Todo), Some("todo inside xunit"))
+        );
         assert_eq!(tree.summary.count, 4);
     }
 
@@ -403,7 +501,11 @@ mod tests {
     fn skip_and_todo_are_marked_with_their_reasons() {
         let tree = TapTree::parse(&corpus_tap("03-skip-todo-diag.tap"));
         assert!(tree.nodes.iter().any(|n| n.status == Some(NodeStatus::Skipped)));
-        assert!(tree.nodes.iter().any(|n| n.status == Some(NodeStatus::Todo) && n.directive_reason.is_some()));
+        assert!(
+            tree.nodes
+                .iter()
+                .any(|n| n.status == Some(NodeStatus::Todo) && n.directive_reason.is_some())
+        );
         assert!(!tree.nodes.iter().any(|n| n.failing), "TODO failures are not failures");
     }
 
@@ -438,7 +540,8 @@ mod tests {
             }
             let bytes = std::fs::read(&path).unwrap();
             let tree = TapTree::parse(&bytes);
-            let top: usize = tree.nodes.iter().filter(|n| n.depth == 0 && n.status.is_some()).count();
+            let top: usize =
+                tree.nodes.iter().filter(|n| n.depth == 0 && n.status.is_some()).count();
             assert_eq!(top as u64, tree.summary.count, "{}", path.display());
             for (index, node) in tree.nodes.iter().enumerate() {
                 assert!(node.end > index && node.end <= tree.nodes.len(), "{}", path.display());
@@ -490,6 +593,35 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_of_passing_points_fold_and_failures_stay_visible() {
+        let mut tap = String::from("1..40\n");
+        for i in 1..=40 {
+            if i == 20 {
+                tap.push_str(&format!("not ok {i} - broken\n# Failed test {i}: \"broken\"\n#         have: 1\n#         want: 2\n"));
+            } else {
+                tap.push_str(&format!("ok {i} - fine {i}\n"));
+            }
+        }
+        let tree = TapTree::parse(tap.as_bytes());
+        let rows = tree.rows(|i| tree.open_by_default(i), |_| false);
+        let broken = tree.nodes.iter().position(|n| n.text == "broken").unwrap();
+        assert_eq!(rows[0], TapRow::Folded { first: 0, end: 19, n_points: 19 });
+        assert_eq!(rows[1], TapRow::Node(broken));
+        let diagnostics = rows
+            .iter()
+            .filter(|r| matches!(r, TapRow::Diagnostic { node, .. } if *node == broken))
+            .count();
+        assert_eq!(diagnostics, tree.nodes[broken].diagnostics.len());
+        assert!(matches!(rows.last(), Some(TapRow::Folded { n_points: 20, .. })), "{rows:?}");
+        // Opening a fold shows its points one by one.
+        let open = tree.rows(|i| tree.open_by_default(i), |first| first == 0);
+        assert!(open.contains(&TapRow::Node(0)) && open.contains(&TapRow::Node(18)));
+        // Short runs are not folded.
+        let short = TapTree::parse(b"1..2\nok 1\nok 2\n");
+        assert_eq!(short.rows(|_| false, |_| false), [TapRow::Node(0), TapRow::Node(1)]);
+    }
+
+    #[test]
     fn twenty_thousand_points_fold_into_a_short_row_list() {
         let mut tap = String::from("1..200\n");
         for group in 1..=200 {
@@ -503,5 +635,7 @@ mod tests {
         let tree = TapTree::parse(tap.as_bytes());
         assert_eq!(tree.n_points(), 20_200);
         assert_eq!(tree.visible_rows(|i| tree.open_by_default(i)).len(), 200);
+        let rows = tree.rows(|i| tree.open_by_default(i), |_| false);
+        assert_eq!(rows, [TapRow::Folded { first: 0, end: tree.nodes.len(), n_points: 200 }]);
     }
 }

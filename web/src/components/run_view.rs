@@ -1,0 +1,394 @@
+//! A whole run rendered from its bundle: header, stages with collapsible logs, regression
+//! tests with diffs computed in the browser, pgTAP files as trees, and the server log.
+//! Used by the run page (with the server's `RunDetail`, for links) and the offline viewer.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pgfarm_model::api::RunDetail;
+use pgfarm_model::{Bundle, RawText, RegressTest, Stage, StageStatus, TestStatus};
+
+use crate::components::diff_view::DiffView;
+use crate::components::log_view::LogView;
+use crate::components::status::StatusBadge;
+use crate::components::tap_tree::TapFileView;
+use crate::logic::diff_rows::DiffRows;
+use crate::logic::durations::{elapsed_ms, format_ms, format_utc};
+use crate::logic::filters::encode_component;
+
+/// The performance mark a page sets when a bundle's bytes have arrived; RunView measures
+/// `pgfarm:render` from it to the moment it is rendered.
+pub const DATA_ARRIVED_MARK: &str = "pgfarm:data-arrived";
+/// The performance measure RunView records.
+pub const RENDER_MEASURE: &str = "pgfarm:render";
+
+/// Sets [`DATA_ARRIVED_MARK`] (replacing an older one): call it when the bytes are in.
+pub fn mark_data_arrived() {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        performance.clear_marks_with_mark_name(DATA_ARRIVED_MARK);
+        performance.clear_measures_with_measure_name(RENDER_MEASURE);
+        let _ = performance.mark(DATA_ARRIVED_MARK);
+    }
+}
+
+fn measure_render() {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.measure_with_start_mark(RENDER_MEASURE, DATA_ARRIVED_MARK);
+    }
+}
+
+fn text_and_raw(raw: &RawText) -> (Arc<str>, Arc<[u8]>) {
+    (Arc::from(raw.to_string_lossy().as_ref()), Arc::from(raw.as_bytes()))
+}
+
+/// A log inside `<details>`: the lines are only built when it is opened.
+#[component]
+fn CollapsedLog(
+    /// What the summary line says.
+    summary: AnyView,
+    /// The log.
+    log: RawText,
+    /// Download name.
+    #[prop(into)]
+    file_name: String,
+    /// Open at first.
+    open: bool,
+    /// `data-stage` of the details element, if any.
+    #[prop(optional, into)]
+    stage: Option<String>,
+) -> impl IntoView {
+    let opened = RwSignal::new(open);
+    let log = Arc::new(log);
+    view! {
+        <details
+            class="stage-log"
+            data-stage=stage
+            open=open
+            on:toggle=move |ev| {
+                let details = event_target::<web_sys::HtmlDetailsElement>(&ev);
+                opened.set(details.open());
+            }
+        >
+            <summary>{summary}</summary>
+            {move || {
+                opened
+                    .get()
+                    .then(|| {
+                        let (text, raw) = text_and_raw(&log);
+                        view! { <LogView text=text raw=raw file_name=file_name.clone()/> }.into_any()
+                    })
+            }}
+        </details>
+    }
+}
+
+fn stage_section(bundle: &Bundle) -> AnyView {
+    let rows = bundle
+        .stages
+        .iter()
+        .map(|stage: &Stage| {
+            let kind = stage.kind.as_str();
+            let status = stage.status.as_str();
+            let error = stage.error.clone().unwrap_or_default();
+            view! {
+                <tr data-stage=kind data-status=status>
+                    <th scope="row">{kind}</th>
+                    <td><StatusBadge status=status/></td>
+                    <td class="num">{format_ms(stage.duration_ms)}</td>
+                    <td class="stage-error">{error}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let logs = bundle
+        .stages
+        .iter()
+        .filter(|stage| !stage.log.is_empty() || stage.status == StageStatus::Failed)
+        .map(|stage| {
+            let kind = stage.kind.as_str();
+            let lines = stage.log.to_string_lossy().lines().count();
+            let summary = view! {
+                <span class="stage-log-title">{format!("{kind} log")}</span>
+                " "
+                <StatusBadge status=stage.status.as_str()/>
+                <span class="muted">{format!(" {lines} lines")}</span>
+            }
+            .into_any();
+            view! {
+                <CollapsedLog
+                    summary=summary
+                    log=stage.log.clone()
+                    file_name=format!("{kind}.log")
+                    open=stage.status == StageStatus::Failed
+                    stage=kind
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="run-stages">
+            <h2>"Stages"</h2>
+            <div class="table-scroll">
+                <table class="stages">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Stage"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Duration"</th>
+                            <th scope="col">"Reason"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {logs}
+        </section>
+    }
+    .into_any()
+}
+
+fn regress_test(test: &RegressTest, history: Option<String>) -> AnyView {
+    let status = test.status.as_str();
+    let name = test.name.clone();
+    let title = match history {
+        Some(href) => view! { <a class="test-name" href=href>{name.clone()}</a> }.into_any(),
+        None => view! { <span class="test-name">{name.clone()}</span> }.into_any(),
+    };
+    let shows_diff = test.status.is_failure() || test.status == TestStatus::Ignored;
+    let diff = shows_diff.then(|| {
+        let rows = Arc::new(DiffRows::for_test(test));
+        let expected_label = rows
+            .expected
+            .as_ref()
+            .map(|e| format!("expected/{}", e.file_name))
+            .unwrap_or_else(|| "(no expected file)".to_owned());
+        let note = rows.expected.as_ref().and_then(|e| e.runner_chose.clone()).map(|runner| {
+            view! {
+                <p class="diff-note">
+                    "The runner compared with " {runner} "; the closest variant here is "
+                    {rows.expected.as_ref().map(|e| e.file_name.clone())} "."
+                </p>
+            }
+        });
+        let body = if rows.is_empty() {
+            view! { <p class="muted">"The output equals the expected file."</p> }.into_any()
+        } else {
+            view! {
+                <DiffView
+                    rows=rows.clone()
+                    expected_label=expected_label
+                    actual_label=format!("results/{}.out", test.name)
+                />
+            }
+            .into_any()
+        };
+        view! { <div class="regress-diff">{note} {body}</div> }
+    });
+    let variants = test.expected.len();
+    let psql = test
+        .psql_exit_code
+        .filter(|code| *code != 0)
+        .map(|code| view! { <span class="muted">{format!(" psql exit {code}")}</span> });
+    view! {
+        <li class="regress-test" data-test=name data-status=status>
+            <div class="regress-test-line">
+                <StatusBadge status=status/>
+                {title}
+                <span class="muted num">{format_ms(test.duration_ms)}</span>
+                <span class="muted">
+                    {format!(
+                        "group {} · {variants} expected file{}",
+                        test.group,
+                        if variants == 1 { "" } else { "s" },
+                    )}
+                </span>
+                {psql}
+            </div>
+            {diff}
+        </li>
+    }
+    .into_any()
+}
+
+fn regress_section(bundle: &Bundle, linked: bool) -> AnyView {
+    if bundle.regress.is_empty() {
+        return ().into_any();
+    }
+    let counts = bundle.regress_counts();
+    let extension = encode_component(&bundle.extension.name);
+    let items = bundle
+        .regress
+        .iter()
+        .map(|test| {
+            let history = linked.then(|| {
+                format!("/extensions/{extension}/tests/{}/history", encode_component(&test.name))
+            });
+            regress_test(test, history)
+        })
+        .collect_view();
+    view! {
+        <section class="run-regress">
+            <h2>"Regression tests"</h2>
+            <p class="muted">
+                {format!("{} of {} tests failed", counts.n_failures(), counts.total())}
+            </p>
+            <ul class="regress-tests">{items}</ul>
+        </section>
+    }
+    .into_any()
+}
+
+fn tap_section(bundle: &Bundle) -> AnyView {
+    if bundle.tap.is_empty() {
+        return ().into_any();
+    }
+    let counts = bundle.tap_counts();
+    let files =
+        bundle.tap.iter().map(|file| view! { <TapFileView file=file.clone()/> }).collect_view();
+    view! {
+        <section class="run-tap">
+            <h2>"pgTAP files"</h2>
+            <p class="muted">
+                {format!("{} of {} files failed", counts.n_failures(), counts.total())}
+            </p>
+            {files}
+        </section>
+    }
+    .into_any()
+}
+
+fn header(bundle: &Bundle, detail: Option<&RunDetail>) -> AnyView {
+    let run = &bundle.run;
+    let ext = &bundle.extension;
+    let machine = &bundle.machine;
+    let linked = detail.is_some();
+    let ext_link = if linked {
+        view! {
+            <a href=format!("/extensions/{}", encode_component(&ext.name))>{ext.name.clone()}</a>
+        }
+        .into_any()
+    } else {
+        ext.name.clone().into_any()
+    };
+    let machine_link = if linked {
+        view! {
+            <a href=format!("/machines/{}", encode_component(&machine.name))>
+                {machine.name.clone()}
+            </a>
+        }
+        .into_any()
+    } else {
+        machine.name.clone().into_any()
+    };
+    let failed_stage =
+        bundle.first_failed_stage().map(|stage| format!("failed at {}", stage.kind.as_str()));
+    let platform =
+        format!("{}/{} ({} {})", machine.os, machine.arch, machine.os_version, machine.compiler);
+    let received = detail.map(|d| {
+        view! {
+            <dt>"Received"</dt>
+            <dd>{d.run.received_at.clone()}</dd>
+        }
+    });
+    let git = ext
+        .git_commit
+        .clone()
+        .or_else(|| ext.git_ref.clone())
+        .map(|git| view! { <dt>"Git"</dt> <dd><code>{git}</code></dd> });
+    let command = run_command(bundle);
+    view! {
+        <header class="run-header">
+            <h1>
+                {ext_link}
+                " "
+                <span class="run-version">{ext.version.clone()}</span>
+                " on PostgreSQL "
+                {bundle.postgres.version.clone()}
+            </h1>
+            <p class="run-status">
+                <StatusBadge status=run.status.as_str() label=failed_stage.unwrap_or_else(|| run.status.as_str().to_owned())/>
+            </p>
+            <dl class="run-facts">
+                <dt>"Machine"</dt>
+                <dd>{machine_link}</dd>
+                <dt>"Platform"</dt>
+                <dd>{platform}</dd>
+                <dt>"PostgreSQL"</dt>
+                <dd>{format!("{} (major {})", bundle.postgres.version, bundle.postgres.major)}</dd>
+                <dt>"Started"</dt>
+                <dd>{format_utc(run.created_at)}</dd>
+                <dt>"Duration"</dt>
+                <dd>{format_ms(elapsed_ms(run.created_at, run.finished_at))}</dd>
+                {received}
+                {git}
+                <dt>"Runner"</dt>
+                <dd>{format!("pgfarm {}", run.runner_version)}</dd>
+                <dt>"Run id"</dt>
+                <dd><code>{run.id.to_string()}</code></dd>
+                <dt>"Command"</dt>
+                <dd><code>{command}</code></dd>
+            </dl>
+        </header>
+    }
+    .into_any()
+}
+
+fn run_command(bundle: &Bundle) -> String {
+    bundle.config.command_line.join(" ")
+}
+
+/// A run rendered from its bundle. `detail` (from the server) turns names into links; without
+/// it (the offline viewer) nothing links anywhere. The root gets `data-rendered="true"` once
+/// the view is built, and the `pgfarm:render` measure is recorded from
+/// [`DATA_ARRIVED_MARK`].
+#[component]
+pub fn RunView(
+    /// The parsed bundle.
+    bundle: Arc<Bundle>,
+    /// The server's summary of the run, when it came from the server.
+    #[prop(optional)]
+    detail: Option<RunDetail>,
+    /// A note shown above the run (e.g. the bundle did not validate).
+    #[prop(optional, into)]
+    warning: Option<String>,
+) -> impl IntoView {
+    let rendered = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !rendered.get_untracked() {
+            rendered.set(true);
+            measure_render();
+        }
+    });
+    let linked = detail.is_some();
+    let warning = warning.map(|w| view! { <p class="run-warning" role="note">{w}</p> }.into_any());
+    let server_log = (!bundle.server_log.is_empty()).then(|| {
+        let summary = view! { <span class="stage-log-title">"Server log"</span> }.into_any();
+        view! {
+            <section class="run-server-log">
+                <h2>"Server log"</h2>
+                <CollapsedLog
+                    summary=summary
+                    log=bundle.server_log.clone()
+                    file_name="server.log"
+                    open=false
+                    stage="server"
+                />
+            </section>
+        }
+        .into_any()
+    });
+    view! {
+        <div
+            class="run-view"
+            data-run=bundle.run.id.to_string()
+            data-rendered=move || rendered.get().to_string()
+        >
+            {warning}
+            {header(&bundle, detail.as_ref())}
+            {stage_section(&bundle)}
+            {regress_section(&bundle, linked)}
+            {tap_section(&bundle)}
+            {server_log}
+        </div>
+    }
+}
