@@ -73,8 +73,19 @@ pub fn ThemeToggle() -> impl IntoView {
 /// Skip link, header, navigation and main area around the routed page.
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
+    let main_ref = NodeRef::<leptos::html::Main>::new();
+    // The router handles link clicks itself, so the browser's own move of focus to `#main` does
+    // not happen: the skip link moves it.
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        if let Some(main) = main_ref.get() {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    };
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main" on:click=skip>
+            "Skip to content"
+        </a>
         <header class="site-header">
             <a class="brand" href="/">"pgfarm"</a>
             <nav class="site-nav" aria-label="Main">
@@ -89,6 +100,6 @@ pub fn Shell(children: Children) -> impl IntoView {
             </nav>
             <ThemeToggle/>
         </header>
-        <main id="main" tabindex="-1">{children()}</main>
+        <main id="main" tabindex="-1" node_ref=main_ref>{children()}</main>
     }
 }

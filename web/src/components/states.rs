@@ -17,10 +17,18 @@ pub fn Loading(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
 
 /// An API failure, with the server's message.
 #[component]
-pub fn ErrorState(failure: ApiFailure) -> impl IntoView {
+pub fn ErrorState(
+    /// What failed, with the server's message.
+    failure: ApiFailure,
+    /// The sentence before the message (default: "Could not load this page.").
+    #[prop(optional, into)]
+    title: Option<String>,
+) -> impl IntoView {
+    let title = title.unwrap_or_else(|| "Could not load this page.".to_owned());
     view! {
         <div class="state state-error" role="alert">
-            <strong>"Could not load this page. "</strong>
+            <strong>{title}</strong>
+            " "
             <span class="error-message">{failure.to_string()}</span>
         </div>
     }

@@ -86,7 +86,10 @@ pub fn AdminPage() -> impl IntoView {
     };
     let outcome_view = move || {
         outcome.get().map(|last| match last {
-            Outcome::Failed(failure) => view! { <ErrorState failure=failure/> }.into_any(),
+            Outcome::Failed(failure) => {
+                view! { <ErrorState failure=failure title="The server refused this action."/> }
+                    .into_any()
+            }
             Outcome::Done(message) => {
                 view! { <p class="state state-done" role="status">{message}</p> }.into_any()
             }
