@@ -39,6 +39,8 @@ enum Command {
     Submit(cmd::submit::Args),
     /// Register this machine with a pgfarm server.
     Machine(cmd::machine::Args),
+    /// Open a bundle file in the offline viewer (serves the built dashboard on 127.0.0.1).
+    View(cmd::view::Args),
     /// Loop: ask the server's work queue, run `pgfarm test`, submit; back off on errors.
     Worker(cmd::worker::Args),
 }
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Submit(args) => cmd::submit::run(args),
         Command::Machine(args) => cmd::machine::run(args),
+        Command::View(args) => cmd::view::run(args),
         Command::Worker(args) => cmd::worker::run(args),
     }
 }

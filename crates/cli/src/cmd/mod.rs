@@ -10,4 +10,5 @@ pub(crate) mod submit;
 pub(crate) mod tap;
 pub(crate) mod test;
 pub(crate) mod tmp;
+pub(crate) mod view;
 pub(crate) mod worker;
