@@ -250,3 +250,45 @@ fn timer_output_reads_as_pg_proves_side_by_side() {
     assert_eq!(shapes(&ours), shapes(&theirs), "ours:\n{ours}\ntheirs:\n{theirs}");
     assert!(ours.contains(" .. ok "), "{ours}");
 }
+
+#[test]
+fn isolate_runs_each_file_in_its_own_copy_of_the_database() {
+    let Some(cluster) = server_with_pgtap() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in ["a", "b"] {
+        // Both create the same table and keep it: in one shared database the second fails.
+        let file = tmp.path().join(format!("{name}.sql"));
+        std::fs::write(
+            &file,
+            "SELECT plan(2);\nSELECT diag('database: ' || current_database());\n\
+             SELECT lives_ok('CREATE TABLE shared_name (id int)', 'own table');\n\
+             SELECT pass('still here');\n",
+        )
+        .unwrap();
+        files.push(file);
+    }
+    let port = cluster.port().to_string();
+    let host = cluster.host();
+    let out = Command::new(PGFARM)
+        .args(["prove", "-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb"])
+        .args(["--isolate", "-j", "2", "-v"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("# database: tapdb_pgfarm_0\n"), "{stdout}");
+    assert!(stdout.contains("# database: tapdb_pgfarm_1\n"), "{stdout}");
+    // The copies are gone and the template never saw the table.
+    let psql = |sql: &str| {
+        let out = Command::new(Path::new(BINDIR).join("psql"))
+            .args(["-XAt", "-h", &host, "-p", &port, "-U", cluster.superuser(), "-d", "tapdb"])
+            .args(["-c", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'tapdb_pgfarm_%'"), "0");
+    assert_eq!(psql("SELECT to_regclass('shared_name') IS NULL"), "t");
+}

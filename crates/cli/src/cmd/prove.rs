@@ -85,6 +85,11 @@ pub(crate) struct Args {
     /// Set a psql print option (NAME=VALUE; repeatable).
     #[arg(short = 'P', long = "pset", value_name = "NAME=VALUE")]
     pset: Vec<String>,
+    /// pgfarm: run each file in its own copy of the database (`CREATE DATABASE DB_pgfarm_N
+    /// TEMPLATE DB`, dropped afterwards), so files run at once (-j) cannot see or lock each
+    /// other's objects. Needs -d; a file that prints its database name sees the copy's.
+    #[arg(long, requires = "dbname")]
+    isolate: bool,
     /// Kill a file's psql after SECONDS (the file fails).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
@@ -118,6 +123,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         schema: args.schema,
         match_pattern: args.match_pattern,
         shuffle: args.shuffle,
+        isolate: args.isolate,
         set: args.set,
         pset: args.pset,
         timeout: args.timeout.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64),
