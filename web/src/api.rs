@@ -81,7 +81,10 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
 
 /// `POST path` with no body and an optional bearer token (the admin actions); decode the JSON
 /// answer.
-pub async fn post_empty<T: DeserializeOwned>(path: &str, bearer: Option<&str>) -> Result<T, ApiFailure> {
+pub async fn post_empty<T: DeserializeOwned>(
+    path: &str,
+    bearer: Option<&str>,
+) -> Result<T, ApiFailure> {
     let mut builder = Request::post(path);
     if let Some(token) = bearer {
         builder = builder.header("Authorization", &format!("Bearer {token}"));

@@ -155,7 +155,8 @@ pub(crate) mod tests {
                     values.push(value);
                 }
             }
-            let mut tokens = names.split(|c: char| c.is_whitespace() || c == '=').filter(|t| !t.is_empty());
+            let mut tokens =
+                names.split(|c: char| c.is_whitespace() || c == '=').filter(|t| !t.is_empty());
             let name = tokens.next().unwrap_or_default().trim_start_matches('/');
             assert!(OUR_TAGS.contains(&name), "element <{name}> rendered from data: {html}");
             for attribute in tokens {

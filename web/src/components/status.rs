@@ -71,7 +71,9 @@ mod tests {
 
     #[test]
     fn every_model_status_has_its_own_icon() {
-        for word in ["ok", "failed", "error", "timeout", "skipped", "missing", "interrupted", "ignored"] {
+        for word in
+            ["ok", "failed", "error", "timeout", "skipped", "missing", "interrupted", "ignored"]
+        {
             assert_ne!(status_icon(word), "•", "{word} has no icon");
         }
     }

@@ -45,12 +45,11 @@ pub fn badge_snippets(origin: &str, extension: &str, majors: &[i64]) -> Vec<Badg
     let name = encode_component(extension);
     let page = format!("{origin}/extensions/{name}");
     let alt = format!("pgfarm {extension}");
-    let mut badges = vec![("all PostgreSQL versions".to_owned(), format!("{origin}/badge/{name}.svg"))];
-    badges.extend(
-        majors
-            .iter()
-            .map(|major| (format!("PostgreSQL {major}"), format!("{origin}/badge/{name}/pg{major}.svg"))),
-    );
+    let mut badges =
+        vec![("all PostgreSQL versions".to_owned(), format!("{origin}/badge/{name}.svg"))];
+    badges.extend(majors.iter().map(|major| {
+        (format!("PostgreSQL {major}"), format!("{origin}/badge/{name}/pg{major}.svg"))
+    }));
     badges
         .into_iter()
         .map(|(title, image_url)| BadgeSnippet {

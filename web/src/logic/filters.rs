@@ -323,11 +323,14 @@ mod tests {
     fn empty_and_unknown_parameters_are_dropped() {
         let pairs = pairs_of("?extension=&pg=%2015%20&bogus=1&status=ok");
         let filters = RunFilters::from_pairs(borrowed(&pairs));
-        assert_eq!(filters, RunFilters {
-            pg: Some("15".into()),
-            status: Some("ok".into()),
-            ..RunFilters::default()
-        });
+        assert_eq!(
+            filters,
+            RunFilters {
+                pg: Some("15".into()),
+                status: Some("ok".into()),
+                ..RunFilters::default()
+            }
+        );
         assert_eq!(RunFilters::default().query(), "");
     }
 

@@ -128,7 +128,8 @@ impl MachineGrid {
             runs.iter().map(|run| run.pg_major).collect::<BTreeSet<_>>().into_iter().collect();
         let mut rows: BTreeMap<&str, Vec<Option<RunSummary>>> = BTreeMap::new();
         for run in runs {
-            let slots = rows.entry(run.machine.as_str()).or_insert_with(|| vec![None; majors.len()]);
+            let slots =
+                rows.entry(run.machine.as_str()).or_insert_with(|| vec![None; majors.len()]);
             let Ok(column) = majors.binary_search(&run.pg_major) else { continue };
             let newer = match &slots[column] {
                 None => true,
@@ -164,12 +165,15 @@ mod tests {
         assert_eq!(matrix.majors, vec![13, 15, 16, 17]);
         let keys: Vec<(&str, &str)> =
             matrix.rows.iter().map(|r| (r.extension.as_str(), r.platform.as_str())).collect();
-        assert_eq!(keys, vec![
-            ("pgtap_samples", "linux/aarch64"),
-            ("pgtap_samples", "linux/x86_64"),
-            ("tiny", "linux/aarch64"),
-            ("tiny", "linux/x86_64"),
-        ]);
+        assert_eq!(
+            keys,
+            vec![
+                ("pgtap_samples", "linux/aarch64"),
+                ("pgtap_samples", "linux/x86_64"),
+                ("tiny", "linux/aarch64"),
+                ("tiny", "linux/x86_64"),
+            ]
+        );
         // every cell lands in its own major's column, and none is lost
         let placed: usize = matrix.rows.iter().map(|r| r.cells.iter().flatten().count()).sum();
         assert_eq!(placed, cells.len());

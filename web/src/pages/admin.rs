@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use pgfarm_model::api::{Machine, MachineSecret, MachineState};
 
 use crate::api::{ApiFailure, get_json, post_empty, segment};
-use crate::components::remote::{Remote, RelativeTime, remote_view, set_title};
+use crate::components::remote::{RelativeTime, Remote, remote_view, set_title};
 use crate::components::states::{Empty, ErrorState};
 use crate::pages::extension::select_all;
 
@@ -30,7 +30,8 @@ fn stored_token() -> String {
 
 fn store_token(token: &str) {
     #[cfg(target_arch = "wasm32")]
-    if let Some(storage) = web_sys::window().and_then(|window| window.session_storage().ok().flatten())
+    if let Some(storage) =
+        web_sys::window().and_then(|window| window.session_storage().ok().flatten())
     {
         let _ = if token.is_empty() {
             storage.remove_item(TOKEN_KEY)
@@ -116,7 +117,7 @@ pub fn AdminPage() -> impl IntoView {
                     </button>
                 </div>
             }
-                .into_any(),
+            .into_any(),
         })
     };
     view! {

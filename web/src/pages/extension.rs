@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use pgfarm_model::api::{Extension, Page, RunSummary};
 
 use crate::api::{ExtensionDetail, get_json, segment};
-use crate::components::remote::{Remote, RelativeTime, origin, remote_view, set_title};
+use crate::components::remote::{RelativeTime, Remote, origin, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
 use crate::logic::badges::badge_snippets;
@@ -153,7 +153,7 @@ pub fn MachineGridTable(
             </table>
         </div>
     }
-        .into_any()
+    .into_any()
 }
 
 /// Badge snippets for an extension, in read-only fields that select themselves on focus.
@@ -201,9 +201,8 @@ pub fn select_all(ev: leptos::ev::FocusEvent) {
     #[cfg(target_arch = "wasm32")]
     {
         use wasm_bindgen::JsCast;
-        if let Some(area) = ev
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        if let Some(area) =
+            ev.target().and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
         {
             area.select();
         } else if let Some(input) =

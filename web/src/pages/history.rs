@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use pgfarm_model::api::TestHistory;
 
 use crate::api::{get_json, segment};
-use crate::components::remote::{Remote, RelativeTime, remote_view, set_title};
+use crate::components::remote::{RelativeTime, Remote, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
 use crate::logic::history::{by_major, flip_rate_words, is_flaky_entry};
@@ -142,7 +142,7 @@ pub fn HistoryView(
             </table>
         </div>
     }
-        .into_any()
+    .into_any()
 }
 
 /// `/extensions/:extension/tests/:test/history`.

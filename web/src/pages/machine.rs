@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use pgfarm_model::api::{Machine, Page, RunSummary};
 
 use crate::api::{Owner, get_json, segment};
-use crate::components::remote::{Remote, RelativeTime, remote_view, set_title};
+use crate::components::remote::{RelativeTime, Remote, remote_view, set_title};
 use crate::components::run_table::RunTable;
 use crate::components::states::Empty;
 use crate::components::status::StatusBadge;
@@ -85,8 +85,7 @@ pub fn MachinePage() -> impl IntoView {
     });
     let owners: Remote<Vec<Owner>> =
         LocalResource::new(|| async { get_json::<Vec<Owner>>("/api/v1/owners").await });
-    let filters =
-        move || RunFilters { machine: Some(name.get()), ..RunFilters::default() };
+    let filters = move || RunFilters { machine: Some(name.get()), ..RunFilters::default() };
     let runs: Remote<Page<RunSummary>> = LocalResource::new(move || {
         let path = filters().api_path(PAGE_SIZE);
         async move { get_json::<Page<RunSummary>>(&path).await }

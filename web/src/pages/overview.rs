@@ -124,9 +124,8 @@ pub fn MatrixLegend(
     cells: Vec<MatrixCell>,
 ) -> impl IntoView {
     let counts = count_by_word(&cells);
-    let count_of = move |word: &str| {
-        counts.iter().find(|(w, _)| *w == word).map(|(_, n)| *n).unwrap_or(0)
-    };
+    let count_of =
+        move |word: &str| counts.iter().find(|(w, _)| *w == word).map(|(_, n)| *n).unwrap_or(0);
     let items = [
         ("ok", "every stage that ran passed"),
         ("failed", "the extension failed: the first failed stage is named (build, install, load, regress, tap, upgrade)"),
@@ -219,7 +218,8 @@ mod tests {
         let html = Owner::new()
             .with(|| view! { <MatrixTable cells=cells.clone() platform=None/> }.to_html());
         for cell in &cells {
-            let key = format!("data-cell=\"{}/{}/{}\"", cell.extension, cell.pg_major, cell.platform);
+            let key =
+                format!("data-cell=\"{}/{}/{}\"", cell.extension, cell.pg_major, cell.platform);
             assert!(html.contains(&key), "{key} missing");
             assert!(html.contains(&format!("href=\"/runs/{}\"", cell.run)));
         }
@@ -241,8 +241,8 @@ mod tests {
             run: HOSTILE.into(),
             when: HOSTILE.into(),
         };
-        let html = Owner::new()
-            .with(|| view! { <MatrixTable cells=vec![cell] platform=None/> }.to_html());
+        let html =
+            Owner::new().with(|| view! { <MatrixTable cells=vec![cell] platform=None/> }.to_html());
         crate::components::run_table::tests::assert_inert(&html);
         assert!(html.contains("&lt;script&gt;"), "{html}");
     }
