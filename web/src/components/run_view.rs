@@ -31,6 +31,7 @@ pub fn mark_data_arrived() {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 fn measure_render() {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.measure_with_start_mark(RENDER_MEASURE, DATA_ARRIVED_MARK);
@@ -353,6 +354,8 @@ pub fn RunView(
     warning: Option<String>,
 ) -> impl IntoView {
     let rendered = RwSignal::new(false);
+    // Runs once the view is in the document (browser only: native tests have no executor).
+    #[cfg(target_arch = "wasm32")]
     Effect::new(move |_| {
         if !rendered.get_untracked() {
             rendered.set(true);
@@ -390,5 +393,147 @@ pub fn RunView(
             {tap_section(&bundle)}
             {server_log}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(name: &str) -> Arc<Bundle> {
+        let path = format!("{}/../testdata/bundles/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Arc::new(Bundle::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}")))
+    }
+
+    fn render(bundle: Arc<Bundle>) -> String {
+        Owner::new().with(|| view! { <RunView bundle=bundle/> }.to_html())
+    }
+
+    /// Elements RunView and its parts make; any other element in the HTML came from data.
+    const OUR_TAGS: [&str; 31] = [
+        "div",
+        "section",
+        "header",
+        "article",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "a",
+        "span",
+        "ul",
+        "li",
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "strong",
+        "code",
+        "dl",
+        "dt",
+        "dd",
+        "button",
+        "details",
+        "summary",
+        "mark",
+        "figure",
+        "figcaption",
+        "canvas",
+        "label",
+    ];
+
+    /// Fails on an element the views do not make (`<script>`, `<img>`, `<svg>`), an
+    /// event-handler attribute or a `javascript:` link. Quoted attribute values are skipped
+    /// (the renderer escapes `"` inside them).
+    fn assert_inert(html: &str) {
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let end = after.find('>').unwrap_or_else(|| panic!("unclosed tag in {html}"));
+            let tag = &after[..end];
+            rest = &after[end + 1..];
+            if tag.starts_with('!') {
+                continue;
+            }
+            let mut outside = String::new();
+            let mut values = Vec::new();
+            for (i, part) in tag.split('"').enumerate() {
+                if i % 2 == 0 {
+                    outside.push_str(part);
+                    outside.push(' ');
+                } else {
+                    values.push(part);
+                }
+            }
+            let mut tokens =
+                outside.split(|c: char| c.is_whitespace() || c == '=').filter(|t| !t.is_empty());
+            let name = tokens.next().unwrap_or_default().trim_start_matches('/');
+            assert!(OUR_TAGS.contains(&name), "element <{name}> rendered from data");
+            for attribute in tokens {
+                assert!(!attribute.to_ascii_lowercase().starts_with("on"), "handler in <{tag}>");
+            }
+            for value in values {
+                assert!(!value.trim().to_ascii_lowercase().starts_with("javascript:"), "<{tag}>");
+            }
+        }
+    }
+
+    #[test]
+    fn the_inertness_check_catches_live_markup() {
+        for live in ["<div><img src=x onerror=alert(1)></div>", "<p><script>x</script></p>"] {
+            assert!(std::panic::catch_unwind(|| assert_inert(live)).is_err(), "{live} passed");
+        }
+        assert_inert("<div data-x=\"&lt;img onerror=x&gt;\">&lt;script&gt;</div>");
+    }
+
+    #[test]
+    fn a_hostile_bundle_renders_as_text() {
+        let html = render(bundle("hostile.pgfarm.json"));
+        assert_inert(&html);
+        assert!(html.contains("&lt;script&gt;alert"), "payload shown as text");
+        // The failed regress test's diff and the failed TAP file are rendered too.
+        assert!(html.contains("class=\"diff\""), "diff missing");
+        assert!(html.contains("tap-file"), "TAP file missing");
+    }
+
+    #[test]
+    fn a_failed_regress_test_shows_its_coloured_diff() {
+        let html = render(bundle("regress-fail.pgfarm.json"));
+        assert_inert(&html);
+        assert!(html.contains("data-test=\"three\" data-status=\"failed\""), "{html}");
+        assert!(html.contains("data-test=\"one\" data-status=\"ok\""));
+        assert!(html.contains("data-diff-mode=\"unified\""));
+        for class in ["diff-add", "diff-del", "diff-ctx", "diff-hunk"] {
+            assert!(html.contains(class), "no {class}");
+        }
+        assert!(html.contains("expected/three.out"));
+        // The failed stage's log is open; the passing stages' logs are folded.
+        assert!(html.contains("data-stage=\"regress\" open"), "{html}");
+        assert!(html.contains("1 of 4 tests failed"));
+    }
+
+    #[test]
+    fn a_tap_failure_shows_its_diagnostics() {
+        let html = render(bundle("tap-fail.pgfarm.json"));
+        assert_inert(&html);
+        assert!(html.contains("tap-point tap-fail"), "no failed point");
+        assert!(html.contains("tap-diag"), "no diagnostics");
+        assert!(html.contains("have: foo") || html.contains("have:"), "no have/want");
+        assert!(html.contains("status-todo") || html.contains("status-skipped"));
+        assert!(
+            html.contains("data-rendered=\"false\""),
+            "set to true by an effect in the browser"
+        );
+    }
+
+    #[test]
+    fn a_passing_bundle_folds_everything() {
+        let html = render(bundle("pass.pgfarm.json"));
+        assert_inert(&html);
+        assert!(!html.contains("tap-fail"));
+        assert!(!html.contains("class=\"diff\""));
     }
 }
