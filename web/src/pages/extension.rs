@@ -77,7 +77,9 @@ pub fn ExtensionsPage() -> impl IntoView {
     }
 }
 
-/// The grid machine x PostgreSQL major from a run list, each cell linking to its latest run.
+/// The grid machine x PostgreSQL major from a run list, each cell linking to its latest run
+/// (`<a class="cell status-X" data-machine-cell="MACHINE/PGMAJOR">`; `data-cell` is the platform
+/// matrix's, so a page showing both has one element per `data-cell` value).
 #[component]
 pub fn MachineGridTable(
     /// Runs of the extension (or version), newest first.
@@ -103,11 +105,11 @@ pub fn MachineGridTable(
                     Some(run) => {
                         let verdict = verdict(run.status, run.failed_stage);
                         let class = format!("cell {}", status_class(verdict.word));
-                        let key = format!("{}/{}/{}", run.extension, run.pg_major, run.platform);
+                        let key = format!("{}/{}", run.machine, run.pg_major);
                         let href = format!("/runs/{}", segment(&run.uuid));
                         view! {
                             <td>
-                                <a class=class data-cell=key data-machine=run.machine.clone() href=href>
+                                <a class=class data-machine-cell=key href=href>
                                     <span class="cell-verdict">
                                         <span aria-hidden="true">{status_icon(verdict.word)}</span>
                                         " "
@@ -120,14 +122,14 @@ pub fn MachineGridTable(
                                 </a>
                             </td>
                         }
-                            .into_any()
+                        .into_any()
                     }
                     None => view! {
                         <td class="cell-none">
                             <span aria-label="no run">"—"</span>
                         </td>
                     }
-                        .into_any(),
+                    .into_any(),
                 })
                 .collect_view();
             view! {
@@ -256,6 +258,22 @@ pub fn ExtensionPage() -> impl IntoView {
             {remote_view(
                 detail,
                 "the extension",
+                |detail: ExtensionDetail| {
+                    view! {
+                        <h2>"Latest run per PostgreSQL major and platform"</h2>
+                        <MatrixTable cells=detail.cells platform=None/>
+                    }
+                },
+            )}
+            <h2>"Latest run per machine and PostgreSQL major"</h2>
+            {remote_view(
+                runs,
+                "the machine grid",
+                |page: Page<RunSummary>| view! { <MachineGridTable runs=page.items/> },
+            )}
+            {remote_view(
+                detail,
+                "the versions",
                 move |detail: ExtensionDetail| {
                     let mut majors: Vec<i64> = detail.cells.iter().map(|c| c.pg_major).collect();
                     majors.sort_unstable();
@@ -285,8 +303,6 @@ pub fn ExtensionPage() -> impl IntoView {
                         })
                         .collect_view();
                     view! {
-                        <h2>"Latest run per PostgreSQL major and platform"</h2>
-                        <MatrixTable cells=detail.cells platform=None/>
                         <h2>"Versions"</h2>
                         <div class="table-scroll">
                             <table class="versions">
@@ -304,12 +320,6 @@ pub fn ExtensionPage() -> impl IntoView {
                     }
                         .into_any()
                 },
-            )}
-            <h2>"Latest run per machine and PostgreSQL major"</h2>
-            {remote_view(
-                runs,
-                "the machine grid",
-                |page: Page<RunSummary>| view! { <MachineGridTable runs=page.items/> },
             )}
         </section>
     }
