@@ -32,6 +32,15 @@ test:
 wasm toolchain="":
     scripts/wasm-check.sh {{toolchain}}
 
+# Build the web dashboard into web/dist (trunk release build; fails over the wasm size budget).
+web toolchain="":
+    scripts/web-build.sh {{toolchain}}
+
+# Browser tests (seeded server, headless chromium); args go to node --test: `just e2e web/e2e/viewer.test.mjs`.
+e2e *args: web
+    cargo build -q -p pgfarm-cli -p pgfarm-server
+    web/e2e/run.sh {{args}}
+
 # API docs, warnings are errors.
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
@@ -49,6 +58,11 @@ bench-diff:
 
 bench-pgnode:
     crates/pgnode/bench/compare.sh
+
+# Offline viewer render time: 20,000 TAP points + a 10,000-line diff, median of 5 (< 300 ms).
+bench-web: web
+    cargo build -q -p pgfarm-cli
+    node web/e2e/bench.mjs
 
 # List the PostgreSQL installations pgfarm finds.
 pg-list:
