@@ -467,6 +467,26 @@ fn failures_are_paged_newest_first_by_receive_time_then_id(backend: Backend) {
     farm.get("/api/v1/failures?after=1_x").expect_error(400, "malformed");
 }
 
+fn the_served_matrix_shows_a_run_as_soon_as_it_is_stored(backend: Backend) {
+    let farm = backend.farm();
+    let secret = farm.approved_machine("m1");
+    let (body, _) = bundle_for("pass.pgfarm.json", "m1");
+    assert_eq!(farm.submit("m1", &secret, &body).status, 201);
+    let first = farm.get("/api/v1/matrix");
+    assert_eq!(first.json().as_array().map(Vec::len), Some(1));
+    // Served again (from the cache), then a run of another extension is stored.
+    assert_eq!(farm.get("/api/v1/matrix").body, first.body);
+    let mut bundle = sample("pass.pgfarm.json");
+    bundle.machine.name = "m1".into();
+    bundle.run.id = fresh_uuid();
+    bundle.extension.name = "other".into();
+    assert_eq!(farm.submit("m1", &secret, &bundle.to_gzip_vec()).status, 201);
+    let after = farm.get("/api/v1/matrix").json();
+    let extensions: Vec<&str> =
+        after.as_array().unwrap().iter().map(|cell| cell["extension"].as_str().unwrap()).collect();
+    assert!(extensions.contains(&"other"), "{after}");
+}
+
 fn lists_answer_304_to_a_matching_etag(backend: Backend) {
     let farm = backend.farm();
     let first = farm.get("/api/v1/matrix");
@@ -556,6 +576,7 @@ common::on_both_backends! {
     html_and_sql_payloads_are_stored_verbatim_and_returned_escaped,
     reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed,
     failures_are_paged_newest_first_by_receive_time_then_id,
+    the_served_matrix_shows_a_run_as_soon_as_it_is_stored,
     lists_answer_304_to_a_matching_etag,
     operations_endpoints_answer,
     runs_survive_a_restart,

@@ -12,7 +12,7 @@ use pgfarm_model::api;
 use serde::{Deserialize, Serialize};
 
 use super::runs::{RunQuery, run_summary};
-use super::{ApiQuery, Caching, cached_json, page_limit};
+use super::{ApiQuery, Caching, cached, cached_json, page_limit};
 use crate::db::{LatestRow, sql::MS_PER_DAY};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -126,9 +126,27 @@ async fn matrix(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MatrixQuery>,
 ) -> ApiResult<Response> {
-    let cells: Vec<api::MatrixCell> =
-        state.store.matrix(query.extension.as_deref()).await?.into_iter().map(cell).collect();
-    Ok(cached_json(&headers, &cells, Caching::Revalidate))
+    if query.extension.is_some() {
+        let cells: Vec<api::MatrixCell> =
+            state.store.matrix(query.extension.as_deref()).await?.into_iter().map(cell).collect();
+        return Ok(cached_json(&headers, &cells, Caching::Revalidate));
+    }
+    // The full matrix: served from `state.matrix` while no run was stored (see MatrixCache).
+    let body = match state.matrix.get() {
+        Some(body) => body,
+        None => {
+            let generation = state.matrix.generation();
+            let cells: Vec<api::MatrixCell> =
+                state.store.matrix(None).await?.into_iter().map(cell).collect();
+            let body = std::sync::Arc::new(serde_json::to_vec(&cells).map_err(|err| {
+                tracing::error!(error = %err, "serialising the matrix failed");
+                ApiError::new(api::ErrorCode::Internal, "internal error")
+            })?);
+            state.matrix.put(generation, body.clone());
+            body
+        }
+    };
+    Ok(cached(&headers, "application/json", body.to_vec(), Caching::Revalidate))
 }
 
 // Not `#[serde(flatten)] RunQuery`: flattened query strings lose their types (numbers arrive

@@ -126,6 +126,7 @@ async fn submit(State(state): State<AppState>, signed: SignedBody) -> ApiResult<
             ApiError::new(api::ErrorCode::Internal, "internal error; see the server log")
         })??;
     state.store.insert_run(&run).await?;
+    state.matrix.invalidate();
     state.metrics.record_run(run.bundle.len() as u64);
     tracing::info!(run = %run.uuid, extension = %run.extension, status = %run.status, "run stored");
     let url = format!("/api/v1/runs/{}", run.uuid);
