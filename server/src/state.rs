@@ -53,8 +53,11 @@ impl AppState {
 #[derive(Debug, Default)]
 pub struct MatrixCache {
     generation: AtomicU64,
-    slot: Mutex<Option<(u64, Instant, Arc<Vec<u8>>)>>,
+    slot: Mutex<Option<CachedMatrix>>,
 }
+
+/// A cached matrix: its generation, when it was computed, the JSON body.
+type CachedMatrix = (u64, Instant, Arc<Vec<u8>>);
 
 impl MatrixCache {
     /// How long a cached matrix may be served.
