@@ -585,7 +585,8 @@ impl Job<'_> {
         // of the prepared database (set-up included) so they cannot see or block each other.
         let spare_jobs = self.options.jobs / self.options.installations.len().max(1);
         let options = if spare_jobs > 1 && self.source.tap_files.len() > 1 {
-            ProveOptions { jobs: spare_jobs, isolate: true, ..options }
+            let copy_strategy = (self.installation.major() >= 15).then(|| "FILE_COPY".to_owned());
+            ProveOptions { jobs: spare_jobs, isolate: true, copy_strategy, ..options }
         } else {
             options
         };
