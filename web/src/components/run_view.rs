@@ -363,7 +363,9 @@ pub fn RunView(
         }
     });
     let linked = detail.is_some();
-    let warning = warning.map(|w| view! { <p class="run-warning" role="note">{w}</p> }.into_any());
+    let warning = warning
+        .filter(|w| !w.is_empty())
+        .map(|w| view! { <p class="run-warning" role="note">{w}</p> }.into_any());
     let server_log = (!bundle.server_log.is_empty()).then(|| {
         let summary = view! { <span class="stage-log-title">"Server log"</span> }.into_any();
         view! {
