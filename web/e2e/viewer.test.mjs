@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { launch, newPage, openPage, screenshot, ROOT, BASE } from './lib.mjs';
 
@@ -114,6 +116,28 @@ test('the viewer opens a same-origin bundle given by ?src= (what pgfarm view use
     assert.ok(await page.locator('[data-test][data-status="failed"]').count() >= 1);
   } finally {
     await page.close();
+  }
+});
+
+test('pgfarm view BUNDLE serves the real viewer with the bundle preloaded', async () => {
+  const bin = join(process.env.PGFARM_E2E_BIN_DIR ?? join(ROOT, 'target', 'debug'), 'pgfarm');
+  const viewer = spawn(bin, ['view', sample('tap-fail.pgfarm.json'), '--no-open', '--web-dir', join(ROOT, 'web', 'dist')],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const page = await newPage(browser.context);
+  try {
+    const url = await new Promise((resolve, reject) => {
+      viewer.on('exit', (code) => reject(new Error(`pgfarm view exited with ${code}`)));
+      createInterface({ input: viewer.stdout }).once('line', resolve);
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/view\?src=\/local\/bundle\.pgfarm\.json$/);
+    await page.goto(url);
+    await page.locator('[data-rendered="true"]').waitFor();
+    assert.ok(await page.locator('.tap-point.tap-fail').count() >= 1, 'the TAP failures of tap-fail are shown');
+    assert.deepEqual(page.problems, []);
+    await screenshot(page, 'pgfarm-view-light');
+  } finally {
+    await page.close();
+    viewer.kill('SIGINT');
   }
 });
 
