@@ -183,7 +183,7 @@ pub fn draw_runs_per_day(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(52)
-        .build_cartesian_2d(0..n, 0..top + top / 8 + 1)
+        .build_cartesian_2d(0..n, 0..top + top * 2 / 5 + 1)
         .map_err(err)?;
     let days = data.days.clone();
     chart
@@ -251,7 +251,7 @@ pub fn draw_pass_rates(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(52)
-        .build_cartesian_2d(-0.5..last + 0.5, 0.0..105.0)
+        .build_cartesian_2d(-0.5..last + 0.5, 0.0..135.0)
         .map_err(err)?;
     let labels = days.to_vec();
     chart
@@ -269,7 +269,7 @@ pub fn draw_pass_rates(
             }
             labels.get(i as usize).map(|d| d.get(5..).unwrap_or(d).to_owned()).unwrap_or_default()
         })
-        .y_label_formatter(&|y| format!("{y:.0}%"))
+        .y_label_formatter(&|y| if *y <= 100.0 { format!("{y:.0}%") } else { String::new() })
         .x_desc("day (UTC)")
         .y_desc("runs ok")
         .draw()
@@ -321,7 +321,7 @@ pub fn draw_runs_per_major(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(52)
-        .build_cartesian_2d((0..n).into_segmented(), 0..top + top / 8 + 1)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0..top + top * 2 / 5 + 1)
         .map_err(err)?;
     let majors: Vec<i64> = per_major.iter().map(|(m, _)| *m).collect();
     chart

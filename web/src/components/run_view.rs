@@ -31,6 +31,17 @@ pub fn mark_data_arrived() {
     }
 }
 
+/// Sets a performance mark (`pgfarm:parsed`, `pgfarm:tap-tree`, `pgfarm:diff`) so a profile of
+/// a slow render shows where the time went; a no-op outside the browser.
+pub fn mark(name: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = name;
+}
+
 #[cfg(target_arch = "wasm32")]
 fn measure_render() {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
@@ -158,6 +169,7 @@ fn regress_test(test: &RegressTest, history: Option<String>) -> AnyView {
     let shows_diff = test.status.is_failure() || test.status == TestStatus::Ignored;
     let diff = shows_diff.then(|| {
         let rows = Arc::new(DiffRows::for_test(test));
+        mark("pgfarm:diff");
         let expected_label = rows
             .expected
             .as_ref()

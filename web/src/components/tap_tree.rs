@@ -139,6 +139,7 @@ pub fn TapFileView(
     file: TapFile,
 ) -> impl IntoView {
     let tree = Arc::new(TapTree::parse(file.stream.as_bytes()));
+    crate::components::run_view::mark("pgfarm:tap-tree");
     // Toggled subtests (XOR their default) and unfolded passing runs.
     let open = RwSignal::new(HashSet::<usize>::new());
     let open_runs = RwSignal::new(HashSet::<usize>::new());

@@ -34,6 +34,7 @@ async fn load(uuid: String) -> Result<LoadedRun, ApiFailure> {
     let bundle = Bundle::from_slice_with(&bytes, &options).map_err(|e| {
         ApiFailure::Decode(format!("the run's bundle ({}): {e}", detail.bundle_url))
     })?;
+    crate::components::run_view::mark("pgfarm:parsed");
     Ok(LoadedRun { detail, bundle: Arc::new(bundle) })
 }
 

@@ -60,7 +60,9 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<(Bundle, Option<String>), BundleErro
 
 fn show(state: RwSignal<Viewed>, name: String, bytes: &[u8]) {
     mark_data_arrived();
-    state.set(match parse_bundle(bytes) {
+    let parsed = parse_bundle(bytes);
+    crate::components::run_view::mark("pgfarm:parsed");
+    state.set(match parsed {
         Ok((bundle, warning)) => {
             set_title(&format!("{} {}", bundle.extension.name, bundle.extension.version));
             Viewed::Shown { name, bundle: Arc::new(bundle), warning }
