@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use crate::logic::virtual_window::VirtualWindow;
 
 /// Rows rendered above and below the viewport, so fast scrolling shows no gaps.
-const OVERSCAN: usize = 20;
+const OVERSCAN: usize = 10;
 
 /// Lists up to this many rows are rendered whole (searchable with the browser's find).
-pub const RENDER_ALL_BELOW: usize = 400;
+pub const RENDER_ALL_BELOW: usize = 100;
 
 /// Renders one row by index.
 pub type RowRenderer = Arc<dyn Fn(usize) -> AnyView + Send + Sync>;
