@@ -363,6 +363,8 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend
     assert_eq!(cells[0]["status"], "ok");
     assert_eq!(cells[0]["run"], uuids[2]);
     assert_eq!(cells[0]["platform"], "linux/x86_64");
+    let run = farm.get(&format!("/api/v1/runs/{}", uuids[2])).json();
+    assert_eq!(cells[0]["n_tests"], run["n_tests"], "the cell counts the latest run's tests");
 
     let failures = farm.get("/api/v1/failures?days=1").json();
     assert_eq!(failures["items"].as_array().unwrap().len(), 1);

@@ -303,6 +303,10 @@ pub struct MatrixCell {
     pub status: RunStatus,
     /// The first failed stage, if any.
     pub failed_stage: Option<StageKind>,
+    /// Number of tests in that run (regress tests and TAP files). A run whose status is `ok`
+    /// with no tests at all is shown as "missing tests", not as a pass.
+    #[serde(default)]
+    pub n_tests: i64,
     /// The run's uuid.
     pub run: String,
     /// When that run was made (RFC 3339).

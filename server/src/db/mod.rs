@@ -257,6 +257,8 @@ pub struct LatestRow {
     pub failed_stage: Option<String>,
     /// Its run time (unix ms).
     pub created_at: i64,
+    /// Number of tests of that run.
+    pub n_tests: i64,
     /// Its uuid.
     pub run_uuid: String,
 }

@@ -490,7 +490,7 @@ macro_rules! impl_store {
             ) -> crate::db::DbResult<Vec<crate::db::LatestRow>> {
                 let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT l.extension, l.pg_major, l.platform, l.ext_version, l.status, \
-                     l.failed_stage, l.created_at, r.uuid AS run_uuid \
+                     l.failed_stage, l.created_at, r.n_tests, r.uuid AS run_uuid \
                      FROM latest l JOIN runs r ON r.id = l.run_id",
                 );
                 if let Some(extension) = extension {

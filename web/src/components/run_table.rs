@@ -18,7 +18,7 @@ pub fn RunTable(
     let rows = runs
         .into_iter()
         .map(|run| {
-            let verdict = verdict(run.status, run.failed_stage);
+            let verdict = verdict(run.status, run.failed_stage, run.n_tests);
             let href = format!("/runs/{}", encode_component(&run.uuid));
             let ext_href = format!("/extensions/{}", encode_component(&run.extension));
             let machine_href = format!("/machines/{}", encode_component(&run.machine));

@@ -17,10 +17,14 @@ pub struct Verdict {
     pub label: String,
 }
 
-/// The verdict of a run from its status and first failed stage.
-pub fn verdict(status: RunStatus, failed_stage: Option<StageKind>) -> Verdict {
+/// The verdict of a run from its status, first failed stage and number of tests: a run that is
+/// `ok` with no tests at all is "missing tests" (word `missing`), never a pass.
+pub fn verdict(status: RunStatus, failed_stage: Option<StageKind>, n_tests: i64) -> Verdict {
     let word = status.as_str();
     let label = match (status, failed_stage) {
+        (RunStatus::Ok, _) if n_tests == 0 => {
+            return Verdict { word: "missing", label: "missing tests".to_owned() };
+        }
         (RunStatus::Ok, _) => "ok".to_owned(),
         (_, Some(stage)) => format!("{word} at {}", stage.as_str()),
         (_, None) => word.to_owned(),
@@ -101,10 +105,11 @@ pub fn platforms(cells: &[MatrixCell]) -> Vec<String> {
 pub fn count_by_word(cells: &[MatrixCell]) -> Vec<(&'static str, usize)> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for cell in cells {
-        *counts.entry(cell.status.as_str()).or_default() += 1;
+        *counts.entry(verdict(cell.status, cell.failed_stage, cell.n_tests).word).or_default() += 1;
     }
     crate::logic::filters::RUN_STATUSES
         .iter()
+        .chain(&["missing"])
         .filter_map(|word| counts.get(word).map(|count| (*word, *count)))
         .collect()
 }
@@ -203,13 +208,32 @@ mod tests {
     fn cells_say_which_stage_failed_first() {
         let cells = cells();
         let tap = cells.iter().find(|c| c.extension == "pgtap_samples").unwrap();
-        assert_eq!(verdict(tap.status, tap.failed_stage).label, "failed at tap");
-        assert_eq!(verdict(RunStatus::Ok, None), Verdict { word: "ok", label: "ok".into() });
-        assert_eq!(verdict(RunStatus::Failed, Some(StageKind::Build)).label, "failed at build");
-        assert_eq!(verdict(RunStatus::Error, Some(StageKind::Cluster)).label, "error at cluster");
-        assert_eq!(verdict(RunStatus::Interrupted, None).label, "interrupted");
+        assert_eq!(verdict(tap.status, tap.failed_stage, tap.n_tests).label, "failed at tap");
+        assert_eq!(verdict(RunStatus::Ok, None, 3), Verdict { word: "ok", label: "ok".into() });
+        assert_eq!(verdict(RunStatus::Failed, Some(StageKind::Build), 0).label, "failed at build");
+        assert_eq!(
+            verdict(RunStatus::Error, Some(StageKind::Cluster), 0).label,
+            "error at cluster"
+        );
+        assert_eq!(verdict(RunStatus::Interrupted, None, 1).label, "interrupted");
         let counts = count_by_word(&cells);
         assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), cells.len());
+    }
+
+    #[test]
+    fn an_ok_run_without_tests_is_missing_tests_not_a_pass() {
+        let missing = verdict(RunStatus::Ok, None, 0);
+        assert_eq!(missing, Verdict { word: "missing", label: "missing tests".into() });
+        let mut cells = cells();
+        let ok = cells
+            .iter_mut()
+            .find(|c| c.status == RunStatus::Ok)
+            .expect("an ok cell in the fixture");
+        ok.n_tests = 0;
+        let counts = count_by_word(&cells);
+        assert!(counts.contains(&("missing", 1)), "{counts:?}");
+        // A failed run keeps its stage even with no tests (it failed before any ran).
+        assert_eq!(verdict(RunStatus::Failed, Some(StageKind::Build), 0).label, "failed at build");
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub fn MachineGridTable(
                 .into_iter()
                 .map(|slot| match slot {
                     Some(run) => {
-                        let verdict = verdict(run.status, run.failed_stage);
+                        let verdict = verdict(run.status, run.failed_stage, run.n_tests);
                         let class = format!("cell {}", status_class(verdict.word));
                         let key = format!("{}/{}", run.machine, run.pg_major);
                         let href = format!("/runs/{}", segment(&run.uuid));

@@ -21,7 +21,7 @@ pub fn MatrixCellLink(
     /// Now, in Unix milliseconds.
     now: i64,
 ) -> impl IntoView {
-    let verdict = verdict(cell.status, cell.failed_stage);
+    let verdict = verdict(cell.status, cell.failed_stage, cell.n_tests);
     let class = format!("cell {}", status_class(verdict.word));
     let key = format!("{}/{}/{}", cell.extension, cell.pg_major, cell.platform);
     let href = format!("/runs/{}", segment(&cell.run));
@@ -238,6 +238,7 @@ mod tests {
             version: HOSTILE.into(),
             status: pgfarm_model::RunStatus::Ok,
             failed_stage: None,
+            n_tests: 1,
             run: HOSTILE.into(),
             when: HOSTILE.into(),
         };
