@@ -193,7 +193,15 @@ pub fn TapFileView(
         }
     });
     let n_rows = Signal::derive(move || rows.with(|r| r.len()));
-    let status = file.status.as_str();
+    let derived = crate::logic::tap_tree::derived_status(&file, &tree);
+    let status = derived.as_str();
+    let reported = (derived != file.status).then(|| {
+        view! {
+            <p class="tap-reported muted" role="note">
+                {format!("The runner reported {}; the stream says {}.", file.status.as_str(), status)}
+            </p>
+        }
+    });
     view! {
         <article class="tap-file" data-tap-file=file.path.clone() data-status=status>
             <header class="tap-file-header">
@@ -202,6 +210,7 @@ pub fn TapFileView(
                 <span class="tap-counts">{counts}</span>
                 <span class="muted">{plan} " · " {exit} " · " {format_ms(file.duration_ms)}</span>
             </header>
+            {reported}
             {problems}
             {bail}
             {stderr}
