@@ -21,7 +21,7 @@ import { launch, newPage, ROOT } from './lib.mjs';
 
 const ROUNDS = 5;
 const BUDGET_MS = 300;
-const bin = process.env.PGFARM_BIN_DIR ?? join(ROOT, 'target', 'debug');
+const bin = process.env.PGFARM_BIN_DIR ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug');
 const dir = mkdtempSync(join(tmpdir(), 'pgfarm-bench-web-'));
 const file = join(dir, 'large.pgfarm.json');
 writeFileSync(file, JSON.stringify(largeBundle()));

@@ -8,7 +8,7 @@
 #   PGFARM_E2E_REUSE_SEED=1 web/e2e/run.sh ...  reuse the last seeded runs (skip `pgfarm test`)
 #
 # Needs: scripts/web-build.sh run before (web/dist), `cargo build -p pgfarm-cli -p pgfarm-server`
-# (binaries in $PGFARM_BIN_DIR, default target/debug), PostgreSQL under .pg/ (scripts/setup).
+# (binaries in $PGFARM_BIN_DIR, default $CARGO_TARGET_DIR/debug or target/debug), PostgreSQL under .pg/ (scripts/setup).
 # Seeding: real `pgfarm test` of testdata/extensions/{failing,tap_only,pure_sql} on two majors,
 # submitted by a registered and approved machine, plus testdata/bundles/{tap-fail,regress-fail,pass,
 # hostile}.pgfarm.json as they are (their machine is registered too; a sample the server refuses is
@@ -16,7 +16,7 @@
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$PGFARM_ROOT"
 
-BIN=${PGFARM_BIN_DIR:-$PGFARM_ROOT/target/debug}
+BIN=${PGFARM_BIN_DIR:-${CARGO_TARGET_DIR:-$PGFARM_ROOT/target}/debug}
 WORK=$PGFARM_ROOT/target/e2e
 ARTIFACTS=$PGFARM_ROOT/target/e2e-artifacts
 [[ -f web/dist/index.html ]] || die "web/dist/index.html is missing: run scripts/web-build.sh first"
