@@ -4,7 +4,7 @@
 #   scripts/wasm-check.sh [rustup|debian]   default: what scripts/setup-wasm.sh chose (target/wasm-toolchain)
 source "$(dirname "$0")/lib.sh"
 cd "$PGFARM_ROOT"
-CRATES=(-p pgfarm-model -p pgfarm-tap-parser -p pgfarm-diff)
+CRATES=(-p pgfarm-model -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-verdict)
 which=${1:-$(cat target/wasm-toolchain 2>/dev/null || echo rustup)}
 case $which in
   rustup)

@@ -49,7 +49,8 @@ pub mod metrics;
 pub mod routes;
 pub mod secrets;
 pub mod state;
-pub mod verdict;
+/// The status rules, shared with the dashboard (crate `pgfarm-verdict`).
+pub use pgfarm_verdict as verdict;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -193,7 +193,8 @@ pub fn TapFileView(
         }
     });
     let n_rows = Signal::derive(move || rows.with(|r| r.len()));
-    let derived = crate::logic::tap_tree::derived_status(&file, &tree);
+    // The server's rule (crate pgfarm-verdict): the stream and psql's exit code decide.
+    let derived = pgfarm_verdict::tap_file_status(&file);
     let status = derived.as_str();
     let reported = (derived != file.status).then(|| {
         view! {

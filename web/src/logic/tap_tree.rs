@@ -423,20 +423,6 @@ impl Builder {
     }
 }
 
-/// A TAP file's status derived from its raw stream, by the server's rule (`server/src/verdict.rs`):
-/// it passes when the stream parses to a passing summary (no failed point, no protocol error, no
-/// bail out) and psql's exit code, if recorded, is 0; `timeout` and `error` reported by the runner
-/// stay, since nothing in the stream can refute them. The page shows this status, and the runner's
-/// when it differs, so the browser never trusts a client summary either.
-pub fn derived_status(file: &pgfarm_model::TapFile, tree: &TapTree) -> pgfarm_model::TestStatus {
-    use pgfarm_model::TestStatus;
-    if matches!(file.status, TestStatus::Timeout | TestStatus::Error) {
-        return file.status;
-    }
-    let exit_ok = file.exit_code.is_none_or(|code| code == 0);
-    if tree.summary.ok && exit_ok { TestStatus::Ok } else { TestStatus::Failed }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,12 +574,11 @@ mod tests {
         // Its only `not ok` is a TODO: the stream passes (as pg_prove and the server say), so the
         // page shows ok even though this bundle's runner wrote `failed`.
         assert_eq!(special.status, pgfarm_model::TestStatus::Failed);
-        assert_eq!(derived_status(special, &tree), pgfarm_model::TestStatus::Ok);
+        assert_eq!(pgfarm_verdict::tap_file_status(special), pgfarm_model::TestStatus::Ok);
         for file in &bundle.tap {
-            let tree = TapTree::parse(file.stream.as_bytes());
             if file.status == pgfarm_model::TestStatus::Ok {
                 assert_eq!(
-                    derived_status(file, &tree),
+                    pgfarm_verdict::tap_file_status(file),
                     pgfarm_model::TestStatus::Ok,
                     "{}",
                     file.path

@@ -1,9 +1,18 @@
-//! Re-derives every status of a bundle from its raw outputs: the server never trusts the
-//! statuses a client wrote.
+//! Re-derives every status of a bundle from its raw outputs, so neither the server nor the
+//! browser trusts the statuses a client wrote: `pgfarm-server` stores [`derive`]'s answer, and the
+//! dashboard shows [`tap_file_status`] / [`regress_test_status`] for each test.
 //!
-//! Pure functions over `pgfarm_model::Bundle`, `pgfarm_tap_parser` and `pgfarm_diff` (no I/O, no
-//! server types), so this module can move to a shared crate (`crates/verdict`) when the runner
-//! and the web app need the same rules.
+//! Pure functions over `pgfarm_model::Bundle`, `pgfarm_tap_parser` and `pgfarm_diff`: no I/O, no
+//! clock, builds for wasm32. Its behaviour is tested through the server's API tests
+//! (`server/tests/api.rs`) and the dashboard's tests (`web/src/logic/tap_tree.rs`).
+//!
+//! ```
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/bundles/regress-fail.pgfarm.json");
+//! let bundle = pgfarm_model::Bundle::from_slice(&std::fs::read(path).unwrap()).unwrap();
+//! let verdict = pgfarm_verdict::derive(&bundle);
+//! assert_eq!(verdict.run_status, pgfarm_model::RunStatus::Failed);
+//! assert_eq!(verdict.failed_stage, Some(pgfarm_model::StageKind::Regress));
+//! ```
 //!
 //! Rules:
 //! - A regress test passes when its actual output matches one of its expected variants under
