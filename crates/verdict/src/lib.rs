@@ -1,5 +1,5 @@
 //! Re-derives every status of a bundle from its raw outputs, so neither the server nor the
-//! browser trusts the statuses a client wrote: `pgfarm-server` stores [`derive`]'s answer, and the
+//! browser trusts the statuses a client wrote: `pgfarm-server` stores [`derive()`]'s answer, and the
 //! dashboard shows [`tap_file_status`] / [`regress_test_status`] for each test.
 //!
 //! Pure functions over `pgfarm_model::Bundle`, `pgfarm_tap_parser` and `pgfarm_diff`: no I/O, no
