@@ -460,6 +460,9 @@ macro_rules! bulk_writer {
                 }
                 let mut tx = pool.begin().await?;
                 write_derived(&mut tx, &derived).await?;
+                for statement in pgfarm_server::db::REBUILD_DAILY_TABLES {
+                    sqlx::query(statement).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 eprintln!(
                     "filled {n_runs} runs in {:.1?} ({:.0} runs/s); {} matrix cells, {} status \

@@ -398,6 +398,51 @@ fn reads_show_matrix_failures_history_trends_stats_queue_badges_and_feed(backend
     let trends = farm.get("/api/v1/trends?days=2").json();
     let total: i64 = trends.as_array().unwrap().iter().map(|p| p["n_runs"].as_i64().unwrap()).sum();
     assert_eq!(total, 3);
+    assert_eq!(farm.get("/api/v1/trends?days=2&extension=tiny").json(), trends);
+    assert_eq!(farm.get("/api/v1/trends?days=2&extension=other").json(), json!([]));
+    farm.get("/api/v1/trends?days=0").expect_error(400, "malformed");
+
+    // Stage durations: per stage, the runs in which it ran (ok or failed, as the server derived
+    // it) and the sum and maximum of their durations, as the three run details say.
+    let mut expected: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+    for uuid in &uuids {
+        let run = farm.get(&format!("/api/v1/runs/{uuid}")).json();
+        for stage in run["stages"].as_array().unwrap() {
+            if stage["status"] == "ok" || stage["status"] == "failed" {
+                let duration = stage["duration_ms"].as_i64().unwrap();
+                let entry = expected.entry(stage["kind"].as_str().unwrap().to_owned()).or_default();
+                entry.0 += 1;
+                entry.1 += duration;
+                entry.2 = entry.2.max(duration);
+            }
+        }
+    }
+    assert!(expected.contains_key("regress"), "{expected:?}");
+    let stages = farm.get("/api/v1/trends/stages?days=2&extension=tiny");
+    assert_eq!(stages.status, 200, "{}", stages.text());
+    let mut got: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+    for point in stages.json().as_array().unwrap() {
+        assert_eq!(point["pg_major"], 15);
+        let entry = got.entry(point["stage"].as_str().unwrap().to_owned()).or_default();
+        entry.0 += point["n_runs"].as_i64().unwrap();
+        entry.1 += point["total_ms"].as_i64().unwrap();
+        entry.2 = entry.2.max(point["max_ms"].as_i64().unwrap());
+    }
+    assert_eq!(got, expected);
+    assert_eq!(farm.get("/api/v1/trends/stages?days=2").json(), stages.json());
+    assert_eq!(farm.get("/api/v1/trends/stages?extension=other").json(), json!([]));
+    farm.get("/api/v1/trends/stages?days=99999").expect_error(400, "malformed");
+
+    // The machine grid: the last received run per machine and major.
+    let grid = farm.get("/api/v1/extensions/tiny/machines").json();
+    let items = grid.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{grid}");
+    assert_eq!((&items[0]["uuid"], &items[0]["machine"]), (&json!(uuids[2]), &json!("m1")));
+    let version = items[0]["version"].as_str().unwrap().to_owned();
+    let by_version = farm.get(&format!("/api/v1/extensions/tiny/machines?version={version}"));
+    assert_eq!(by_version.json(), grid);
+    farm.get("/api/v1/extensions/tiny/machines?version=0.0.0-none").expect_error(404, "not_found");
+    farm.get("/api/v1/extensions/none/machines").expect_error(404, "not_found");
     let stats = farm.get("/api/v1/stats").json();
     assert_eq!(stats["n_runs"], 3);
     assert_eq!(stats["n_extensions"], 1);
@@ -531,7 +576,8 @@ fn runs_survive_a_restart(backend: Backend) {
     let mut farm = backend.farm();
     let secret = farm.approved_machine("m1");
     let (body, bundle) = bundle_for("pass.pgfarm.json", "m1");
-    assert_eq!(farm.submit("m1", &secret, &body).status, 201);
+    let answer = farm.submit("m1", &secret, &body);
+    assert_eq!(answer.status, 201, "{}", answer.text());
     farm.restart();
     assert_eq!(farm.get(&format!("/api/v1/runs/{}", bundle.run.id)).status, 200);
     // The secret still works after the restart (same server key in the data dir).

@@ -40,7 +40,9 @@ const failingRun = () => {
 
 test('overview shows the matrix with a cell per seeded extension and PostgreSQL major', async () => {
   await visit('/', 'overview', async (page) => {
-    const seeded = new Set(runs.map((r) => `${r.extension}/${r.pg_major}`));
+    // Plain names only: the hostile sample's name is checked in hostile.test.mjs.
+    const plain = runs.filter((r) => /^[\w.-]+$/.test(r.extension));
+    const seeded = new Set(plain.map((r) => `${r.extension}/${r.pg_major}`));
     for (const key of seeded) {
       const cells = page.locator(`a.cell[data-cell^="${key}/"]`);
       assert.ok(await cells.count() >= 1, `no matrix cell for ${key}`);
@@ -128,26 +130,83 @@ test('machines and machine pages show the seeding machine', async () => {
   });
 });
 
-test('trends page draws its charts on canvases with non-blank pixels', async () => {
-  await visit('/trends', 'trends', async (page) => {
-    const canvas = page.locator('canvas[data-chart]').first();
-    await canvas.waitFor();
-    await page.waitForTimeout(300);
-    const colours = await canvas.evaluate((c) => {
-      const ctx = c.getContext('2d');
-      const { data } = ctx.getImageData(0, 0, c.width, c.height);
-      const seen = new Set();
-      let painted = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] !== 0) painted++;
-        seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2] | (data[i + 3] << 24));
-      }
-      return { distinct: seen.size, painted, total: data.length / 4 };
-    });
-    assert.ok(colours.total > 0, 'canvas has a size');
-    assert.ok(colours.distinct >= 3, `canvas has ${colours.distinct} colours: not drawn`);
-    assert.ok(colours.painted > 0, 'canvas has painted pixels');
+/** Colours of a canvas: distinct values, painted and total pixels. */
+async function canvasColours(canvas) {
+  return canvas.evaluate((c) => {
+    const ctx = c.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    const seen = new Set();
+    let painted = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] !== 0) painted++;
+      seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2] | (data[i + 3] << 24));
+    }
+    return { distinct: seen.size, painted, total: data.length / 4 };
   });
+}
+
+const CHARTS = ['runs-per-day', 'pass-rate', 'runs-per-major', 'stage-durations'];
+
+test('trends page draws its charts, stage durations included, on canvases with non-blank pixels', async () => {
+  await visit('/trends', 'trends', async (page) => {
+    await page.locator('canvas[data-chart="stage-durations"]').waitFor();
+    await page.waitForTimeout(300);
+    for (const name of CHARTS) {
+      const colours = await canvasColours(page.locator(`canvas[data-chart="${name}"]`));
+      assert.ok(colours.total > 0, `${name}: canvas has a size`);
+      assert.ok(colours.distinct >= 3, `${name}: canvas has ${colours.distinct} colours: not drawn`);
+      assert.ok(colours.painted > 0, `${name}: canvas has painted pixels`);
+    }
+    // The legend names the stages the seeded runs ran, with their mean durations (from the API).
+    const stages = await api('/api/v1/trends/stages?days=30');
+    assert.ok(stages.some((p) => p.stage === 'regress' && p.n_runs > 0), 'the seed ran regress stages');
+    const label = await page.locator('canvas[data-chart="stage-durations"]').getAttribute('aria-label');
+    assert.match(label, /every PostgreSQL major/);
+  });
+});
+
+test('trends filter by extension and the stage chart by PostgreSQL major, in the URL', async () => {
+  const page = await newPage(browser.context);
+  try {
+    const major = runs.find((r) => r.extension === 'tap_only').pg_major;
+    await openPage(page, `/trends?days=7&extension=tap_only&pg=${major}`, 'trends');
+    const canvas = page.locator('canvas[data-chart="stage-durations"]');
+    await canvas.waitFor();
+    assert.equal(await canvas.getAttribute('aria-label'), `Mean stage durations per day on PostgreSQL ${major}`);
+    assert.equal(await page.locator('input[name="extension"]').inputValue(), 'tap_only');
+    // Only tap_only's runs are counted: the stats line is global, the charts are not.
+    const expected = (await api('/api/v1/trends?days=7&extension=tap_only'))
+      .reduce((sum, p) => sum + p.n_runs, 0);
+    const seeded = runs.filter((r) => r.extension === 'tap_only').length;
+    assert.equal(expected, seeded, 'the API counts only tap_only runs');
+    const colours = await canvasColours(canvas);
+    assert.ok(colours.distinct >= 3, 'the filtered stage chart is drawn');
+    await openPage(page, '/trends?extension=no_such_extension', 'trends');
+    await page.getByText('No runs in this period.').waitFor();
+    await page.getByText('No stage ran in this period.').waitFor();
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the theme switch follows the system colour scheme until it is used', async () => {
+  const page = await newPage(browser.context);
+  try {
+    await openPage(page, '/', 'overview');
+    const toggle = page.locator('button.theme-toggle');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.waitForFunction(() => document.querySelector('button.theme-toggle').textContent.includes('Dark theme'));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.querySelector('button.theme-toggle').textContent.includes('Light theme'));
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    await toggle.click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    assert.equal(await page.evaluate(() => localStorage.getItem('pgfarm-theme')), 'light');
+    await page.evaluate(() => localStorage.removeItem('pgfarm-theme'));
+  } finally {
+    await page.close();
+  }
 });
 
 test('admin page loads behind its token prompt', async () => {

@@ -10,9 +10,9 @@
 # Needs: scripts/web-build.sh run before (web/dist), `cargo build -p pgfarm-cli -p pgfarm-server`
 # (binaries in $PGFARM_BIN_DIR, default $CARGO_TARGET_DIR/debug or target/debug), PostgreSQL under .pg/ (scripts/setup).
 # Seeding: real `pgfarm test` of testdata/extensions/{failing,tap_only,pure_sql} on two majors,
-# submitted by a registered and approved machine, plus testdata/bundles/{tap-fail,regress-fail,pass,
-# hostile}.pgfarm.json as they are (their machine is registered too; a sample the server refuses is
-# reported, not rewritten). Screenshots and failure artifacts go to target/e2e-artifacts/.
+# submitted by a registered and approved machine, plus testdata/bundles/{tap-fail,regress-fail,pass}
+# .pgfarm.json as they are (their machine is registered too; a sample the server refuses is
+# reported, not rewritten) and hostile.pgfarm.json under the e2e machine's name. Screenshots and failure artifacts go to target/e2e-artifacts/.
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$PGFARM_ROOT"
 
@@ -84,7 +84,23 @@ mapfile -t bundles < <(find "$RESULTS" -name '*.pgfarm.json.gz' | sort)
 (( ${#bundles[@]} > 0 )) || die "pgfarm test wrote no bundles under $RESULTS"
 "$BIN/pgfarm" submit --server "$URL" --credentials "$creds" "${bundles[@]}" >"$WORK/submit.log"
 
-for sample in tap-fail regress-fail pass hostile; do
+# The hostile sample's machine name is refused at registration, so its bundle is submitted by
+# the e2e machine with only `machine.name` changed: every other payload (extension and test
+# names, logs, TAP, diffs) reaches the server and the dashboard as it is (hostile.test.mjs).
+python3 - testdata/bundles/hostile.pgfarm.json "$WORK/hostile.pgfarm.json" "$MACHINE" <<'PY'
+import json, sys
+source, target, machine = sys.argv[1:]
+bundle = json.load(open(source))
+bundle["machine"]["name"] = machine
+json.dump(bundle, open(target, "w"))
+PY
+if "$BIN/pgfarm" submit --server "$URL" --credentials "$creds" "$WORK/hostile.pgfarm.json" >>"$WORK/submit.log" 2>&1; then
+  say "seed: hostile submitted as $MACHINE"
+else
+  cat "$WORK/submit.log" >&2; die "the server refused the hostile sample under $MACHINE"
+fi
+
+for sample in tap-fail regress-fail pass; do
   file=testdata/bundles/$sample.pgfarm.json
   name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["machine"]["name"])' "$file")
   if ! creds=$(register "$name" 2>>"$WORK/submit.log"); then

@@ -372,6 +372,25 @@ pub struct TrendPoint {
     pub n_runs: i64,
 }
 
+/// Durations of one stage per day and PostgreSQL major (`GET /api/v1/trends/stages`), over the
+/// runs in which the stage ran (status `ok` or `failed`). Sums, so points of several majors or
+/// days add up: the mean is `total_ms / n_runs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StageTrendPoint {
+    /// Day, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// Which stage.
+    pub stage: StageKind,
+    /// Runs in which the stage ran that day.
+    pub n_runs: i64,
+    /// Sum of their durations in milliseconds.
+    pub total_ms: i64,
+    /// The longest of them, in milliseconds.
+    pub max_ms: i64,
+}
+
 /// `GET /api/v1/stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Stats {

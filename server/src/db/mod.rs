@@ -10,6 +10,8 @@ mod postgres;
 pub(crate) mod sql;
 mod sqlite;
 
+pub use sql::REBUILD_DAILY_TABLES;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -295,6 +297,23 @@ pub struct DailyRow {
     pub n_runs: i64,
 }
 
+/// Durations of one stage per day and PostgreSQL major (stages that ran: ok or failed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StageDailyRow {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// Stage name.
+    pub stage: String,
+    /// Runs in which the stage ran.
+    pub n_runs: i64,
+    /// Sum of their durations (ms).
+    pub total_ms: i64,
+    /// The longest of them (ms).
+    pub max_ms: i64,
+}
+
 /// A status change of a matrix cell.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChangeRow {
@@ -419,8 +438,8 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> DbResult<Option<MachineRow>>;
 
-    /// Stores a run with its stages, tests and bundle, updates the matrix, the feed and the
-    /// daily counts, all in one transaction; `Conflict` when the uuid exists. Returns the id.
+    /// Stores a run with its stages, tests and bundle, updates the matrix, the feed, the
+    /// daily counts and the daily stage durations, all in one transaction; `Conflict` when the uuid exists. Returns the id.
     async fn insert_run(&self, run: &NewRun) -> DbResult<i64>;
     /// A page of runs, newest first, with `id < before`.
     async fn runs(
@@ -453,8 +472,17 @@ pub trait Store: Send + Sync + 'static {
         test: &str,
         limit: i64,
     ) -> DbResult<Vec<HistoryRow>>;
-    /// Daily counts from `since_day` on.
-    async fn trends(&self, since_day: i64) -> DbResult<Vec<DailyRow>>;
+    /// Daily counts from `since_day` on, of one extension or all.
+    async fn trends(&self, since_day: i64, extension: Option<&str>) -> DbResult<Vec<DailyRow>>;
+    /// Daily stage durations from `since_day` on, of one extension or all.
+    async fn stage_trends(
+        &self,
+        since_day: i64,
+        extension: Option<&str>,
+    ) -> DbResult<Vec<StageDailyRow>>;
+    /// The latest run (last received) per machine and PostgreSQL major of an extension, or of
+    /// one version of it, by machine name and major.
+    async fn machine_grid(&self, extension: &str, version: Option<&str>) -> DbResult<Vec<RunRow>>;
     /// Overall counts.
     async fn stats(&self) -> DbResult<StatsRow>;
     /// Extensions with runs.
@@ -511,6 +539,11 @@ pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
     (2, "runs_status_id", include_str!("../../../migrations/sqlite/0002_runs_status_id.sql")),
     (3, "failures_indexes", include_str!("../../../migrations/sqlite/0003_failures_indexes.sql")),
+    (
+        4,
+        "trends_by_extension_and_stage",
+        include_str!("../../../migrations/sqlite/0004_trends_by_extension_and_stage.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
@@ -518,6 +551,11 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
     (2, "runs_status_id", include_str!("../../../migrations/postgres/0002_runs_status_id.sql")),
     (3, "failures_indexes", include_str!("../../../migrations/postgres/0003_failures_indexes.sql")),
+    (
+        4,
+        "trends_by_extension_and_stage",
+        include_str!("../../../migrations/postgres/0004_trends_by_extension_and_stage.sql"),
+    ),
 ];
 
 /// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's

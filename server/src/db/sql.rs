@@ -21,6 +21,39 @@ pub(crate) const INSERT_CHUNK: usize = 400;
 /// Milliseconds per day, for `daily_counts.day`.
 pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 
+/// Per stage name that ran (status `ok` or `failed`), in first-seen order: (runs, total ms, max
+/// ms). A stage name appearing twice in a run counts once, with both durations summed, so one
+/// run adds one to `n_runs` of each stage it ran.
+pub(crate) fn stage_durations(stages: &[crate::db::StageRow]) -> Vec<(&str, (i64, i64, i64))> {
+    let mut out: Vec<(&str, (i64, i64, i64))> = Vec::new();
+    for stage in stages.iter().filter(|s| s.status == "ok" || s.status == "failed") {
+        let duration = stage.duration_ms.max(0);
+        match out.iter_mut().find(|(name, _)| *name == stage.name) {
+            Some((_, (_, total, max))) => {
+                *total += duration;
+                *max = (*max).max(duration);
+            }
+            None => out.push((stage.name.as_str(), (1, duration, duration))),
+        }
+    }
+    out
+}
+
+/// Rebuilds the daily tables of migration 0004 from `runs` and `run_stages` (the same statements
+/// as its backfill), for bulk loads that bypass `insert_run`.
+pub const REBUILD_DAILY_TABLES: [&str; 4] = [
+    "DELETE FROM daily_extension_counts",
+    "INSERT INTO daily_extension_counts (extension, day, pg_major, status, n_runs) \
+     SELECT extension, received_at / 86400000, pg_major, status, COUNT(*) \
+     FROM runs GROUP BY extension, received_at / 86400000, pg_major, status",
+    "DELETE FROM daily_stage_durations",
+    "INSERT INTO daily_stage_durations (extension, day, pg_major, stage, n_runs, total_ms, \
+     max_ms) SELECT r.extension, r.received_at / 86400000, r.pg_major, s.name, COUNT(*), \
+     CAST(SUM(s.duration_ms) AS BIGINT), MAX(s.duration_ms) \
+     FROM run_stages s JOIN runs r ON r.id = s.run_id WHERE s.status IN ('ok', 'failed') \
+     GROUP BY r.extension, r.received_at / 86400000, r.pg_major, s.name",
+];
+
 /// The failures list: failed runs received at or after `filter.since`, newest first by
 /// `(received_at, id)`, after the keyset cursor `after` = (received_at, id).
 ///
@@ -349,6 +382,38 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
+                    "INSERT INTO daily_extension_counts (extension, day, pg_major, status, \
+                     n_runs) VALUES ($1, $2, $3, $4, 1) \
+                     ON CONFLICT (extension, day, pg_major, status) \
+                     DO UPDATE SET n_runs = daily_extension_counts.n_runs + 1",
+                )
+                .bind(&run.extension)
+                .bind(run.received_at.div_euclid(MS_PER_DAY))
+                .bind(run.pg_major)
+                .bind(&run.status)
+                .execute(&mut *tx)
+                .await?;
+                for (stage, (n_runs, total_ms, max_ms)) in crate::db::sql::stage_durations(&run.stages) {
+                    sqlx::query(
+                        "INSERT INTO daily_stage_durations (extension, day, pg_major, stage, \
+                         n_runs, total_ms, max_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         ON CONFLICT (extension, day, pg_major, stage) DO UPDATE SET \
+                         n_runs = daily_stage_durations.n_runs + excluded.n_runs, \
+                         total_ms = daily_stage_durations.total_ms + excluded.total_ms, \
+                         max_ms = CASE WHEN excluded.max_ms > daily_stage_durations.max_ms \
+                         THEN excluded.max_ms ELSE daily_stage_durations.max_ms END",
+                    )
+                    .bind(&run.extension)
+                    .bind(run.received_at.div_euclid(MS_PER_DAY))
+                    .bind(run.pg_major)
+                    .bind(stage)
+                    .bind(n_runs)
+                    .bind(total_ms)
+                    .bind(max_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
                     "INSERT INTO extension_releases (extension, version, pg_min, pg_max, source, \
                      released_at) VALUES ($1, $2, $3, NULL, 'learned', $4) \
                      ON CONFLICT (extension, version) DO NOTHING",
@@ -524,12 +589,62 @@ macro_rules! impl_store {
             async fn trends(
                 &self,
                 since_day: i64,
+                extension: Option<&str>,
             ) -> crate::db::DbResult<Vec<crate::db::DailyRow>> {
+                Ok(match extension {
+                    None => sqlx::query_as(
+                        "SELECT day, pg_major, status, n_runs FROM daily_counts WHERE day >= $1 \
+                         ORDER BY day, pg_major, status",
+                    )
+                    .bind(since_day)
+                    .fetch_all(self.reader())
+                    .await?,
+                    Some(extension) => sqlx::query_as(
+                        "SELECT day, pg_major, status, n_runs FROM daily_extension_counts \
+                         WHERE extension = $1 AND day >= $2 ORDER BY day, pg_major, status",
+                    )
+                    .bind(extension)
+                    .bind(since_day)
+                    .fetch_all(self.reader())
+                    .await?,
+                })
+            }
+
+            async fn stage_trends(
+                &self,
+                since_day: i64,
+                extension: Option<&str>,
+            ) -> crate::db::DbResult<Vec<crate::db::StageDailyRow>> {
+                // All extensions: summed per (day, major, stage) through the `day` index; one
+                // extension: its primary key prefix, one row per group already.
                 Ok(sqlx::query_as(
-                    "SELECT day, pg_major, status, n_runs FROM daily_counts WHERE day >= $1 \
-                     ORDER BY day, pg_major, status",
+                    "SELECT day, pg_major, stage, CAST(SUM(n_runs) AS BIGINT) AS n_runs, \
+                     CAST(SUM(total_ms) AS BIGINT) AS total_ms, \
+                     CAST(MAX(max_ms) AS BIGINT) AS max_ms \
+                     FROM daily_stage_durations \
+                     WHERE day >= $1 AND ($2 IS NULL OR extension = $2) \
+                     GROUP BY day, pg_major, stage ORDER BY day, pg_major, stage",
                 )
                 .bind(since_day)
+                .bind(extension)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn machine_grid(
+                &self,
+                extension: &str,
+                version: Option<&str>,
+            ) -> crate::db::DbResult<Vec<crate::db::RunRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM runs r JOIN machines m ON m.id = r.machine_id \
+                     WHERE r.id IN (SELECT MAX(id) FROM runs WHERE extension = $1 \
+                     AND ($2 IS NULL OR ext_version = $2) GROUP BY machine_id, pg_major) \
+                     ORDER BY m.name, r.pg_major",
+                    crate::db::sql::RUN_COLUMNS
+                )))
+                .bind(extension)
+                .bind(version)
                 .fetch_all(self.reader())
                 .await?)
             }
@@ -651,3 +766,30 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::StageRow;
+
+    fn stage(name: &str, status: &str, duration_ms: i64) -> StageRow {
+        StageRow { name: name.into(), status: status.into(), duration_ms }
+    }
+
+    #[test]
+    fn stage_durations_count_the_stages_that_ran_once_per_run() {
+        let stages = [
+            stage("build", "ok", 900),
+            stage("regress", "failed", 2_000),
+            stage("tap", "missing", 5),
+            stage("upgrade", "skipped", 0),
+            stage("regress", "ok", 500),
+            stage("load", "ok", -3),
+        ];
+        assert_eq!(
+            stage_durations(&stages),
+            [("build", (1, 900, 900)), ("regress", (1, 2_500, 2_000)), ("load", (1, 0, 0))]
+        );
+        assert!(stage_durations(&[]).is_empty());
+    }
+}

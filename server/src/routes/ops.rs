@@ -219,6 +219,17 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         response: json_of::<Vec<super::reads::VersionView>>,
     },
     Endpoint {
+        name: "extension_machines",
+        method: "get",
+        path: "/api/v1/extensions/{extension}/machines",
+        query: &["version"],
+        summary: "The latest run per machine and PostgreSQL major of an extension (or of one \
+                  version), by machine then major: the machine grid.",
+        statuses: &[200, 304, 400, 404],
+        request: None,
+        response: json_of::<Vec<api::RunSummary>>,
+    },
+    Endpoint {
         name: "test_history",
         method: "get",
         path: "/api/v1/extensions/{extension}/tests/{test}/history",
@@ -272,11 +283,24 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         name: "trends",
         method: "get",
         path: "/api/v1/trends",
-        query: &["days"],
-        summary: "Runs per day, status and PostgreSQL major.",
+        query: &["days", "extension"],
+        summary: "Runs per day, status and PostgreSQL major over the last `days` days (default \
+                  30), of all extensions or one.",
         statuses: &[200, 304, 400],
         request: None,
         response: json_of::<Vec<api::TrendPoint>>,
+    },
+    Endpoint {
+        name: "stage_trends",
+        method: "get",
+        path: "/api/v1/trends/stages",
+        query: &["days", "extension"],
+        summary: "Stage durations per day, stage and PostgreSQL major (runs, total and longest \
+                  milliseconds of the stages that ran) over the last `days` days (default 30), \
+                  of all extensions or one.",
+        statuses: &[200, 304, 400],
+        request: None,
+        response: json_of::<Vec<api::StageTrendPoint>>,
     },
     Endpoint {
         name: "stats",

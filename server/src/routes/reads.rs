@@ -22,10 +22,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/extensions", get(extensions))
         .route("/api/v1/extensions/{extension}", get(extension))
         .route("/api/v1/extensions/{extension}/versions", get(versions))
+        .route("/api/v1/extensions/{extension}/machines", get(machine_grid))
         .route("/api/v1/extensions/{extension}/tests/{test}/history", get(history))
         .route("/api/v1/matrix", get(matrix))
         .route("/api/v1/failures", get(failures))
         .route("/api/v1/trends", get(trends))
+        .route("/api/v1/trends/stages", get(stage_trends))
         .route("/api/v1/stats", get(stats))
 }
 
@@ -115,6 +117,30 @@ async fn versions(
 ) -> ApiResult<Response> {
     let versions = versions_of(&state, &extension).await?;
     Ok(cached_json(&headers, &versions, Caching::Revalidate))
+}
+
+#[derive(Debug, Deserialize)]
+struct GridQuery {
+    version: Option<String>,
+}
+
+/// The latest run per machine and PostgreSQL major of an extension (or of one version of it),
+/// by machine name then major; 404 when the extension (or version) has no run.
+async fn machine_grid(
+    State(state): State<AppState>,
+    Path(extension): Path<String>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<GridQuery>,
+) -> ApiResult<Response> {
+    let rows = state.store.machine_grid(&extension, query.version.as_deref()).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found(match &query.version {
+            Some(version) => format!("runs of extension `{extension}` version `{version}`"),
+            None => format!("extension `{extension}`"),
+        }));
+    }
+    let runs: Vec<api::RunSummary> = rows.iter().map(run_summary).collect();
+    Ok(cached_json(&headers, &runs, Caching::Revalidate))
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +316,20 @@ async fn history(
 #[derive(Debug, Deserialize)]
 struct TrendsQuery {
     days: Option<i64>,
+    extension: Option<String>,
+}
+
+/// The first day (days since 1970-01-01, UTC) of the last `days` days, today included.
+fn since_day(days: Option<i64>) -> ApiResult<i64> {
+    let days = days.unwrap_or(30);
+    if !(1..=3660).contains(&days) {
+        return Err(ApiError::malformed(format!("parameter `days`: {days} is not in 1..=3660")));
+    }
+    Ok(crate::now_ms().div_euclid(MS_PER_DAY) - days + 1)
+}
+
+fn day_text(day: i64) -> String {
+    crate::rfc3339(day * MS_PER_DAY)[..10].to_owned()
 }
 
 async fn trends(
@@ -297,21 +337,43 @@ async fn trends(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<TrendsQuery>,
 ) -> ApiResult<Response> {
-    let days = query.days.unwrap_or(30);
-    if !(1..=3660).contains(&days) {
-        return Err(ApiError::malformed(format!("parameter `days`: {days} is not in 1..=3660")));
-    }
-    let since_day = crate::now_ms().div_euclid(MS_PER_DAY) - days + 1;
+    let since_day = since_day(query.days)?;
     let points: Vec<api::TrendPoint> = state
         .store
-        .trends(since_day)
+        .trends(since_day, query.extension.as_deref())
         .await?
         .into_iter()
         .map(|row| api::TrendPoint {
-            day: crate::rfc3339(row.day * MS_PER_DAY)[..10].to_owned(),
+            day: day_text(row.day),
             pg_major: row.pg_major,
             status: row.status.parse().unwrap_or(pgfarm_model::RunStatus::Error),
             n_runs: row.n_runs,
+        })
+        .collect();
+    Ok(cached_json(&headers, &points, Caching::Revalidate))
+}
+
+async fn stage_trends(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<TrendsQuery>,
+) -> ApiResult<Response> {
+    let since_day = since_day(query.days)?;
+    let points: Vec<api::StageTrendPoint> = state
+        .store
+        .stage_trends(since_day, query.extension.as_deref())
+        .await?
+        .into_iter()
+        // Stage names were validated at ingest; a name this build does not know is left out.
+        .filter_map(|row| {
+            Some(api::StageTrendPoint {
+                day: day_text(row.day),
+                pg_major: row.pg_major,
+                stage: row.stage.parse().ok()?,
+                n_runs: row.n_runs,
+                total_ms: row.total_ms,
+                max_ms: row.max_ms,
+            })
         })
         .collect();
     Ok(cached_json(&headers, &points, Caching::Revalidate))

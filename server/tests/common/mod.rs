@@ -93,6 +93,7 @@ impl Farm {
     }
 
     fn start(config: Config, dir: tempfile::TempDir) -> Farm {
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -1,5 +1,6 @@
 //! Charts drawn with plotters on a `<canvas data-chart="NAME">`: runs per day by status
-//! (stacked bars), pass rate per PostgreSQL major (lines), runs per major by status. Colours
+//! (stacked bars), pass rate per PostgreSQL major (lines), runs per major by status, mean stage
+//! durations per day (lines). Colours
 //! come from the theme's CSS variables at draw time; charts redraw when the window resizes or
 //! the theme changes.
 
@@ -13,7 +14,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::HtmlCanvasElement;
 
-use crate::logic::trends::{PassRate, RunsPerDay, parse_css_color};
+use crate::logic::durations::format_ms;
+use crate::logic::trends::{PassRate, RunsPerDay, StageDurations, parse_css_color};
 
 /// The theme's colours, read from the CSS variables of `<html>`.
 #[derive(Debug, Clone, Copy)]
@@ -76,9 +78,19 @@ impl Theme {
         }
     }
 
-    /// A line colour for the `i`th series (status colours first, then others).
+    /// A line colour for the `i`th series: the theme's colours, then a purple and a teal that
+    /// read on both backgrounds, so the seven stages get seven colours.
     pub fn series(&self, i: usize) -> RGBColor {
-        let palette = [self.link, self.ok, self.fail, self.warn, self.skip, self.fg];
+        let palette = [
+            self.link,
+            self.ok,
+            self.fail,
+            self.warn,
+            RGBColor(137, 87, 229),
+            RGBColor(27, 140, 150),
+            self.skip,
+            self.fg,
+        ];
         palette[i % palette.len()]
     }
 }
@@ -131,7 +143,7 @@ pub fn Chart(
     let observer = StoredValue::new_local(theme_observer(redraw));
     on_cleanup(move || {
         resize.remove();
-        observer.try_with_value(|observer| observer.as_ref().map(|o| o.disconnect()));
+        observer.try_with_value(|watch| watch.as_ref().map(ThemeWatch::stop));
     });
     view! {
         <figure class="chart">
@@ -149,23 +161,43 @@ pub fn Chart(
     }
 }
 
-/// Calls `redraw` when `<html>`'s `data-theme` or the OS colour scheme changes.
-fn theme_observer(redraw: impl Fn() + Clone + 'static) -> Option<web_sys::MutationObserver> {
+/// What makes a chart redraw on a theme change; [`ThemeWatch::stop`] detaches it when the chart
+/// goes away.
+struct ThemeWatch {
+    observer: web_sys::MutationObserver,
+    _on_attribute: Closure<dyn Fn()>,
+    media: Option<(web_sys::MediaQueryList, Closure<dyn Fn()>)>,
+}
+
+impl ThemeWatch {
+    fn stop(&self) {
+        self.observer.disconnect();
+        if let Some((query, callback)) = &self.media {
+            let _ = query
+                .remove_event_listener_with_callback("change", callback.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// Calls `redraw` when `<html>`'s `data-theme` or the OS colour scheme changes (a listener per
+/// chart: every chart of a page redraws).
+fn theme_observer(redraw: impl Fn() + Clone + 'static) -> Option<ThemeWatch> {
     let window = web_sys::window()?;
     let root = window.document()?.document_element()?;
-    let on_change = redraw.clone();
-    let callback = Closure::<dyn Fn()>::new(on_change);
-    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    let on_attribute = Closure::<dyn Fn()>::new(redraw.clone());
+    let observer = web_sys::MutationObserver::new(on_attribute.as_ref().unchecked_ref()).ok()?;
     let options = web_sys::MutationObserverInit::new();
     options.set_attribute_filter(&js_sys::Array::of1(&"data-theme".into()));
     observer.observe_with_options(&root, &options).ok()?;
-    callback.forget();
-    if let Ok(Some(query)) = window.match_media("(prefers-color-scheme: dark)") {
-        let media = Closure::<dyn Fn()>::new(redraw);
-        query.set_onchange(Some(media.as_ref().unchecked_ref()));
-        media.forget();
-    }
-    Some(observer)
+    let media =
+        window.match_media("(prefers-color-scheme: dark)").ok().flatten().and_then(|query| {
+            let callback = Closure::<dyn Fn()>::new(redraw);
+            query
+                .add_event_listener_with_callback("change", callback.as_ref().unchecked_ref())
+                .ok()
+                .map(|()| (query, callback))
+        });
+    Some(ThemeWatch { observer, _on_attribute: on_attribute, media })
 }
 
 /// Runs per day, stacked by status, with a legend.
@@ -236,22 +268,36 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
         .map_err(err)
 }
 
-/// Pass rate (ok / all runs, percent) per PostgreSQL major per day, one line per major.
-pub fn draw_pass_rates(
+/// One line of a day chart: legend text, `(day index, value)` points, and the short text drawn
+/// at its last point so lines are told apart without colour.
+pub struct DayLine {
+    /// Legend entry.
+    pub label: String,
+    /// Points on the day axis.
+    pub points: Vec<(usize, f64)>,
+    /// Marker text at the last point.
+    pub tag: String,
+}
+
+/// Lines over a day axis with round markers, a legend and axis descriptions; `y_max` is the top
+/// of the data (the axis gets 35% headroom for the legend), `y_label` formats tick values.
+fn draw_day_lines(
     canvas: HtmlCanvasElement,
     theme: &Theme,
     days: &[String],
-    rates: &[PassRate],
+    lines: &[DayLine],
+    (y_max, y_desc, y_label): (f64, &str, &dyn Fn(f64) -> String),
 ) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&theme.bg).map_err(err)?;
     let last = days.len().saturating_sub(1).max(1) as f64;
+    let y_max = if y_max > 0.0 { y_max } else { 1.0 };
     let mut chart = ChartBuilder::on(&root)
         .margin(14)
         .x_label_area_size(44)
-        .y_label_area_size(52)
-        .build_cartesian_2d(-0.5..last + 0.5, 0.0..135.0)
+        .y_label_area_size(84)
+        .build_cartesian_2d(-0.5..last + 0.5, 0.0..y_max * 1.35)
         .map_err(err)?;
     let labels = days.to_vec();
     chart
@@ -269,36 +315,88 @@ pub fn draw_pass_rates(
             }
             labels.get(i as usize).map(|d| d.get(5..).unwrap_or(d).to_owned()).unwrap_or_default()
         })
-        .y_label_formatter(&|y| if *y <= 100.0 { format!("{y:.0}%") } else { String::new() })
+        .y_label_formatter(&|y| if *y <= y_max * 1.001 { y_label(*y) } else { String::new() })
         .x_desc("day (UTC)")
-        .y_desc("runs ok")
+        .y_desc(y_desc)
         .draw()
         .map_err(err)?;
-    for (i, rate) in rates.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         let color = theme.series(i);
-        let points: Vec<(f64, f64)> =
-            rate.points.iter().map(|&(day, r)| (day as f64, r * 100.0)).collect();
-        let overall = if rate.n_runs > 0 { 100 * rate.n_ok / rate.n_runs } else { 0 };
+        let points: Vec<(f64, f64)> = line.points.iter().map(|&(day, v)| (day as f64, v)).collect();
         chart
             .draw_series(std::iter::once(PathElement::new(points.clone(), color.stroke_width(2))))
             .map_err(err)?
-            .label(format!("PG {} ({overall}% of {})", rate.pg_major, rate.n_runs))
+            .label(line.label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
             });
-        // Markers with the major's number, so the lines are told apart without colour.
-        let major = rate.pg_major.to_string();
         chart
             .draw_series(points.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled())))
             .map_err(err)?;
         if let Some(&(x, y)) = points.last() {
             chart
-                .draw_series(std::iter::once(Text::new(major, (x, y), font(theme))))
+                .draw_series(std::iter::once(Text::new(line.tag.clone(), (x, y), font(theme))))
                 .map_err(err)?;
         }
     }
     legend(&mut chart, theme)?;
     root.present().map_err(err)
+}
+
+/// Pass rate (ok / all runs, percent) per PostgreSQL major per day, one line per major.
+pub fn draw_pass_rates(
+    canvas: HtmlCanvasElement,
+    theme: &Theme,
+    days: &[String],
+    rates: &[PassRate],
+) -> Result<(), String> {
+    let lines: Vec<DayLine> = rates
+        .iter()
+        .map(|rate| {
+            let overall = if rate.n_runs > 0 { 100 * rate.n_ok / rate.n_runs } else { 0 };
+            DayLine {
+                label: format!("PG {} ({overall}% of {})", rate.pg_major, rate.n_runs),
+                points: rate.points.iter().map(|&(day, r)| (day, r * 100.0)).collect(),
+                tag: rate.pg_major.to_string(),
+            }
+        })
+        .collect();
+    draw_day_lines(canvas, theme, days, &lines, (100.0, "runs ok", &|y| format!("{y:.0}%")))
+}
+
+/// Mean duration per stage per day, one line per stage.
+pub fn draw_stage_durations(
+    canvas: HtmlCanvasElement,
+    theme: &Theme,
+    durations: &StageDurations,
+) -> Result<(), String> {
+    let lines: Vec<DayLine> = durations
+        .series
+        .iter()
+        .map(|series| DayLine {
+            label: format!(
+                "{} (mean {}, longest {}, {} runs)",
+                series.stage.as_str(),
+                seconds(series.mean_s),
+                seconds(series.max_s),
+                series.n_runs
+            ),
+            points: series.points.clone(),
+            tag: series.stage.as_str().to_owned(),
+        })
+        .collect();
+    draw_day_lines(
+        canvas,
+        theme,
+        &durations.days,
+        &lines,
+        (durations.max_mean(), "mean duration", &seconds),
+    )
+}
+
+/// Seconds as the dashboard writes durations elsewhere (`850 ms`, `1.2 s`, `1 min 15 s`).
+fn seconds(value: f64) -> String {
+    format_ms((value * 1000.0).round().max(0.0) as u64)
 }
 
 /// Runs per PostgreSQL major, stacked by status.

@@ -47,10 +47,33 @@ fn apply_theme(theme: &str) {
     let _ = (theme, THEME_KEY);
 }
 
-/// The button that switches between the light and the dark theme.
+/// Calls `changed` when the system colour scheme changes (the page follows it while the user has
+/// not chosen a theme). The listener lives as long as the page: the shell is never unmounted.
+fn on_system_theme_change(changed: impl Fn() + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let Some(window) = web_sys::window() else { return };
+        let Ok(Some(query)) = window.match_media("(prefers-color-scheme: dark)") else { return };
+        let callback = Closure::<dyn Fn()>::new(changed);
+        if query
+            .add_event_listener_with_callback("change", callback.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            callback.forget();
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = changed;
+}
+
+/// The button that switches between the light and the dark theme; until it is used, the page
+/// follows the system colour scheme, also when that changes while the page is open.
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let dark = RwSignal::new(dark_now());
+    on_system_theme_change(move || dark.set(dark_now()));
     view! {
         <button
             type="button"

@@ -1,11 +1,12 @@
 //! The numbers behind the trends charts: `/api/v1/trends` points grouped into runs per day by
-//! status, pass rate per PostgreSQL major per day, and runs per major; plus the CSS colour
-//! parser the charts use to read the theme's variables.
+//! status, pass rate per PostgreSQL major per day, and runs per major; `/api/v1/trends/stages`
+//! points as the mean duration of each stage per day; plus the CSS colour parser the charts use
+//! to read the theme's variables.
 
 use std::collections::BTreeMap;
 
-use pgfarm_model::RunStatus;
-use pgfarm_model::api::TrendPoint;
+use pgfarm_model::api::{StageTrendPoint, TrendPoint};
+use pgfarm_model::{RunStatus, StageKind};
 use time::{Date, Month};
 
 /// Run counts per day, one series per status (stacked in the chart).
@@ -21,7 +22,7 @@ pub struct RunsPerDay {
 impl RunsPerDay {
     /// Groups the points (any PostgreSQL major) by day and status.
     pub fn from_points(points: &[TrendPoint]) -> RunsPerDay {
-        let days = day_axis(points);
+        let days = day_axis(points.iter().map(|p| p.day.as_str()));
         let index: BTreeMap<&str, usize> =
             days.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
         let series = RunStatus::ALL
@@ -63,7 +64,7 @@ pub struct PassRate {
 
 /// The pass rate series of every major (ascending), on the same day axis as [`RunsPerDay`].
 pub fn pass_rates(points: &[TrendPoint]) -> (Vec<String>, Vec<PassRate>) {
-    let days = day_axis(points);
+    let days = day_axis(points.iter().map(|p| p.day.as_str()));
     let index: BTreeMap<&str, usize> =
         days.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
     // major -> day -> (ok, all)
@@ -106,10 +107,90 @@ pub fn runs_per_major(points: &[TrendPoint]) -> Vec<(i64, Vec<(RunStatus, i64)>)
     by_major.into_iter().collect()
 }
 
+/// The mean duration of each stage per day, over the runs in which it ran (every PostgreSQL
+/// major, or one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageDurations {
+    /// Every day from the first to the last day with points, `YYYY-MM-DD`.
+    pub days: Vec<String>,
+    /// One series per stage that ran in the period, in run order.
+    pub series: Vec<StageSeries>,
+}
+
+/// One stage's durations on the day axis of [`StageDurations`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageSeries {
+    /// The stage.
+    pub stage: StageKind,
+    /// `(day index, mean seconds)` for days on which the stage ran.
+    pub points: Vec<(usize, f64)>,
+    /// Runs in which it ran over the period.
+    pub n_runs: i64,
+    /// Mean seconds over the period.
+    pub mean_s: f64,
+    /// The longest single duration over the period, in seconds.
+    pub max_s: f64,
+}
+
+impl StageDurations {
+    /// Sums the points of every major (or of `pg_major` only) per stage and day, then divides.
+    pub fn from_points(points: &[StageTrendPoint], pg_major: Option<i64>) -> StageDurations {
+        let points: Vec<&StageTrendPoint> =
+            points.iter().filter(|p| pg_major.is_none_or(|m| p.pg_major == m)).collect();
+        let days = day_axis(points.iter().map(|p| p.day.as_str()));
+        let index: BTreeMap<&str, usize> =
+            days.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
+        // stage -> day -> (runs, total ms); stage -> max ms
+        let mut sums: BTreeMap<StageKind, BTreeMap<usize, (i64, i64)>> = BTreeMap::new();
+        let mut longest: BTreeMap<StageKind, i64> = BTreeMap::new();
+        for point in points {
+            let Some(&day) = index.get(point.day.as_str()) else { continue };
+            let entry = sums.entry(point.stage).or_default().entry(day).or_default();
+            entry.0 += point.n_runs;
+            entry.1 += point.total_ms;
+            let max = longest.entry(point.stage).or_default();
+            *max = (*max).max(point.max_ms);
+        }
+        let series = sums
+            .into_iter()
+            .map(|(stage, per_day)| {
+                let n_runs: i64 = per_day.values().map(|(n, _)| n).sum();
+                let total_ms: i64 = per_day.values().map(|(_, t)| t).sum();
+                let points = per_day
+                    .into_iter()
+                    .filter(|(_, (n, _))| *n > 0)
+                    .map(|(day, (n, total))| (day, total as f64 / n as f64 / 1000.0))
+                    .collect();
+                StageSeries {
+                    stage,
+                    points,
+                    n_runs,
+                    mean_s: if n_runs > 0 { total_ms as f64 / n_runs as f64 / 1000.0 } else { 0.0 },
+                    max_s: longest.get(&stage).copied().unwrap_or(0) as f64 / 1000.0,
+                }
+            })
+            .collect();
+        StageDurations { days, series }
+    }
+
+    /// The highest daily mean (the y axis range), in seconds.
+    pub fn max_mean(&self) -> f64 {
+        self.series.iter().flat_map(|s| s.points.iter().map(|(_, v)| *v)).fold(0.0, f64::max)
+    }
+
+    /// PostgreSQL majors present in the points, ascending (the chart's filter choices).
+    pub fn majors(points: &[StageTrendPoint]) -> Vec<i64> {
+        let mut majors: Vec<i64> = points.iter().map(|p| p.pg_major).collect();
+        majors.sort_unstable();
+        majors.dedup();
+        majors
+    }
+}
+
 /// Every day from the earliest to the latest day in the points (at most 3660 days; unparsable
 /// days are listed after, as they are).
-fn day_axis(points: &[TrendPoint]) -> Vec<String> {
-    let mut parsed: Vec<Date> = points.iter().filter_map(|p| parse_day(&p.day)).collect();
+fn day_axis<'a>(input: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
+    let mut parsed: Vec<Date> = input.clone().filter_map(parse_day).collect();
     parsed.sort();
     let mut days = Vec::new();
     if let (Some(&first), Some(&last)) = (parsed.first(), parsed.last()) {
@@ -123,7 +204,7 @@ fn day_axis(points: &[TrendPoint]) -> Vec<String> {
         }
     }
     let mut odd: Vec<String> =
-        points.iter().filter(|p| parse_day(&p.day).is_none()).map(|p| p.day.clone()).collect();
+        input.filter(|d| parse_day(d).is_none()).map(str::to_owned).collect();
     odd.sort();
     odd.dedup();
     days.extend(odd);
@@ -211,6 +292,59 @@ mod tests {
         assert_eq!(per_major[0].0, 16);
         let seventeen: i64 = per_major[1].1.iter().map(|(_, n)| n).sum();
         assert_eq!(seventeen, 5);
+    }
+
+    fn stage(
+        day: &str,
+        pg_major: i64,
+        stage: StageKind,
+        n: i64,
+        total: i64,
+        max: i64,
+    ) -> StageTrendPoint {
+        StageTrendPoint {
+            day: day.to_owned(),
+            pg_major,
+            stage,
+            n_runs: n,
+            total_ms: total,
+            max_ms: max,
+        }
+    }
+
+    #[test]
+    fn stage_durations_are_means_over_every_major_or_one() {
+        let points = vec![
+            stage("2026-11-20", 17, StageKind::Build, 2, 3_000, 2_000),
+            stage("2026-11-20", 18, StageKind::Build, 1, 3_000, 3_000),
+            stage("2026-11-22", 17, StageKind::Build, 1, 1_000, 1_000),
+            stage("2026-11-22", 17, StageKind::Regress, 4, 10_000, 4_000),
+        ];
+        let all = StageDurations::from_points(&points, None);
+        assert_eq!(all.days, ["2026-11-20", "2026-11-21", "2026-11-22"]);
+        assert_eq!(all.series.len(), 2);
+        let build = &all.series[0];
+        assert_eq!(build.stage, StageKind::Build);
+        // Day 0: (3000 + 3000) ms over 3 runs; no point on the day without runs.
+        assert_eq!(build.points, [(0, 2.0), (2, 1.0)]);
+        assert_eq!((build.n_runs, build.mean_s, build.max_s), (4, 1.75, 3.0));
+        assert_eq!(all.series[1].stage, StageKind::Regress);
+        assert_eq!(all.max_mean(), 2.5);
+        let eighteen = StageDurations::from_points(&points, Some(18));
+        assert_eq!(eighteen.days, ["2026-11-20"]);
+        assert_eq!(eighteen.series[0].points, [(0, 3.0)]);
+        assert_eq!(StageDurations::majors(&points), [17, 18]);
+        assert!(StageDurations::from_points(&[], None).series.is_empty());
+    }
+
+    #[test]
+    fn real_server_stage_trends_answer_decodes() {
+        // The shape of `GET /api/v1/trends/stages` (docs/api.md).
+        let json = r#"[{"day":"2026-11-22","pg_major":17,"stage":"tap","n_runs":2,
+                        "total_ms":900,"max_ms":600}]"#;
+        let points: Vec<StageTrendPoint> = serde_json::from_str(json).unwrap();
+        let durations = StageDurations::from_points(&points, None);
+        assert_eq!(durations.series[0].points, [(0, 0.45)]);
     }
 
     #[test]

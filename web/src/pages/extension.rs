@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use pgfarm_model::api::{Extension, Page, RunSummary};
+use pgfarm_model::api::{Extension, RunSummary};
 
-use crate::api::{ExtensionDetail, get_json, segment};
+use crate::api::{ApiFailure, ExtensionDetail, get_json, segment};
 use crate::components::remote::{RelativeTime, Remote, origin, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
@@ -14,8 +14,19 @@ use crate::logic::filters::{RunFilters, to_query};
 use crate::logic::matrix::{MachineGrid, verdict};
 use crate::pages::overview::MatrixTable;
 
-/// Most runs read to build a machine grid (the API's page limit).
-const GRID_RUNS: u32 = 500;
+/// The machine grid's runs: the latest run per machine and PostgreSQL major of an extension
+/// (or version), from `/api/v1/extensions/{ext}/machines`; none when the server has none (404).
+async fn grid_runs(
+    extension: String,
+    version: Option<String>,
+) -> Result<Vec<RunSummary>, ApiFailure> {
+    let query = to_query(&[("version", version.unwrap_or_default())]);
+    let path = format!("/api/v1/extensions/{}/machines{query}", segment(&extension));
+    match get_json::<Vec<RunSummary>>(&path).await {
+        Err(ApiFailure::Status { status: 404, .. }) => Ok(Vec::new()),
+        answer => answer,
+    }
+}
 
 /// `/extensions`: every extension with its cell counts.
 #[component]
@@ -77,12 +88,12 @@ pub fn ExtensionsPage() -> impl IntoView {
     }
 }
 
-/// The grid machine x PostgreSQL major from a run list, each cell linking to its latest run
+/// The grid machine x PostgreSQL major from the latest runs, each cell linking to its run
 /// (`<a class="cell status-X" data-machine-cell="MACHINE/PGMAJOR">`; `data-cell` is the platform
 /// matrix's, so a page showing both has one element per `data-cell` value).
 #[component]
 pub fn MachineGridTable(
-    /// Runs of the extension (or version), newest first.
+    /// The latest run per machine and major of the extension (or version).
     runs: Vec<RunSummary>,
 ) -> impl IntoView {
     let grid = MachineGrid::from_runs(&runs);
@@ -235,10 +246,8 @@ pub fn ExtensionPage() -> impl IntoView {
         let path = format!("/api/v1/extensions/{}", segment(&extension.get()));
         async move { get_json::<ExtensionDetail>(&path).await }
     });
-    let runs: Remote<Page<RunSummary>> = LocalResource::new(move || {
-        let path = runs_of(extension.get(), None).api_path(GRID_RUNS);
-        async move { get_json::<Page<RunSummary>>(&path).await }
-    });
+    let runs: Remote<Vec<RunSummary>> =
+        LocalResource::new(move || grid_runs(extension.get(), None));
     view! {
         <section class="page" data-page="extension">
             <h1>{move || extension.get()}</h1>
@@ -269,7 +278,7 @@ pub fn ExtensionPage() -> impl IntoView {
             {remote_view(
                 runs,
                 "the machine grid",
-                |page: Page<RunSummary>| view! { <MachineGridTable runs=page.items/> },
+                |runs: Vec<RunSummary>| view! { <MachineGridTable runs=runs/> },
             )}
             {remote_view(
                 detail,
@@ -332,10 +341,8 @@ pub fn ExtensionVersionPage() -> impl IntoView {
     let params = use_params_map();
     let version = Memo::new(move |_| params.with(|p| p.get("version").unwrap_or_default()));
     Effect::new(move |_| set_title(&format!("{} {}", extension.get(), version.get())));
-    let runs: Remote<Page<RunSummary>> = LocalResource::new(move || {
-        let path = runs_of(extension.get(), Some(version.get())).api_path(GRID_RUNS);
-        async move { get_json::<Page<RunSummary>>(&path).await }
-    });
+    let runs: Remote<Vec<RunSummary>> =
+        LocalResource::new(move || grid_runs(extension.get(), Some(version.get())));
     view! {
         <section class="page" data-page="extension-version">
             <h1>
@@ -354,11 +361,11 @@ pub fn ExtensionVersionPage() -> impl IntoView {
             {remote_view(
                 runs,
                 "the machine grid",
-                |page: Page<RunSummary>| {
-                    if page.items.is_empty() {
+                |runs: Vec<RunSummary>| {
+                    if runs.is_empty() {
                         view! { <Empty message="No runs of this version."/> }.into_any()
                     } else {
-                        view! { <MachineGridTable runs=page.items/> }.into_any()
+                        view! { <MachineGridTable runs=runs/> }.into_any()
                     }
                 },
             )}

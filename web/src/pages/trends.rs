@@ -1,21 +1,24 @@
-//! Trends: charts drawn with plotters on a canvas from `/api/v1/trends?days=N` (runs per day by
-//! status, pass rate per PostgreSQL major, runs per major) and the counts of `/api/v1/stats`.
-//! The period (`days`) lives in the URL.
+//! Trends: charts drawn with plotters on a canvas from `/api/v1/trends?days=N&extension=E` (runs
+//! per day by status, pass rate per PostgreSQL major, runs per major) and
+//! `/api/v1/trends/stages` (mean stage durations per day), and the counts of `/api/v1/stats`.
+//! The period (`days`), the extension and the major of the durations chart (`pg`) live in the
+//! URL.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use pgfarm_model::api::{Stats, TrendPoint};
+use pgfarm_model::api::{StageTrendPoint, Stats, TrendPoint};
 
 use crate::api::get_json;
 use crate::components::charts::{
-    Chart, DrawFn, draw_pass_rates, draw_runs_per_day, draw_runs_per_major,
+    Chart, DrawFn, draw_pass_rates, draw_runs_per_day, draw_runs_per_major, draw_stage_durations,
 };
-use crate::components::filter_bar::SelectFilter;
+use crate::components::filter_bar::{SelectFilter, TextFilter};
 use crate::components::remote::{Remote, remote_view, set_title};
 use crate::components::states::Empty;
-use crate::logic::trends::{RunsPerDay, pass_rates, runs_per_major};
+use crate::logic::filters::to_query;
+use crate::logic::trends::{RunsPerDay, StageDurations, pass_rates, runs_per_major};
 
 /// The periods offered, in days; the API accepts 1..=3660.
 pub const PERIODS: [u32; 5] = [7, 30, 90, 365, 3660];
@@ -45,11 +48,46 @@ fn charts(points: Vec<TrendPoint>) -> impl IntoView {
             <Chart name="pass-rate" label="Pass rate per PostgreSQL major (share of runs ok)" draw=draw_rates/>
             <Chart name="runs-per-major" label="Runs per PostgreSQL major by status" draw=draw_majors/>
         </div>
-        <p class="muted">
-            "Stage durations are not charted: the trends API does not report them yet."
-        </p>
     }
     .into_any()
+}
+
+/// The stage durations chart, over every major or the one in `pg`, with its major choice.
+fn stage_chart(points: Vec<StageTrendPoint>, pg: Option<i64>) -> impl IntoView {
+    let majors = StageDurations::majors(&points)
+        .into_iter()
+        .map(|m| (m.to_string(), format!("PG {m}")))
+        .collect::<Vec<_>>();
+    let durations = StageDurations::from_points(&points, pg);
+    let body = if durations.series.is_empty() {
+        view! { <Empty message="No stage ran in this period."/> }.into_any()
+    } else {
+        let label = match pg {
+            Some(major) => format!("Mean stage durations per day on PostgreSQL {major}"),
+            None => "Mean stage durations per day (every PostgreSQL major)".to_owned(),
+        };
+        let durations = Arc::new(durations);
+        let draw: DrawFn =
+            Arc::new(move |canvas, theme| draw_stage_durations(canvas, theme, &durations));
+        view! {
+            <div class="charts">
+                <Chart name="stage-durations" label=label draw=draw/>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <h2>"Stage durations"</h2>
+        <form class="filters" on:submit=|ev| ev.prevent_default()>
+            <SelectFilter key="pg" label="PostgreSQL" options=majors any="every major"/>
+        </form>
+        {body}
+    }
+}
+
+/// The `/api/v1/trends...` query for a period and an optional extension.
+pub fn trends_query(days: u32, extension: &str) -> String {
+    to_query(&[("days", days.to_string()), ("extension", extension.to_owned())])
 }
 
 fn stats_view(stats: Stats) -> impl IntoView {
@@ -79,9 +117,17 @@ pub fn TrendsPage() -> impl IntoView {
     set_title("Trends");
     let query = use_query_map();
     let days = Memo::new(move |_| query.with(|q| period(q.get("days").as_deref())));
+    let extension = Memo::new(move |_| {
+        query.with(|q| q.get("extension").unwrap_or_default().trim().to_owned())
+    });
+    let pg = Memo::new(move |_| query.with(|q| q.get("pg").and_then(|v| v.trim().parse().ok())));
     let trends: Remote<Vec<TrendPoint>> = LocalResource::new(move || {
-        let path = format!("/api/v1/trends?days={}", days.get());
+        let path = format!("/api/v1/trends{}", trends_query(days.get(), &extension.get()));
         async move { get_json::<Vec<TrendPoint>>(&path).await }
+    });
+    let stages: Remote<Vec<StageTrendPoint>> = LocalResource::new(move || {
+        let path = format!("/api/v1/trends/stages{}", trends_query(days.get(), &extension.get()));
+        async move { get_json::<Vec<StageTrendPoint>>(&path).await }
     });
     let stats: Remote<Stats> =
         LocalResource::new(|| async { get_json::<Stats>("/api/v1/stats").await });
@@ -96,9 +142,11 @@ pub fn TrendsPage() -> impl IntoView {
             <h1>"Trends"</h1>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
                 <SelectFilter key="days" label="Period" options=options any="30 days"/>
+                <TextFilter key="extension" label="Extension"/>
             </form>
             {remote_view(stats, "counts", stats_view)}
             {remote_view(trends, "trends", charts)}
+            {remote_view(stages, "stage durations", move |points| stage_chart(points, pg.get()))}
         </section>
     }
 }
@@ -106,6 +154,12 @@ pub fn TrendsPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trends_query_carries_the_extension_only_when_given() {
+        assert_eq!(trends_query(30, ""), "?days=30");
+        assert_eq!(trends_query(7, "pg_trgm & co"), "?days=7&extension=pg_trgm%20%26%20co");
+    }
 
     #[test]
     fn period_defaults_to_thirty_days_and_refuses_what_the_api_refuses() {
