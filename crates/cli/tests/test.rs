@@ -92,15 +92,40 @@ fn describe(out: &Output) -> String {
     )
 }
 
-/// Held by tests that `make install` a fixture another test also installs into the same
-/// trees: two concurrent installs of one extension can let a CREATE EXTENSION read a
-/// half-copied file.
-static FIXTURE_INSTALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+#[test]
+fn a_run_waits_for_another_that_holds_the_installation_tree() {
+    let Some(majors) = two_majors() else { return };
+    let major: u32 = majors.split(',').next().unwrap().parse().unwrap();
+    let installation = Installation::find(major).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_fixture("pure_sql", tmp.path());
+    let out_dir = tmp.path().join("out");
+    // This test holds the tree, as another `pgfarm test` in its install..upgrade stages would.
+    let held = installation.lock_tree(&|| false, &mut || {}).unwrap().unwrap();
+    let mut child = Command::new(PGFARM)
+        .args(["test", "--plain", "--pg", &major.to_string(), "--out"])
+        .arg(&out_dir)
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run must wait while the tree is held");
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let bundle = &bundles(&out_dir)[0];
+    let log = bundle.stage(StageKind::Install).unwrap().log.to_string_lossy().into_owned();
+    assert!(
+        log.contains("pgfarm: waited") && log.contains("for another pgfarm run using"),
+        "{log}"
+    );
+}
 
 #[test]
 fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
     let Some(majors) = two_majors() else { return };
-    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     for (name, regress, tap, upgrade) in [
         ("pure_sql", StageStatus::Ok, StageStatus::Missing, StageStatus::Missing),
@@ -150,7 +175,6 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
 #[test]
 fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
     let Some(majors) = two_majors() else { return };
-    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let newest = majors.rsplit(',').next().unwrap_or_default().to_owned();
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
@@ -296,7 +320,6 @@ fn upgrade_stage_fails_when_the_update_differs_from_a_fresh_install() {
 #[test]
 fn extension_without_tests_exits_4() {
     let Some(majors) = two_majors() else { return };
-    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
     fs::remove_dir_all(dir.join("test")).unwrap();
@@ -327,7 +350,6 @@ fn usage_and_configuration_errors_exit_3() {
 #[test]
 fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     let Some(majors) = two_majors() else { return };
-    let _installing = FIXTURE_INSTALLS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("pure_sql", tmp.path());
     // A test that would hang for a minute.

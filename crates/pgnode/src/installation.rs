@@ -68,6 +68,27 @@ pub struct Installation {
     pub pgxs: PathBuf,
 }
 
+/// Exclusive use of an installation's tree (see [`Installation::lock_tree`]); released on drop.
+#[derive(Debug)]
+pub struct TreeLock {
+    tree: PathBuf,
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl TreeLock {
+    /// The locked tree's canonical SHAREDIR.
+    pub fn tree(&self) -> &Path {
+        &self.tree
+    }
+}
+
+/// 64-bit FNV-1a: a lock file name that every pgfarm build derives alike from a path.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 impl Installation {
     /// Describes the installation `pg_config` belongs to.
     pub fn from_pg_config(pg_config: impl AsRef<Path>) -> Result<Installation> {
@@ -155,6 +176,38 @@ impl Installation {
     /// True when pgTAP can be created (`share/extension/pgtap.control`).
     pub fn has_pgtap(&self) -> bool {
         self.sharedir.join("extension/pgtap.control").is_file()
+    }
+
+    /// Waits until no other pgfarm process or thread holds this installation's tree, then holds
+    /// it until the [`TreeLock`] is dropped: for installing an extension into the tree and
+    /// testing what was installed without another run overwriting it meanwhile. `on_wait` is
+    /// called once when the tree is busy; `cancelled` is polled every 50 ms while waiting, and
+    /// `Ok(None)` is returned when it says so.
+    ///
+    /// The lock is an exclusive `flock` on `<tmp>/pgfarm-installs/<hash of SHAREDIR>.lock`
+    /// (SHAREDIR made canonical, so two symbolic links to one tree share a lock), dropped by
+    /// the kernel if the process dies.
+    pub fn lock_tree(
+        &self,
+        cancelled: &dyn Fn() -> bool,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<Option<TreeLock>> {
+        let tree = std::fs::canonicalize(&self.sharedir).unwrap_or_else(|_| self.sharedir.clone());
+        let name = format!("{:016x}.lock", fnv1a(tree.as_os_str().as_encoded_bytes()));
+        let mut waited = false;
+        loop {
+            if let Some(lock) = crate::lockfile::try_lock("pgfarm-installs", &name)? {
+                return Ok(Some(TreeLock { tree, _lock: lock }));
+            }
+            if !waited {
+                waited = true;
+                on_wait();
+            }
+            if cancelled() {
+                return Ok(None);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// Finds every installation on this machine (see [`Installation::search_paths`]), with
@@ -286,6 +339,56 @@ mod tests {
         let v = Version::parse("postgres (PostgreSQL) 18beta1").unwrap();
         assert_eq!((v.major, v.minor, v.full.as_str()), (18, 0, "18beta1"));
         assert!(Version::parse("no digits here").is_none());
+    }
+
+    fn fake(sharedir: &Path) -> Installation {
+        let version = Version::parse("PostgreSQL 17.0").unwrap();
+        Installation {
+            version: version.clone(),
+            pg_config_version: version,
+            pg_config: sharedir.join("bin/pg_config"),
+            bindir: sharedir.join("bin"),
+            sharedir: sharedir.to_owned(),
+            pkglibdir: sharedir.join("lib"),
+            libdir: sharedir.join("lib"),
+            includedir_server: sharedir.join("include/server"),
+            pgxs: sharedir.join("lib/pgxs/src/makefiles/pgxs.mk"),
+        }
+    }
+
+    #[test]
+    fn a_tree_lock_excludes_other_holders_until_dropped_and_a_wait_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("share")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("share"), dir.path().join("link")).unwrap();
+        let one = fake(&dir.path().join("share"));
+        let same_tree = fake(&dir.path().join("link"));
+        let held = one.lock_tree(&|| false, &mut || panic!("free tree")).unwrap().unwrap();
+        assert_eq!(held.tree(), std::fs::canonicalize(dir.path().join("share")).unwrap());
+
+        // Through a symbolic link it is the same tree: busy; a cancelled wait gives up.
+        let mut waits = 0;
+        let gave_up = same_tree.lock_tree(&|| true, &mut || waits += 1).unwrap();
+        assert!(gave_up.is_none());
+        assert_eq!(waits, 1);
+
+        // A waiter gets the tree once the holder drops it.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let mut waited = false;
+            let lock = same_tree.lock_tree(&|| false, &mut || waited = true).unwrap();
+            sender.send(()).unwrap();
+            (lock.is_some(), waited)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(receiver.try_recv().is_err(), "the waiter must not get a held tree");
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), (true, true));
+
+        // Another tree is independent.
+        let other = tempfile::tempdir().unwrap();
+        let _a = one.lock_tree(&|| false, &mut || panic!("free")).unwrap().unwrap();
+        let _b = fake(other.path()).lock_tree(&|| false, &mut || panic!("free")).unwrap().unwrap();
     }
 
     #[test]

@@ -50,6 +50,7 @@ mod config;
 mod error;
 mod fsutil;
 mod installation;
+mod lockfile;
 mod os_user;
 pub mod port;
 
@@ -59,7 +60,7 @@ pub use cluster::{
 };
 pub use config::{Config, ConfigScope};
 pub use error::{Error, Result};
-pub use installation::{Installation, Version};
+pub use installation::{Installation, TreeLock, Version};
 pub use nix::sys::signal::Signal;
 pub use os_user::{OsUser, is_root};
 /// The synchronous PostgreSQL client used by [`Cluster::connect`] and [`Cluster::execute`].

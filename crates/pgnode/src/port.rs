@@ -8,12 +8,10 @@
 //! outside pgfarm is listening on. A start that still loses a race ("address already in use")
 //! is retried on a new port by the cluster.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener};
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::PathBuf;
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 
 use crate::error::{Error, Result};
 
@@ -36,35 +34,8 @@ impl PortLease {
     }
 }
 
-fn lock_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join("pgfarm-ports");
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        // Shared by every user that runs pgfarm on this machine, like /tmp itself.
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777));
-    }
-    Ok(dir)
-}
-
 fn try_lock(port: u16) -> Result<Option<Flock<File>>> {
-    let path = lock_dir()?.join(format!("{port}.lock"));
-    let file = match OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o666)
-        .open(&path)
-    {
-        Ok(file) => file,
-        // A lock file made by another user may be read-only for us; flock works on it anyway.
-        Err(_) => File::open(&path).map_err(|e| Error::io("open", &path, e))?,
-    };
-    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => Ok(Some(lock)),
-        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
-        Err((_, errno)) => Err(Error::io("lock", &path, errno.into())),
-    }
+    crate::lockfile::try_lock("pgfarm-ports", &format!("{port}.lock"))
 }
 
 fn bindable(port: u16) -> bool {

@@ -65,11 +65,13 @@ median() { python3 -c "
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open('$WORK/$1') if l.strip()]
 print(' '.join(f'{statistics.median(c):.2f}' for c in zip(*rows)))"; }
-# report LABEL OURS PEER: medians, every round's wall time, and the ratio of medians.
+# report LABEL OURS PEER TARGET: medians, every round's wall time, the ratio of medians, and the
+# CPU floor: pgfarm's median CPU (client + server) spread over every core of the machine, the
+# shortest wall time any tool doing that work could take here, set against TARGET x the peer.
 report() {
-  python3 - "$1" "$WORK/$2" "$WORK/$3" <<'EOF'
+  python3 - "$1" "$WORK/$2" "$WORK/$3" "$4" "$(nproc)" <<'EOF'
 import statistics, sys
-label, ours, peer = sys.argv[1], sys.argv[2], sys.argv[3]
+label, ours, peer, target, cores = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
 def load(path):
     return [list(map(float, l.split())) for l in open(path) if l.strip()]
 o, p = load(ours), load(peer)
@@ -78,7 +80,11 @@ walls = lambda rows: "/".join(f"{r[0]:.2f}" for r in rows)
 print(f"{label}")
 print(f"   pgfarm wall {med(o,0):7.2f}s (rounds {walls(o)})  client cpu {med(o,1):6.2f}s  server cpu {med(o,2):6.2f}s")
 print(f"   peer   wall {med(p,0):7.2f}s (rounds {walls(p)})  client cpu {med(p,1):6.2f}s  server cpu {med(p,2):6.2f}s")
-print(f"   ratio of medians {med(o,0)/med(p,0):.2f}")
+print(f"   ratio of medians {med(o,0)/med(p,0):.2f} (target {target})")
+floor = (med(o,1) + med(o,2)) / cores
+goal = target * med(p,0)
+verdict = "below the floor: out of reach on this machine" if goal < floor else "above the floor"
+print(f"   CPU floor on {cores} cores {floor:.2f}s = {floor/med(p,0):.2f}x the peer; the target is {goal:.2f}s, {verdict}")
 EOF
 }
 echo "pgfarm: $PGFARM; rounds: $ROUNDS; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -98,7 +104,7 @@ if [ "$WHAT" != core ]; then
     fresh_db regression
     measure rx_peer "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o1" --max-connections=88 --use-existing "${SCHED[@]}"
   done
-  report "regress pgTAP suite (39 tests) --use-existing" rx_ours rx_peer
+  report "regress pgTAP suite (39 tests) --use-existing" rx_ours rx_peer 0.8
   cmp -s "$WORK/o1/results/functap.out" "$WORK/o2/results/functap.out" && echo "   results/functap.out identical"
   # pg_regress's initdb refuses root: its temp instance runs as the unprivileged user.
   for r in $(seq "$ROUNDS"); do
@@ -106,7 +112,7 @@ if [ "$WHAT" != core ]; then
     measure rt_peer "${RUN_AS[@]}" "$PGR" --inputdir=test --bindir=$BIN --outputdir="$WORK/o3" --max-connections=88 --temp-instance="$WORK/tmp1" "${SCHED[@]}"
     "${RUN_AS[@]}" rm -rf "$WORK/tmp1"
   done
-  report "regress pgTAP suite (39 tests) --temp-instance" rt_ours rt_peer
+  report "regress pgTAP suite (39 tests) --temp-instance" rt_ours rt_peer 0.5
 fi
 
 # --- 1b. PostgreSQL 15 core suite (no regress.so: the same tests fail in both) ---
@@ -120,13 +126,13 @@ if [ "$WHAT" = core ] || [ "$WHAT" = all ]; then
     fresh_db regression
     measure cx_peer "$PGR" "${CORE[@]}" --outputdir="$WORK/c1" --use-existing
   done
-  report "regress postgres-15 core --use-existing" cx_ours cx_peer
+  report "regress postgres-15 core --use-existing" cx_ours cx_peer 0.8
   for r in $(seq "$ROUNDS"); do
     measure ct_ours "$PGFARM" regress --classic "${CORE[@]}" --outputdir="$WORK/c4" --temp-instance="$WORK/tmp4"
     measure ct_peer "${RUN_AS[@]}" "$PGR" "${CORE[@]}" --outputdir="$WORK/c3" --temp-instance="$WORK/tmp3"
     "${RUN_AS[@]}" rm -rf "$WORK/tmp3"
   done
-  report "regress postgres-15 core --temp-instance" ct_ours ct_peer
+  report "regress postgres-15 core --temp-instance" ct_ours ct_peer 0.5
 fi
 
 # --- 2. pgfarm prove -j 4 vs pg_prove -j 4 on pgTAP's test files (upstream's pg_prove set) ---
@@ -138,8 +144,10 @@ if [ "$WHAT" != core ]; then
   for r in $(seq "$ROUNDS"); do
     measure pj_ours "$PGFARM" prove -j 4 -d tapbench --pset tuples_only=1 $FILES
     measure pj_peer pg_prove -j 4 -d tapbench --pset tuples_only=1 $FILES
+    measure pi_ours "$PGFARM" prove --isolate -j 4 -d tapbench --pset tuples_only=1 $FILES
   done
-  report "prove -j 4, pgTAP test files ($(echo $FILES | wc -w) files)" pj_ours pj_peer
+  report "prove -j 4, pgTAP test files ($(echo $FILES | wc -w) files)" pj_ours pj_peer 0.5
+  report "prove --isolate -j 4 (a database copy per file) vs pg_prove -j 4" pi_ours pj_peer 0.5
   grep -h '^Files=' "$WORK/pj_ours.last.log" "$WORK/pj_peer.last.log" | sed 's/^/   /'
 fi
 
@@ -159,7 +167,7 @@ if [ "$WHAT" != core ] && ls "$ROOT"/.pg/*/bin/pg_config >/dev/null 2>&1; then
       t=$(median "t_${m}_$ext" | cut -d' ' -f1)
       if python3 -c "import sys; sys.exit(0 if $t > $slowest_t else 1)"; then slowest=$m; slowest_t=$t; fi
     done
-    report "test $ext on $majors vs the slowest single major (pg$slowest)" "t_all_$ext" "t_${slowest}_$ext"
+    report "test $ext on $majors vs the slowest single major (pg$slowest)" "t_all_$ext" "t_${slowest}_$ext" 1.5
   done
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

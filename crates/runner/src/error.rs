@@ -74,6 +74,9 @@ pub enum Error {
     /// Starting or using a PostgreSQL cluster failed.
     #[error("cluster: {0}")]
     Cluster(String),
+    /// The lock that gives a run an installation's tree could not be taken.
+    #[error("cannot lock the installation tree: {0}")]
+    TreeLock(String),
     /// A bundle about to be written breaks the format's rules; nothing was written, because the
     /// server and the offline viewer would refuse it.
     #[error("bundle {path} not written: {source}")]

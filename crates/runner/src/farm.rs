@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use pgfarm_model::{
     Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus,
 };
-use pgfarm_pgnode::{Cluster, Installation};
+use pgfarm_pgnode::{Cluster, Installation, TreeLock};
 use time::OffsetDateTime;
 
 use crate::bundle;
@@ -196,6 +196,27 @@ enum StageOutcome {
     Failed(String),
 }
 
+/// Takes the installation's tree for this run (another `pgfarm test` installing into the same
+/// tree waits, saying so in the install log, until that run's stages end).
+fn lock_tree(
+    installation: &Installation,
+    options: &FarmOptions,
+    log: &mut String,
+) -> Result<TreeLock> {
+    let mut waited = None;
+    let lock = installation
+        .lock_tree(&|| options.cancel.is_cancelled(), &mut || waited = Some(Instant::now()))
+        .map_err(|e| Error::TreeLock(e.to_string()))?;
+    if let Some(since) = waited {
+        log.push_str(&format!(
+            "pgfarm: waited {:.1}s for another pgfarm run using {}\n",
+            since.elapsed().as_secs_f64(),
+            installation.sharedir.display()
+        ));
+    }
+    lock.ok_or(Error::Interrupted)
+}
+
 fn run_installation(
     options: &FarmOptions,
     source: &ExtensionSource,
@@ -221,6 +242,8 @@ fn run_installation(
     let mut stages: Vec<StageResult> = Vec::new();
     let mut blocked: Option<String> = None;
     let mut log_position = 0;
+    // Held from `install` to the last stage: what the tests load is what this run installed.
+    let mut tree_lock: Option<TreeLock> = None;
     for kind in STAGES {
         if blocked.is_none() && options.cancel.is_cancelled() {
             blocked = Some("interrupted".into());
@@ -245,7 +268,12 @@ fn run_installation(
         let started = Instant::now();
         let started_at = OffsetDateTime::now_utc();
         let mut log = String::new();
-        let outcome = match job.stage(kind, &mut log) {
+        let locked = if kind == StageKind::Install {
+            lock_tree(installation, options, &mut log).map(|lock| tree_lock = Some(lock))
+        } else {
+            Ok(())
+        };
+        let outcome = match locked.and_then(|()| job.stage(kind, &mut log)) {
             Ok(outcome) => outcome,
             Err(err) => StageOutcome::Failed(err.to_string()),
         };
@@ -276,6 +304,7 @@ fn run_installation(
     let server_log =
         job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
     drop(job.cluster.take());
+    drop(tree_lock);
 
     let interrupted = options.cancel.is_cancelled();
     let status = if interrupted {
