@@ -12,8 +12,9 @@
 # says where the time goes: when server CPU / 2 cores is most of the wall time, no client can
 # be much faster than another.
 #
-#   usage: crates/runner/bench/compare.sh [quick|core|all] [ROUNDS]
-#            quick (default): pgTAP suite, prove, test;  core: the PG15 core suite only;  all: both
+#   usage: crates/runner/bench/compare.sh [quick|core|prove|all] [ROUNDS]
+#            quick (default): pgTAP suite, prove, test;  core: the PG15 core suite only;
+#            prove: prove only (also -j 1, to show how much 4 slots gain);  all: everything
 #          PGFARM=target/release/pgfarm crates/runner/bench/compare.sh   (use that binary)
 #   needs: Debian postgresql-15 + postgresql-server-dev-15 + postgresql-15-pgtap, pg_prove,
 #          /usr/bin/time, python3, the corpus in ../shared/corpus, .pg/ trees for (3).
@@ -95,7 +96,7 @@ fresh_db() { psql -Xq -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" po
 cp -r "$CORPUS/regress/pgtap-1.2.0" "$WORK/pgtap"; mkdir -p "$WORK/pgtap/sql"
 cp /usr/share/postgresql/15/extension/pgtap--1.2.0.sql "$WORK/pgtap/sql/pgtap.sql"
 chmod -R a+rwX "$WORK/pgtap"
-if [ "$WHAT" != core ]; then
+if [ "$WHAT" = quick ] || [ "$WHAT" = all ]; then
   cd "$WORK/pgtap"
   SCHED=(--schedule test/schedule/main.sch --schedule test/build/parallel.sch)
   for r in $(seq "$ROUNDS"); do
@@ -145,14 +146,20 @@ if [ "$WHAT" != core ]; then
     measure pj_ours "$PGFARM" prove -j 4 -d tapbench --pset tuples_only=1 $FILES
     measure pj_peer pg_prove -j 4 -d tapbench --pset tuples_only=1 $FILES
     measure pi_ours "$PGFARM" prove --isolate -j 4 -d tapbench --pset tuples_only=1 $FILES
+    if [ "$WHAT" = prove ]; then
+      measure p1_ours "$PGFARM" prove -j 1 -d tapbench --pset tuples_only=1 $FILES
+    fi
   done
+  if [ "$WHAT" = prove ]; then
+    echo "pgfarm prove -j 1: wall, client cpu, server cpu (medians) $(median p1_ours)"
+  fi
   report "prove -j 4, pgTAP test files ($(echo $FILES | wc -w) files)" pj_ours pj_peer 0.5
   report "prove --isolate -j 4 (a database copy per file) vs pg_prove -j 4" pi_ours pj_peer 0.5
   grep -h '^Files=' "$WORK/pj_ours.last.log" "$WORK/pj_peer.last.log" | sed 's/^/   /'
 fi
 
 # --- 3. pgfarm test over every major vs the slowest single major ---
-if [ "$WHAT" != core ] && ls "$ROOT"/.pg/*/bin/pg_config >/dev/null 2>&1; then
+if { [ "$WHAT" = quick ] || [ "$WHAT" = all ]; } && ls "$ROOT"/.pg/*/bin/pg_config >/dev/null 2>&1; then
   cd "$ROOT"
   majors=$(for c in .pg/*/bin/pg_config; do basename "$(dirname "$(dirname "$c")")"; done | sort -n | tr '\n' ',' | sed 's/,$//')
   for ext in pure_sql; do
