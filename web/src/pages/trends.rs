@@ -108,7 +108,10 @@ fn stats_view(stats: Stats) -> impl IntoView {
         }
     })
     .collect_view();
-    view! { <dl class="stats">{items}</dl> }
+    view! {
+        <dl class="stats" aria-describedby="stats-scope">{items}</dl>
+        <p id="stats-scope" class="muted">"Totals over every extension and all time."</p>
+    }
 }
 
 /// `/trends`.
