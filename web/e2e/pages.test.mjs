@@ -233,3 +233,30 @@ test('a server error shows its message, not a blank page', async () => {
     await page.close();
   }
 });
+
+test('pages do not jump while their data loads (cumulative layout shift under 0.05)', async () => {
+  const failing = failingRun();
+  const pages = [['/', 'overview'], ['/extensions', 'extensions'], ['/extensions/failing', 'extension'],
+    ['/runs', 'runs'], [`/runs/${failing.uuid}`, 'run'], ['/failures?days=30', 'failures'],
+    ['/machines', 'machines'], [`/machines/${encodeURIComponent(MACHINE)}`, 'machine'], ['/trends', 'trends']];
+  for (const [path, name] of pages) {
+    const page = await newPage(browser.context);
+    try {
+      // The browser's own layout-shift entries from the first paint on (shifts right after a
+      // click or key press do not count, as in the Core Web Vitals definition).
+      await page.addInitScript(() => {
+        window.__shift = 0;
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shift += entry.value;
+        }).observe({ type: 'layout-shift', buffered: true });
+      });
+      await openPage(page, path, name);
+      if (name === 'run') await page.locator('[data-rendered="true"]').waitFor();
+      await page.waitForTimeout(500);
+      const shift = await page.evaluate(() => window.__shift);
+      assert.ok(shift < 0.05, `${path}: cumulative layout shift ${shift.toFixed(4)}`);
+    } finally {
+      await page.close();
+    }
+  }
+});
