@@ -680,6 +680,10 @@ fn main() -> anyhow::Result<()> {
     let runs_cursor = get("/api/v1/runs?limit=500")?["next"].as_str().unwrap_or("").to_owned();
     let failures_cursor =
         get("/api/v1/failures?days=365&limit=500")?["next"].as_str().unwrap_or("").to_owned();
+    let ext007_version = get("/api/v1/extensions/ext007/versions")?[0]["version"]
+        .as_str()
+        .unwrap_or("1.0.0")
+        .to_owned();
     let paths = [
         "/api/v1/matrix".to_owned(),
         "/api/v1/matrix?extension=ext007".to_owned(),
@@ -708,6 +712,13 @@ fn main() -> anyhow::Result<()> {
         "/api/v1/runs?machine=machine-3&status=failed".to_owned(),
         "/api/v1/runs?extension=ext042&version=1.0.1".to_owned(),
         "/api/v1/trends?days=365".to_owned(),
+        "/api/v1/trends?days=365&extension=ext007".to_owned(),
+        "/api/v1/trends/stages?days=30".to_owned(),
+        "/api/v1/trends/stages?days=365".to_owned(),
+        "/api/v1/trends/stages?days=365&extension=ext007".to_owned(),
+        "/api/v1/extensions/ext007/machines".to_owned(),
+        format!("/api/v1/extensions/ext007/machines?version={ext007_version}"),
+        "/api/v1/extensions/ext042/machines".to_owned(),
         "/api/v1/extensions".to_owned(),
     ];
     for path in &paths {
