@@ -370,17 +370,23 @@ pub fn draw_stage_durations(
     theme: &Theme,
     durations: &StageDurations,
 ) -> Result<(), String> {
+    // A phone-width canvas gets the short legend (the long one would be cut off).
+    let narrow = canvas.width() < 560;
     let lines: Vec<DayLine> = durations
         .series
         .iter()
         .map(|series| DayLine {
-            label: format!(
-                "{} (mean {}, longest {}, {} runs)",
-                series.stage.as_str(),
-                seconds(series.mean_s),
-                seconds(series.max_s),
-                series.n_runs
-            ),
+            label: if narrow {
+                format!("{} {}", series.stage.as_str(), seconds(series.mean_s))
+            } else {
+                format!(
+                    "{} (mean {}, longest {}, {} runs)",
+                    series.stage.as_str(),
+                    seconds(series.mean_s),
+                    seconds(series.max_s),
+                    series.n_runs
+                )
+            },
             points: series.points.clone(),
             tag: series.stage.as_str().to_owned(),
         })
