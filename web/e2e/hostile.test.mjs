@@ -5,7 +5,9 @@
 // viewer's check of the same file is in viewer.test.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, openPage, api, screenshot, MACHINE } from './lib.mjs';
+import {
+  launch, newPage, openPage, api, screenshot, injectedElements, NOTHING_INJECTED, MACHINE,
+} from './lib.mjs';
 
 const PAYLOAD = '<script>alert("xss")</script>';
 let browser;
@@ -18,20 +20,6 @@ before(async () => {
 });
 after(async () => browser?.close());
 
-/** Elements and attributes a payload would have created had it been parsed as HTML. */
-async function injected(page) {
-  return page.evaluate(() => ({
-    scripts: [...document.querySelectorAll('script')].filter((s) => /alert/.test(s.textContent)).length,
-    images: document.querySelectorAll('img[src="x"], img[onerror]').length,
-    svgs: document.querySelectorAll('svg[onload]').length,
-    jsLinks: [...document.querySelectorAll('a[href]')]
-      .filter((a) => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
-    handlers: [...document.querySelectorAll('*')]
-      .filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name))).length,
-  }));
-}
-
-const clean = { scripts: 0, images: 0, svgs: 0, jsLinks: 0, handlers: 0 };
 const seg = encodeURIComponent;
 
 test('every server-backed page shows the hostile run as inert text', async () => {
@@ -62,7 +50,7 @@ test('every server-backed page shows the hostile run as inert text', async () =>
       // Give any injected handler (onerror, onload) time to fire.
       await page.waitForTimeout(300);
       assert.deepEqual(page.dialogs, [], `${path}: no alert/confirm/prompt fired`);
-      assert.deepEqual(await injected(page), clean, `${path}: nothing injected`);
+      assert.deepEqual(await injectedElements(page), NOTHING_INJECTED, `${path}: nothing injected`);
       assert.deepEqual(page.problems, [], `${path}: errors in the page`);
       const text = await root.innerText();
       if (name !== 'trends' && (name !== 'failures' || run.status === 'failed')) {

@@ -76,6 +76,23 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** What a hostile payload would have created had it been parsed as HTML: scripts, `x` images,
+ * svg with onload, javascript: links, elements with on* attributes. All zero when inert. */
+export async function injectedElements(page) {
+  return page.evaluate(() => ({
+    scripts: [...document.querySelectorAll('script')].filter((s) => /alert/.test(s.textContent)).length,
+    images: document.querySelectorAll('img[src="x"], img[onerror]').length,
+    svgs: document.querySelectorAll('svg[onload]').length,
+    jsLinks: [...document.querySelectorAll('a[href]')]
+      .filter((a) => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
+    handlers: [...document.querySelectorAll('*')]
+      .filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name))).length,
+  }));
+}
+
+/** `injectedElements` of an inert page. */
+export const NOTHING_INJECTED = { scripts: 0, images: 0, svgs: 0, jsLinks: 0, handlers: 0 };
+
 /** The seeded runs, newest first. */
 export async function seededRuns() {
   const page = await api('/api/v1/runs?limit=200');

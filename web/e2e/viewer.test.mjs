@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { launch, newPage, openPage, screenshot, ROOT, BASE } from './lib.mjs';
+import {
+  launch, newPage, openPage, screenshot, injectedElements, NOTHING_INJECTED, ROOT, BASE,
+} from './lib.mjs';
 
 const sample = (name) => join(ROOT, 'testdata', 'bundles', name);
 
@@ -85,16 +87,7 @@ test('the XSS bundle is inert: no dialog, no injected element, payloads shown as
     // Give any injected handler (onerror, onload) time to fire.
     await page.waitForTimeout(500);
     assert.deepEqual(page.dialogs, [], 'no alert/confirm/prompt fired');
-    const injected = await page.evaluate(() => ({
-      scripts: [...document.querySelectorAll('script')].filter((s) => /alert/.test(s.textContent)).length,
-      images: document.querySelectorAll('img[src="x"], img[onerror]').length,
-      svgs: document.querySelectorAll('svg[onload]').length,
-      jsLinks: [...document.querySelectorAll('a[href]')]
-        .filter((a) => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
-      handlers: [...document.querySelectorAll('*')]
-        .filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name))).length,
-    }));
-    assert.deepEqual(injected, { scripts: 0, images: 0, svgs: 0, jsLinks: 0, handlers: 0 });
+    assert.deepEqual(await injectedElements(page), NOTHING_INJECTED);
     const text = await page.locator('section.page').innerText();
     assert.ok(text.includes('<script>alert("xss")</script>'), 'the script payload is visible as text');
     assert.ok(text.includes('onerror=alert(1)'), 'the onerror payload is visible as text');

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::HtmlCanvasElement;
 
+use crate::components::layout::SchemeListener;
 use crate::logic::durations::format_ms;
 use crate::logic::trends::{PassRate, RunsPerDay, StageDurations, parse_css_color};
 
@@ -166,15 +167,14 @@ pub fn Chart(
 struct ThemeWatch {
     observer: web_sys::MutationObserver,
     _on_attribute: Closure<dyn Fn()>,
-    media: Option<(web_sys::MediaQueryList, Closure<dyn Fn()>)>,
+    scheme: Option<SchemeListener>,
 }
 
 impl ThemeWatch {
     fn stop(&self) {
         self.observer.disconnect();
-        if let Some((query, callback)) = &self.media {
-            let _ = query
-                .remove_event_listener_with_callback("change", callback.as_ref().unchecked_ref());
+        if let Some(scheme) = &self.scheme {
+            scheme.stop();
         }
     }
 }
@@ -182,22 +182,13 @@ impl ThemeWatch {
 /// Calls `redraw` when `<html>`'s `data-theme` or the OS colour scheme changes (a listener per
 /// chart: every chart of a page redraws).
 fn theme_observer(redraw: impl Fn() + Clone + 'static) -> Option<ThemeWatch> {
-    let window = web_sys::window()?;
-    let root = window.document()?.document_element()?;
+    let root = web_sys::window()?.document()?.document_element()?;
     let on_attribute = Closure::<dyn Fn()>::new(redraw.clone());
     let observer = web_sys::MutationObserver::new(on_attribute.as_ref().unchecked_ref()).ok()?;
     let options = web_sys::MutationObserverInit::new();
     options.set_attribute_filter(&js_sys::Array::of1(&"data-theme".into()));
     observer.observe_with_options(&root, &options).ok()?;
-    let media =
-        window.match_media("(prefers-color-scheme: dark)").ok().flatten().and_then(|query| {
-            let callback = Closure::<dyn Fn()>::new(redraw);
-            query
-                .add_event_listener_with_callback("change", callback.as_ref().unchecked_ref())
-                .ok()
-                .map(|()| (query, callback))
-        });
-    Some(ThemeWatch { observer, _on_attribute: on_attribute, media })
+    Some(ThemeWatch { observer, _on_attribute: on_attribute, scheme: SchemeListener::new(redraw) })
 }
 
 /// Runs per day, stacked by status, with a legend.

@@ -1,6 +1,8 @@
 //! The page shell: skip link, header with navigation and the theme switch, and the main area.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 /// The theme saved in localStorage under this key: `light` or `dark`.
 const THEME_KEY: &str = "pgfarm-theme";
@@ -18,11 +20,9 @@ fn dark_now() -> bool {
         match attribute.as_deref() {
             Some("dark") => true,
             Some("light") => false,
-            _ => window
-                .match_media("(prefers-color-scheme: dark)")
-                .ok()
-                .flatten()
-                .is_some_and(|query| query.matches()),
+            _ => {
+                window.match_media(DARK_SCHEME).ok().flatten().is_some_and(|query| query.matches())
+            }
         }
     }
     #[cfg(not(target_arch = "wasm32"))]
@@ -47,25 +47,31 @@ fn apply_theme(theme: &str) {
     let _ = (theme, THEME_KEY);
 }
 
-/// Calls `changed` when the system colour scheme changes (the page follows it while the user has
-/// not chosen a theme). The listener lives as long as the page: the shell is never unmounted.
-fn on_system_theme_change(changed: impl Fn() + 'static) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
-        let Some(window) = web_sys::window() else { return };
-        let Ok(Some(query)) = window.match_media("(prefers-color-scheme: dark)") else { return };
+/// The media query of the system's dark colour scheme.
+const DARK_SCHEME: &str = "(prefers-color-scheme: dark)";
+
+/// A listener on changes of the system colour scheme; [`SchemeListener::stop`] removes it.
+/// (Browser only: construct it in code that runs in wasm.)
+pub struct SchemeListener {
+    query: web_sys::MediaQueryList,
+    callback: Closure<dyn Fn()>,
+}
+
+impl SchemeListener {
+    /// Calls `changed` whenever the system switches between light and dark.
+    pub fn new(changed: impl Fn() + 'static) -> Option<SchemeListener> {
+        let query = web_sys::window()?.match_media(DARK_SCHEME).ok().flatten()?;
         let callback = Closure::<dyn Fn()>::new(changed);
-        if query
-            .add_event_listener_with_callback("change", callback.as_ref().unchecked_ref())
-            .is_ok()
-        {
-            callback.forget();
-        }
+        query.add_event_listener_with_callback("change", callback.as_ref().unchecked_ref()).ok()?;
+        Some(SchemeListener { query, callback })
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = changed;
+
+    /// Removes the listener.
+    pub fn stop(&self) {
+        let _ = self
+            .query
+            .remove_event_listener_with_callback("change", self.callback.as_ref().unchecked_ref());
+    }
 }
 
 /// The button that switches between the light and the dark theme; until it is used, the page
@@ -73,7 +79,10 @@ fn on_system_theme_change(changed: impl Fn() + 'static) {
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let dark = RwSignal::new(dark_now());
-    on_system_theme_change(move || dark.set(dark_now()));
+    // The page follows the system until the button is used; the shell is never unmounted, so
+    // the listener lives as long as the page.
+    #[cfg(target_arch = "wasm32")]
+    std::mem::forget(SchemeListener::new(move || dark.set(dark_now())));
     view! {
         <button
             type="button"
