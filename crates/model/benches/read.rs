@@ -42,6 +42,7 @@ fn big_bundle(n_tests: usize, n_lines: usize) -> Bundle {
             }],
             psql_exit_code: Some(0),
             chosen_expected: Some(format!("bench_{idx:04}.out")),
+            reason: None,
         });
     }
     bundle.validate().expect("the bench bundle is valid");

@@ -13,7 +13,11 @@ use crate::{
 /// Bumped for every change an older reader would misread: a removed or renamed field, a changed
 /// meaning, a new enum value. Adding an optional field keeps the version (older readers ignore
 /// unknown fields). See docs/bundle-format.md, "Versioning".
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this build still reads. Version 1 bundles have no `isolation` or
+/// `perl_tap` arrays and none of the version 2 stage kinds; they read as empty arrays.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// One run's complete result: the unit that travels from runner to server to browser
 /// (format: docs/bundle-format.md).
@@ -23,10 +27,10 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(
     title = "pgfarm result bundle",
-    description = "One run's complete result, format version 1: the unit that travels from runner to server to browser. A bundle file is this object as JSON, usually gzip-compressed (.pgfarm.json.gz). Described field by field in docs/bundle-format.md."
+    description = "One run's complete result, format version 2: the unit that travels from runner to server to browser. A bundle file is this object as JSON, usually gzip-compressed (.pgfarm.json.gz). Described field by field in docs/bundle-format.md."
 )]
 pub struct Bundle {
-    /// Format version of this bundle: `1` ([`FORMAT_VERSION`]). A reader refuses versions it
+    /// Format version of this bundle: `2` ([`FORMAT_VERSION`]; `1` is still read). A reader refuses versions it
     /// does not know before reading anything else.
     #[schemars(range(min = 1))]
     pub format_version: u32,
@@ -44,8 +48,18 @@ pub struct Bundle {
     pub stages: Vec<Stage>,
     /// pg_regress tests, in schedule order (empty when the extension has none).
     pub regress: Vec<RegressTest>,
+    /// pg_isolation_regress specs, in schedule order (format version 2; empty when the extension
+    /// has none or in a version 1 bundle). Same shape as `regress`: `actual` is the spec's
+    /// `output_iso/results/NAME.out`, `expected` its `expected/NAME.out` and `_N` variants.
+    #[serde(default)]
+    pub isolation: Vec<RegressTest>,
     /// pgTAP files, in run order (empty when the extension has none).
     pub tap: Vec<TapFile>,
+    /// Perl TAP files (`t/*.pl` run by prove as PGXS's `prove_installcheck`), in run order
+    /// (format version 2; empty when none ran or in a version 1 bundle). `stream` is prove's
+    /// verbose output of the file, `stderr` the file's own log (`tmp_check/log`).
+    #[serde(default)]
+    pub perl_tap: Vec<TapFile>,
     /// What the test cluster's server log gained during the run.
     pub server_log: RawText,
 }
@@ -68,7 +82,9 @@ impl Bundle {
             config,
             stages: Vec::new(),
             regress: Vec::new(),
+            isolation: Vec::new(),
             tap: Vec::new(),
+            perl_tap: Vec::new(),
             server_log: RawText::new(),
         }
     }

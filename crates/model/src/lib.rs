@@ -1,5 +1,5 @@
 //! The pgfarm result bundle: one run's complete result, as serde types with a JSON Schema,
-//! a reader with limits, a writer, and pure validation (format version 1).
+//! a reader with limits, a writer, and pure validation (format version 2; version 1 is still read).
 //!
 //! A [`Bundle`] is what travels from the runner to the server and into the browser. It holds the
 //! [`Run`] (id, times, [`RunStatus`]), the [`Machine`], the [`Extension`], the [`Postgres`]
@@ -72,7 +72,7 @@ mod timestamp;
 mod validate;
 mod write;
 
-pub use bundle::{Bundle, FORMAT_VERSION};
+pub use bundle::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use extension::{Extension, Prerequisites, Source, SourceKind};
 pub use machine::Machine;
 pub use ordered_map::OrderedMap;

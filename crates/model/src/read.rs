@@ -10,7 +10,7 @@ use std::io::Read as _;
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
-use crate::{Bundle, FORMAT_VERSION, ValidationError};
+use crate::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION, ValidationError};
 
 /// The two bytes every gzip stream starts with (RFC 1952, section 2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -63,7 +63,7 @@ pub enum BundleError {
     Json(serde_json::Error),
     /// The object has no `format_version`: it is not a pgfarm bundle.
     #[error(
-        "bundle has no `format_version` field; this build reads pgfarm bundles of format version {supported}"
+        "bundle has no `format_version` field; this build reads pgfarm bundles of format versions 1 to {supported}"
     )]
     MissingFormatVersion {
         /// The version this build reads ([`FORMAT_VERSION`]).
@@ -78,7 +78,7 @@ pub enum BundleError {
     /// `format_version` is one this build does not read, typically a bundle from a newer pgfarm.
     /// The bundle is refused as a whole, never half-read.
     #[error(
-        "bundle format version {found} is not supported: this build of pgfarm reads format version {supported}{}",
+        "bundle format version {found} is not supported: this build of pgfarm reads format versions 1 to {supported}{}",
         if u64::from(*supported) < *found { " (the bundle comes from a newer pgfarm; upgrade to read it)" } else { "" }
     )]
     UnsupportedFormatVersion {
@@ -114,11 +114,11 @@ impl Bundle {
     /// ```
     /// use pgfarm_model::{Bundle, BundleError};
     ///
-    /// let err = Bundle::from_slice(br#"{"format_version": 2}"#).unwrap_err();
-    /// assert!(matches!(err, BundleError::UnsupportedFormatVersion { found: 2, supported: 1 }));
+    /// let err = Bundle::from_slice(br#"{"format_version": 3}"#).unwrap_err();
+    /// assert!(matches!(err, BundleError::UnsupportedFormatVersion { found: 3, supported: 2 }));
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "bundle format version 2 is not supported: this build of pgfarm reads format version 1 \
+    ///     "bundle format version 3 is not supported: this build of pgfarm reads format versions 1 to 2 \
     ///      (the bundle comes from a newer pgfarm; upgrade to read it)"
     /// );
     /// ```
@@ -242,7 +242,8 @@ fn check_version(json: &[u8]) -> Result<(), BundleError> {
         };
         return Err(BundleError::NotAnObject { start });
     }
-    if leading_version(body) == Some(u64::from(FORMAT_VERSION)) {
+    let readable = u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION);
+    if leading_version(body).is_some_and(|v| readable.contains(&v)) {
         return Ok(());
     }
     let probe: VersionProbe = serde_json::from_slice(json).map_err(BundleError::Json)?;
@@ -253,7 +254,7 @@ fn check_version(json: &[u8]) -> Result<(), BundleError> {
         Some(found) if found > 0 => found,
         _ => return Err(BundleError::InvalidFormatVersion { found: value.to_string() }),
     };
-    if found != u64::from(FORMAT_VERSION) {
+    if !readable.contains(&found) {
         return Err(BundleError::UnsupportedFormatVersion { found, supported: FORMAT_VERSION });
     }
     Ok(())

@@ -33,6 +33,11 @@ pub struct RegressTest {
     /// differing lines, as pg_regress chooses); absent when there was nothing to compare.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_expected: Option<String>,
+    /// Why the test did not run to completion, when it is a cause rather than a diff: `"server
+    /// crashed (signal 11)"` with the server log's lines, or `"timed out after 60 s"` with the
+    /// backend's `pg_stat_activity` row (format version 2; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl RegressTest {

@@ -54,8 +54,17 @@ pub enum StageKind {
     Load,
     /// `"regress"`: the pg_regress suite (expected-output tests); details in `Bundle::regress`.
     Regress,
+    /// `"isolation"`: the pg_isolation_regress suite (`ISOLATION`, `specs/*.spec`); details in
+    /// `Bundle::isolation` (format version 2).
+    Isolation,
     /// `"tap"`: the pgTAP files; details in `Bundle::tap`.
     Tap,
+    /// `"perl_tap"`: the Perl TAP suite (`TAP_TESTS = 1`, `t/*.pl`) run as PGXS's
+    /// `prove_installcheck`; details in `Bundle::perl_tap` (format version 2).
+    PerlTap,
+    /// `"installcheck"`: the extension's own `make installcheck` recipe, when it runs tests pgfarm
+    /// cannot see itself (format version 2).
+    Installcheck,
     /// `"upgrade"`: `ALTER EXTENSION ... UPDATE` from older versions to this one.
     Upgrade,
 }
@@ -66,7 +75,10 @@ crate::status::wire_names!(StageKind, "stage kind", [
     Cluster => "cluster",
     Load => "load",
     Regress => "regress",
+    Isolation => "isolation",
     Tap => "tap",
+    PerlTap => "perl_tap",
+    Installcheck => "installcheck",
     Upgrade => "upgrade",
 ]);
 

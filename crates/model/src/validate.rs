@@ -5,7 +5,7 @@ use std::fmt::Display;
 
 use time::OffsetDateTime;
 
-use crate::{Bundle, FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus, TestStatus};
+use crate::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus, TestStatus};
 
 /// Longest name accepted (machine, extension, test, file names and paths, versions), in bytes.
 ///
@@ -58,7 +58,7 @@ impl Bundle {
     ///
     /// Pure: no clock, no I/O. [`Bundle::from_slice`] calls it unless told not to; a writer
     /// should call it before writing. The checks (docs/bundle-format.md, "Validation"):
-    /// - `format_version` is [`FORMAT_VERSION`];
+    /// - `format_version` is one this build reads ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]);
     /// - timestamps are UTC with a year from 0000 to 9999, and `run.finished_at` is not before
     ///   `run.created_at`;
     /// - names are non-empty, at most [`MAX_NAME_BYTES`] (paths [`MAX_PATH_BYTES`]) and contain
@@ -81,10 +81,13 @@ impl Bundle {
     /// showing a broken bundle with all that is wrong with it.
     pub fn problems(&self) -> Vec<ValidationError> {
         let mut problems = Problems::default();
-        if self.format_version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&self.format_version) {
             problems.add(
                 "format_version",
-                format_args!("is {}, this build handles {FORMAT_VERSION}", self.format_version),
+                format_args!(
+                    "is {}, this build handles {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}",
+                    self.format_version
+                ),
             );
         }
         self.check_run(&mut problems);

@@ -155,6 +155,7 @@ fn big_bundle(target_bytes: usize) -> Bundle {
             }],
             psql_exit_code: Some(0),
             chosen_expected: Some(format!("test_{idx:05}.out")),
+            reason: None,
         });
         idx += 1;
     }

@@ -127,6 +127,7 @@ pub fn regress_tests(report: &RegressReport) -> Vec<RegressTest> {
                 .chosen
                 .and_then(|i| test.expected.get(i))
                 .map(|e| file_name(&e.path)),
+            reason: test.reason.clone(),
         })
         .collect()
 }

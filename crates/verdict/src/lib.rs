@@ -94,8 +94,19 @@ pub fn derive(bundle: &Bundle) -> Verdict {
             test.duration_ms,
         ));
     }
+    for test in &bundle.isolation {
+        tests.push((
+            StageKind::Isolation,
+            test.name.clone(),
+            regress_test_status(test),
+            test.duration_ms,
+        ));
+    }
     for file in &bundle.tap {
         tests.push((StageKind::Tap, file.path.clone(), tap_file_status(file), file.duration_ms));
+    }
+    for file in &bundle.perl_tap {
+        tests.push((StageKind::PerlTap, file.path.clone(), tap_file_status(file), file.duration_ms));
     }
     let stage_of_tests = |kind: StageKind, reported: StageStatus| -> StageStatus {
         let mut any = false;
@@ -118,7 +129,9 @@ pub fn derive(bundle: &Bundle) -> Verdict {
         .iter()
         .map(|stage| {
             let status = match stage.kind {
-                StageKind::Regress | StageKind::Tap => stage_of_tests(stage.kind, stage.status),
+                StageKind::Regress | StageKind::Isolation | StageKind::Tap | StageKind::PerlTap => {
+                    stage_of_tests(stage.kind, stage.status)
+                }
                 _ => stage.status,
             };
             (stage.kind, status, stage.duration_ms)

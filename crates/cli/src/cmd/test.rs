@@ -213,15 +213,7 @@ fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
 }
 
 fn stage_name(kind: StageKind) -> &'static str {
-    match kind {
-        StageKind::Build => "build",
-        StageKind::Install => "install",
-        StageKind::Cluster => "cluster",
-        StageKind::Load => "load",
-        StageKind::Regress => "regress",
-        StageKind::Tap => "tap",
-        StageKind::Upgrade => "upgrade",
-    }
+    kind.as_str()
 }
 
 fn status_name(status: StageStatus) -> &'static str {

@@ -85,7 +85,7 @@ fn newer_format_version_is_refused_before_anything_else_is_read() {
         read_err(&json!({"format_version": FORMAT_VERSION + 1, "stages": "not even a list"}));
     assert_eq!(
         message,
-        "bundle format version 2 is not supported: this build of pgfarm reads format version 1 \
+        "bundle format version 3 is not supported: this build of pgfarm reads format versions 1 to 2 \
          (the bundle comes from a newer pgfarm; upgrade to read it)"
     );
 }
@@ -100,10 +100,10 @@ fn format_version_zero_is_refused() {
 fn missing_format_version_is_refused() {
     let mut value = sample_value();
     value.as_object_mut().unwrap().remove("format_version");
-    assert!(matches!(read(&value), Err(BundleError::MissingFormatVersion { supported: 1 })));
+    assert!(matches!(read(&value), Err(BundleError::MissingFormatVersion { supported: 2 })));
     assert_eq!(
         read_err(&value),
-        "bundle has no `format_version` field; this build reads pgfarm bundles of format version 1"
+        "bundle has no `format_version` field; this build reads pgfarm bundles of format versions 1 to 2"
     );
 }
 
@@ -228,4 +228,19 @@ fn raw_text_in_base64_form_reads_back_exactly() {
     value["server_log"] = json!({"encoding": "base64", "data": "bG9n/w=="});
     let bundle = read(&value).unwrap();
     assert_eq!(bundle.server_log.as_bytes(), b"log\xff");
+}
+
+#[test]
+fn version_1_bundles_still_read_with_empty_version_2_lists() {
+    for name in ["pass.pgfarm.json", "regress-fail.pgfarm.json"] {
+        let path = crate::repo_root().join("testdata/bundles/v1").join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let bundle = Bundle::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{} is refused: {e}", path.display()));
+        assert_eq!(bundle.format_version, 1, "{name}");
+        assert!(bundle.isolation.is_empty() && bundle.perl_tap.is_empty(), "{name}");
+        assert!(bundle.regress.iter().all(|t| t.reason.is_none()), "{name}");
+        assert!(!bundle.stages.is_empty(), "{name}");
+    }
+    assert_eq!(FORMAT_VERSION, 2);
 }

@@ -162,6 +162,7 @@ fn regress_ok(name: &str, group: u32, duration_ms: u64) -> RegressTest {
         duration_ms,
         actual: expected.content.clone(),
         chosen_expected: Some(expected.file_name.clone()),
+        reason: None,
         expected: vec![expected],
         psql_exit_code: Some(0),
     }
@@ -250,6 +251,7 @@ fn regress_fail() -> Bundle {
             expected: three_expected.to_vec(),
             psql_exit_code: Some(0),
             chosen_expected: Some("three.out".to_owned()),
+            reason: None,
         },
         // The schedule runs `one`, and so does the positional argument: pg_regress runs it twice.
         regress_ok("one", 2, 40),
@@ -384,6 +386,7 @@ fn hostile() -> Bundle {
         }],
         psql_exit_code: Some(0),
         chosen_expected: Some(x("t.out")),
+        reason: None,
     }];
     bundle.tap = vec![TapFile {
         path: x("test/sql/"),

@@ -34,7 +34,7 @@ fn stages_out_of_order_are_reported() {
     bundle.stages.swap(0, 1);
     check(
         &bundle,
-        "stages[1].kind: stage `build` comes after `install`; the order is build, install, cluster, load, regress, tap, upgrade",
+        "stages[1].kind: stage `build` comes after `install`; the order is build, install, cluster, load, regress, isolation, tap, perl_tap, installcheck, upgrade",
     );
     bundle.sort_stages();
     assert!(bundle.validate().is_ok());
@@ -198,7 +198,7 @@ fn run_ok_with_a_failed_stage_is_reported() {
 fn wrong_format_version_is_reported() {
     let mut bundle = regress_fail();
     bundle.format_version = 7;
-    check(&bundle, "format_version: is 7, this build handles 1");
+    check(&bundle, "format_version: is 7, this build handles 1 to 2");
 }
 
 #[test]

@@ -556,6 +556,7 @@ impl<'o> Engine<'o> {
             chosen: compared.chosen,
             diff: compared.diff,
             child_failure: child,
+            reason: None,
         });
         Ok(())
     }

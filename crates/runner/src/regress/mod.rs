@@ -164,6 +164,9 @@ pub struct TestReport {
     pub diff: String,
     /// How psql ended when it did not exit with 0.
     pub child_failure: Option<ChildFailure>,
+    /// Why the test did not run to completion when that is a cause, not a diff (a crashed
+    /// server, a time-out with the backend's state); see `pgfarm_model::RegressTest::reason`.
+    pub reason: Option<String>,
 }
 
 /// The outcome of a whole run.
