@@ -152,9 +152,10 @@ impl Installation {
         self.version.major
     }
 
-    /// Where this installation comes from, judged by its `pg_config`'s path.
+    /// Where this installation comes from, judged by its bin dir (Debian's `/usr/bin/pg_config`
+    /// wrapper belongs to `/usr/lib/postgresql/<major>/bin`).
     pub fn origin(&self) -> Origin {
-        Origin::of(&self.pg_config)
+        Origin::of(&self.bindir)
     }
 
     /// The installation's name, `<major>@<origin>` (`17@pgfarm`, `15@debian`), as `pgfarm pg
@@ -357,13 +358,13 @@ impl Origin {
     pub const ALL: [Origin; 5] =
         [Origin::Pgfarm, Origin::Dir, Origin::Checkout, Origin::Debian, Origin::Path];
 
-    /// The origin of the installation `pg_config` belongs to, by its path (symbolic links
-    /// resolved on both sides).
-    pub fn of(pg_config: &Path) -> Origin {
+    /// The origin of an installation by the path of its bin dir or `pg_config` (symbolic
+    /// links resolved on both sides).
+    pub fn of(path: &Path) -> Origin {
         let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let file = real(pg_config);
+        let file = real(path);
         let under = |dir: Option<PathBuf>| {
-            dir.is_some_and(|d| file.starts_with(real(&d)) || pg_config.starts_with(&d))
+            dir.is_some_and(|d| file.starts_with(real(&d)) || path.starts_with(&d))
         };
         if under(crate::home::trees_dir()) {
             Origin::Pgfarm
