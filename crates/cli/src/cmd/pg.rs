@@ -287,16 +287,14 @@ impl Renderer {
                     bar.set_position(done);
                 }
             }
-            Event::Unpack { major, done, total } => {
-                if self.tty {
-                    let unpacking = format!("PostgreSQL {major}: unpacking");
-                    if self.bar.as_ref().is_none_or(|b| b.message() != unpacking) {
-                        self.bar(Some(total), "  {msg} [{bar:30}] {percent}%", unpacking);
-                    }
-                    if let Some(bar) = &self.bar {
-                        bar.set_length(total.max(done));
-                        bar.set_position(done);
-                    }
+            Event::Unpack { major, done, total } if self.tty => {
+                let unpacking = format!("PostgreSQL {major}: unpacking");
+                if self.bar.as_ref().is_none_or(|b| b.message() != unpacking) {
+                    self.bar(Some(total), "  {msg} [{bar:30}] {percent}%", unpacking);
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_length(total.max(done));
+                    bar.set_position(done);
                 }
             }
             Event::MadeTraversable { dir } => {
