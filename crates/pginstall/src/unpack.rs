@@ -92,13 +92,27 @@ pub(crate) fn tar_into(
             std::fs::hard_link(dest.join(&link), &target)
                 .map_err(|e| Error::io("link", &target, e))?;
         } else if kind.is_symlink() || kind.is_file() || kind == tar::EntryType::Continuous {
-            entry.unpack(&target).map_err(|e| Error::io("write", &target, e))?;
+            entry.unpack(&target).map_err(|e| Error::io("write", &target, innermost(e)))?;
         } else {
             continue;
         }
         count += 1;
     }
     Ok(count)
+}
+
+/// The tar crate wraps the operating system's error ("No space left on device") in its own
+/// message: keep the innermost one, with its kind.
+fn innermost(err: std::io::Error) -> std::io::Error {
+    let kind = err.kind();
+    let mut message = err.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        err.get_ref().map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(inner) = source {
+        message = inner.to_string();
+        source = inner.source();
+    }
+    std::io::Error::new(kind, message)
 }
 
 /// The open wheel (a zip archive).
