@@ -48,7 +48,7 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 
 fn install(program: &Path, home: &Path, majors: &str) -> (i32, String, String) {
     let cache = cache();
-    run(&mut pgfarm(program, home, &["pg", "install", "--plain", majors, "--cache"]).arg(cache))
+    run(pgfarm(program, home, &["pg", "install", "--plain", majors, "--cache"]).arg(cache))
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn an_installed_pgfarm_installs_postgresql_tests_an_extension_and_views_a_bundle
     assert!(err.contains("PostgreSQL 17: installed 17.11"), "{err}");
 
     // Found from any folder, named by origin.
-    let (code, list, _) = run(&mut pgfarm(&program, &home, &["pg", "list"]).current_dir("/"));
+    let (code, list, _) = run(pgfarm(&program, &home, &["pg", "list"]).current_dir("/"));
     assert_eq!(code, 0);
     assert!(list.contains("13@pgfarm") && list.contains("17@pgfarm"), "{list}");
 
