@@ -70,7 +70,8 @@ fn copy_dir(
     for entry in entries {
         let name = entry.file_name();
         let text = name.to_string_lossy();
-        if ALWAYS_SKIPPED.contains(&text.as_ref()) || (top && TOP_LEVEL_OUTPUTS.contains(&text.as_ref()))
+        if ALWAYS_SKIPPED.contains(&text.as_ref())
+            || (top && TOP_LEVEL_OUTPUTS.contains(&text.as_ref()))
         {
             continue;
         }
@@ -78,7 +79,8 @@ fn copy_dir(
         let target = to.join(&name);
         let file_type = entry.file_type().map_err(|e| Error::io("could not stat", &path, e))?;
         if file_type.is_symlink() {
-            let link = fs::read_link(&path).map_err(|e| Error::io("could not read link", &path, e))?;
+            let link =
+                fs::read_link(&path).map_err(|e| Error::io("could not read link", &path, e))?;
             std::os::unix::fs::symlink(&link, &target)
                 .map_err(|e| Error::io("could not create symlink", &target, e))?;
             stats.symlinks += 1;
@@ -129,7 +131,10 @@ mod tests {
         let out = dir.path().join("copy");
         let stats = copy_tree(&src, &out, &[]).unwrap();
         assert_eq!(fs::read_link(out.join("acl.md")).unwrap(), Path::new("README.md"));
-        assert_eq!(fs::metadata(out.join("configure")).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(out.join("configure")).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         assert!(out.join("empty").is_dir());
         assert!(!out.join("results").exists(), "top-level results/ is pg_regress output");
         assert!(out.join("sub/results").is_dir(), "results/ below the top is source");

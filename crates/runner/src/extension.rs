@@ -570,7 +570,8 @@ pub fn calls_plan(text: &str) -> bool {
         let Some(rest) = line.strip_prefix("select") else { return false };
         let rest = rest.trim_start();
         let rest = rest.strip_prefix("* from").map(str::trim_start).unwrap_or(rest);
-        let rest = rest.strip_prefix("tap.").or_else(|| rest.strip_prefix("public.")).unwrap_or(rest);
+        let rest =
+            rest.strip_prefix("tap.").or_else(|| rest.strip_prefix("public.")).unwrap_or(rest);
         ["plan(", "plan (", "no_plan(", "no_plan (", "runtests(", "runtests ("]
             .iter()
             .any(|call| rest.starts_with(call))

@@ -232,7 +232,8 @@ pub fn custom_recipe_in_database(database: &str) -> Option<String> {
     if drivers_only {
         return None;
     }
-    let file = Path::new(&file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(file);
+    let file =
+        Path::new(&file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(file);
     Some(format!("{file}:{line}"))
 }
 
@@ -476,10 +477,16 @@ mod tests {
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("conf.add"), "x = 1\n").unwrap();
         let pgxs = Path::new("/pg/lib/pgxs");
-        for value in
-            ["/pg/lib/pgxs//conf.add", "/pg/lib/pgxs/contrib/pg_wait_sampling/conf.add", "./conf.add"]
-        {
-            assert_eq!(resolve_temp_config(value, &src, &src, pgxs), src.join("conf.add"), "{value}");
+        for value in [
+            "/pg/lib/pgxs//conf.add",
+            "/pg/lib/pgxs/contrib/pg_wait_sampling/conf.add",
+            "./conf.add",
+        ] {
+            assert_eq!(
+                resolve_temp_config(value, &src, &src, pgxs),
+                src.join("conf.add"),
+                "{value}"
+            );
         }
     }
 

@@ -78,7 +78,13 @@ pub enum Ended {
 impl Spawn {
     /// A command running `program`.
     pub fn new(program: impl Into<PathBuf>) -> Spawn {
-        Spawn { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: None, run_as: None }
+        Spawn {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+            run_as: None,
+        }
     }
 
     /// Appends one argument.

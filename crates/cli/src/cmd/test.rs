@@ -186,9 +186,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     let scratch = args.workdir.is_none();
     let workdir = args.workdir.clone().unwrap_or_else(|| {
-        std::env::temp_dir()
-            .join("pgfarm-work")
-            .join(format!("{}-{}", source.name, std::process::id()))
+        std::env::temp_dir().join("pgfarm-work").join(format!(
+            "{}-{}",
+            source.name,
+            std::process::id()
+        ))
     });
     if let Err(err) = pgfarm_runner::copy::mark_output(&workdir) {
         return usage(err.to_string());

@@ -131,11 +131,8 @@ impl Job<'_> {
                 .find(|(n, _)| n == "shared_preload_libraries")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            let mut libraries: Vec<String> = listed
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let mut libraries: Vec<String> =
+                listed.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
             for module in &self.source.preload {
                 if !libraries.contains(module) {
                     libraries.push(module.clone());
@@ -328,7 +325,8 @@ impl Job<'_> {
         if needed.is_empty() {
             return Ok(Vec::new());
         }
-        let list = needed.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect::<Vec<_>>();
+        let list =
+            needed.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect::<Vec<_>>();
         let query = format!(
             "SELECT n FROM unnest(ARRAY[{}]) AS n WHERE n NOT IN (SELECT name FROM pg_available_extensions)",
             list.join(",")
@@ -428,7 +426,9 @@ impl Job<'_> {
                 "temp-instance" | "temp-config" | "port" | "host" | "user" | "bindir" => {}
                 // Accepted by pg_regress with no effect on a Unix installcheck run.
                 "debug" | "config-auth" => {}
-                other => return Err(format!("pg_regress option --{other} is not supported by pgfarm")),
+                other => {
+                    return Err(format!("pg_regress option --{other} is not supported by pgfarm"));
+                }
             }
         }
         Ok(options)
@@ -438,7 +438,9 @@ impl Job<'_> {
         let calls: Vec<_> =
             self.calls.iter().filter(|c| c.driver == Driver::Regress).cloned().collect();
         if calls.is_empty() {
-            return Ok(StageOutcome::Missing("make installcheck runs no pg_regress tests (no REGRESS)".into()));
+            return Ok(StageOutcome::Missing(
+                "make installcheck runs no pg_regress tests (no REGRESS)".into(),
+            ));
         }
         let mut failures = Vec::new();
         let mut n_tests = 0;
@@ -504,7 +506,9 @@ impl Job<'_> {
         }
         if failures.is_empty() {
             if n_tests == 0 {
-                return Ok(StageOutcome::Missing("make installcheck runs no pg_regress tests".into()));
+                return Ok(StageOutcome::Missing(
+                    "make installcheck runs no pg_regress tests".into(),
+                ));
             }
             Ok(StageOutcome::Ok)
         } else {
@@ -592,9 +596,7 @@ impl Job<'_> {
             .lines()
             .map(str::trim)
             .filter(|v| !v.is_empty() && *v != target && *v != "unpackaged")
-            .filter(|v| {
-                crate::extension::compare_versions(v, target) == std::cmp::Ordering::Less
-            })
+            .filter(|v| crate::extension::compare_versions(v, target) == std::cmp::Ordering::Less)
             .map(str::to_owned)
             .collect();
         versions.sort_by(|a, b| crate::extension::compare_versions(b, a));
@@ -603,7 +605,9 @@ impl Job<'_> {
 
     fn upgrade(&mut self, log: &mut String) -> Result<StageOutcome> {
         if !self.source.upgrade_enabled {
-            return Ok(StageOutcome::Missing("turned off in pgfarm.toml ([upgrade] enabled = false)".into()));
+            return Ok(StageOutcome::Missing(
+                "turned off in pgfarm.toml ([upgrade] enabled = false)".into(),
+            ));
         }
         let Some(to) = self.source.control().and_then(|c| c.default_version.clone()) else {
             return Ok(StageOutcome::Missing("the control file has no default_version".into()));
@@ -633,7 +637,9 @@ impl Job<'_> {
                     from = Some(candidate.clone());
                     break;
                 }
-                Err(e) => log.push_str(&format!("version {candidate} does not install here: {e}\n")),
+                Err(e) => {
+                    log.push_str(&format!("version {candidate} does not install here: {e}\n"))
+                }
             }
         }
         let Some(from) = from else {
@@ -642,7 +648,11 @@ impl Job<'_> {
                 candidates.join(", ")
             )));
         };
-        if let Err(e) = self.sql("pgfarm_upgraded", &format!("ALTER EXTENSION \"{name}\" UPDATE TO '{to}'"), log)? {
+        if let Err(e) = self.sql(
+            "pgfarm_upgraded",
+            &format!("ALTER EXTENSION \"{name}\" UPDATE TO '{to}'"),
+            log,
+        )? {
             return Ok(StageOutcome::Failed(format!(
                 "ALTER EXTENSION UPDATE {from} -> {to} failed: {e}"
             )));
@@ -690,7 +700,8 @@ impl Job<'_> {
 pub(super) fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<()> {
     std::os::unix::fs::lchown(dir, Some(uid), Some(gid))
         .map_err(|e| Error::io("could not change the owner of", dir, e))?;
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("could not read directory", dir, e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::io("could not read directory", dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("could not read directory", dir, e))?;
         let path = entry.path();

@@ -42,9 +42,9 @@ impl Crash {
 /// terminated by signal 11: Segmentation fault`) or a PANIC.
 pub(super) fn find_crash(log: &str) -> Option<Crash> {
     let lines: Vec<&str> = log.lines().collect();
-    let at = lines.iter().position(|l| {
-        l.contains("was terminated by signal") || l.contains("PANIC:")
-    })?;
+    let at = lines
+        .iter()
+        .position(|l| l.contains("was terminated by signal") || l.contains("PANIC:"))?;
     let signal = lines[at]
         .split("terminated by signal ")
         .nth(1)
@@ -93,7 +93,8 @@ impl Job<'_> {
                 binary.display()
             )));
         }
-        let timeout = self.options.timeout.map_or(DEFAULT_ISOLATION_TIMEOUT_S, |t| t.as_secs().max(1));
+        let timeout =
+            self.options.timeout.map_or(DEFAULT_ISOLATION_TIMEOUT_S, |t| t.as_secs().max(1));
         log.push_str(&format!("isolationtester step wait limit: {timeout} s\n"));
         let mut failures = Vec::new();
         let mut n_specs = 0;
@@ -103,9 +104,14 @@ impl Job<'_> {
                 Err(e) => return Ok(StageOutcome::Failed(format!("pg_isolation_regress: {e}"))),
             };
             // The same option rules as pg_regress (it is pg_regress with isolationtester).
-            let options = match self.regress_options(&args, &call.cwd, &call.cwd.join("output_iso")) {
+            let options = match self.regress_options(&args, &call.cwd, &call.cwd.join("output_iso"))
+            {
                 Ok(options) => options,
-                Err(e) => return Ok(StageOutcome::Failed(e.replace("pg_regress", "pg_isolation_regress"))),
+                Err(e) => {
+                    return Ok(StageOutcome::Failed(
+                        e.replace("pg_regress", "pg_isolation_regress"),
+                    ));
+                }
             };
             let cluster = self.cluster()?;
             let mut spawn = Spawn::new(&binary)
@@ -193,7 +199,9 @@ impl Job<'_> {
 
     pub(super) fn perl_tap(&mut self, log: &mut String) -> Result<StageOutcome> {
         let Some(call) = self.calls.iter().find(|c| c.driver == Driver::Prove).cloned() else {
-            return Ok(StageOutcome::Missing("make installcheck runs no Perl TAP tests (no TAP_TESTS)".into()));
+            return Ok(StageOutcome::Missing(
+                "make installcheck runs no Perl TAP tests (no TAP_TESTS)".into(),
+            ));
         };
         let mut args = call.args.iter();
         if args.next().map(String::as_str) != Some("tap_enabled=yes") {
@@ -216,7 +224,9 @@ impl Job<'_> {
             } else if let Some(dir) = arg.strip_prefix("-I") {
                 includes.push(dir.to_owned());
             } else if arg.starts_with('-') {
-                log.push_str(&format!("prove option {arg}: shapes prove's output only; not used\n"));
+                log.push_str(&format!(
+                    "prove option {arg}: shapes prove's output only; not used\n"
+                ));
             } else {
                 files.push(arg);
             }
@@ -235,7 +245,13 @@ impl Job<'_> {
         if let Some(user) = &os_user {
             super::stages::chown_tree(&tmp_check, user.uid, user.gid)?;
         }
-        let pgxs_src = self.installation.pgxs.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+        let pgxs_src = self
+            .installation
+            .pgxs
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let pg_regress = pgxs_src.join("test/regress/pg_regress");
         let path = format!(
             "{}:{}:{}",
@@ -271,9 +287,13 @@ impl Job<'_> {
             let deadline = timeout.map(|t| Instant::now() + t);
             let (status, stdout, stderr) = spawn.output_until(deadline, &self.options.cancel)?;
             let duration = started.elapsed();
-            let stem = Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let file_log = std::fs::read_to_string(tmp_check.join("log").join(format!("regress_log_{stem}")))
+            let stem = Path::new(file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let file_log =
+                std::fs::read_to_string(tmp_check.join("log").join(format!("regress_log_{stem}")))
+                    .unwrap_or_default();
             let summary = pgfarm_tap_parser::summarize(pgfarm_tap_parser::Parser::new(&stdout));
             let (test_status, exit_code) = match status {
                 Ended::Exited(s) => {
@@ -287,7 +307,11 @@ impl Job<'_> {
                 "{file} .. {} ({} ms)\n{}",
                 if test_status == TestStatus::Ok { "ok" } else { "not ok" },
                 duration.as_millis(),
-                if test_status == TestStatus::Ok { String::new() } else { format!("{stdout}{stderr}") }
+                if test_status == TestStatus::Ok {
+                    String::new()
+                } else {
+                    format!("{stdout}{stderr}")
+                }
             ));
             if test_status != TestStatus::Ok {
                 failed.push(file.clone());
@@ -311,7 +335,12 @@ impl Job<'_> {
         Ok(if failed.is_empty() {
             StageOutcome::Ok
         } else {
-            StageOutcome::Failed(format!("{} of {} files failed: {}", failed.len(), files.len(), failed.join(", ")))
+            StageOutcome::Failed(format!(
+                "{} of {} files failed: {}",
+                failed.len(),
+                files.len(),
+                failed.join(", ")
+            ))
         })
     }
 
@@ -324,10 +353,8 @@ impl Job<'_> {
             return Ok(None);
         }
         let path = self.dir.join("perl-tap-temp.conf");
-        let text: String = settings
-            .iter()
-            .map(|(n, v)| format!("{n} = '{}'\n", v.replace('\'', "''")))
-            .collect();
+        let text: String =
+            settings.iter().map(|(n, v)| format!("{n} = '{}'\n", v.replace('\'', "''"))).collect();
         std::fs::write(&path, text).map_err(|e| Error::io("could not write", &path, e))?;
         Ok(Some(path))
     }
@@ -379,7 +406,8 @@ impl Job<'_> {
 }
 
 fn takes_value(name: &str) -> bool {
-    crate::pgxs::REGRESS_OPTIONS.iter().any(|(n, v)| *n == name && *v) || name == "max-concurrent-tests"
+    crate::pgxs::REGRESS_OPTIONS.iter().any(|(n, v)| *n == name && *v)
+        || name == "max-concurrent-tests"
 }
 
 /// The spec names a pg_isolation_regress call runs: its positional names, then the `test:`
@@ -388,7 +416,8 @@ fn spec_names(args: &RegressArgs, cwd: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for schedule in args.values("schedule") {
         let path = cwd.join(schedule);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("could not read", &path, e))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Error::io("could not read", &path, e))?;
         for line in text.lines() {
             if let Some(rest) = line.trim().strip_prefix("test:") {
                 names.extend(rest.split_whitespace().map(str::to_owned));
@@ -408,7 +437,9 @@ fn console_durations(output: &str) -> Vec<(String, u64)> {
         if words.len() < 3 || words.last() != Some(&"ms") {
             continue;
         }
-        let Some(ms) = words.get(words.len() - 2).and_then(|w| w.parse::<u64>().ok()) else { continue };
+        let Some(ms) = words.get(words.len() - 2).and_then(|w| w.parse::<u64>().ok()) else {
+            continue;
+        };
         let name = if let Some(pos) = words.iter().position(|w| *w == "-") {
             words.get(pos + 1)
         } else if words.first() == Some(&"test") {
@@ -493,7 +524,9 @@ mod tests {
 
     #[test]
     fn isolation_console_gives_durations_in_both_styles() {
-        let d = console_durations("ok 1         - predicate-rum                    27 ms\ntest insert-conflict ... ok          123 ms\n");
+        let d = console_durations(
+            "ok 1         - predicate-rum                    27 ms\ntest insert-conflict ... ok          123 ms\n",
+        );
         assert_eq!(d, [("predicate-rum".to_owned(), 27), ("insert-conflict".to_owned(), 123)]);
     }
 }
