@@ -467,7 +467,8 @@ impl Job<'_> {
                 log.push_str(&diffs);
             }
             let mut tests = bundle::regress_tests(&report);
-            let crash = self.crash_since(log_position);
+            let lost = tests.iter().any(|t| super::suites::lost_connection(&t.actual));
+            let crash = self.crash_since(log_position, lost);
             if let Some(crash) = &crash {
                 super::suites::mark_crashed(&mut tests, crash);
             }

@@ -50,8 +50,10 @@ pub(super) fn find_crash(log: &str) -> Option<Crash> {
         .nth(1)
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse().ok());
-    let start = at.saturating_sub(2);
-    let end = (at + 4).min(lines.len());
+    // The crash line and what the postmaster says about it (DETAIL: Failed process was
+    // running: ..., the other backends terminated).
+    let start = at;
+    let end = (at + 3).min(lines.len());
     Some(Crash { signal, excerpt: lines[start..end].join("\n") })
 }
 
@@ -65,10 +67,21 @@ pub(super) fn mark_crashed(tests: &mut [RegressTest], crash: &Crash) {
 }
 
 impl Job<'_> {
-    /// A crash in the server log since `position`.
-    pub(super) fn crash_since(&self, position: u64) -> Option<Crash> {
+    /// A crash in the server log since `position`. `lost_connection` says a client saw its
+    /// connection die (psql's "server closed the connection unexpectedly"): the postmaster may
+    /// log the reason a moment after, so it is waited for (up to 5 s).
+    pub(super) fn crash_since(&self, position: u64, lost_connection: bool) -> Option<Crash> {
         let cluster = self.cluster.as_ref()?;
-        find_crash(&cluster.log_since(position).ok()?)
+        if let Some(crash) = find_crash(&cluster.log_since(position).ok()?) {
+            return Some(crash);
+        }
+        if !lost_connection {
+            return None;
+        }
+        let text = cluster
+            .wait_for_log(position, "terminated by signal", std::time::Duration::from_secs(5))
+            .ok()?;
+        find_crash(&text)
     }
 
     pub(super) fn isolation(&mut self, log: &mut String) -> Result<StageOutcome> {
@@ -156,7 +169,9 @@ impl Job<'_> {
                 )?;
                 tests.push(test);
             }
-            if let Some(crash) = self.crash_since(position) {
+            let lost = output.contains("server closed the connection unexpectedly")
+                || tests.iter().any(|t| lost_connection(&t.actual));
+            if let Some(crash) = self.crash_since(position, lost) {
                 mark_crashed(&mut tests, &crash);
                 failures.push(crash.summary());
             }
@@ -403,6 +418,13 @@ impl Job<'_> {
             Ended::Cancelled => StageOutcome::Failed("interrupted".into()),
         })
     }
+}
+
+/// Whether a test's output shows its connection died under it.
+pub(super) fn lost_connection(actual: &RawText) -> bool {
+    let text = actual.to_string_lossy();
+    text.contains("server closed the connection unexpectedly")
+        || text.contains("connection to server was lost")
 }
 
 fn takes_value(name: &str) -> bool {
