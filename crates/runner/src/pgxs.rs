@@ -35,13 +35,20 @@ pub struct Make {
     pub bindir: PathBuf,
     /// Extra `NAME=VALUE` arguments (`pgfarm.toml` `[build] make_args`).
     pub extra_args: Vec<String>,
+    /// Parallel make jobs for compiling (`make -jN`; 1 = serial). PGXS builds are
+    /// parallel-safe; installing and the installcheck recording always run serially.
+    pub build_jobs: usize,
 }
 
 impl Make {
     /// `make TARGETS USE_PGXS=1 PG_CONFIG=... EXTRA...` in `dir`, with the installation's
     /// bin directory first on `PATH` and `PG_CONFIG` in the environment (for `./configure`).
     pub fn command(&self, dir: &Path, targets: &[&str]) -> Spawn {
+        let jobs =
+            (targets.is_empty() && self.build_jobs > 1 && std::env::var_os("MAKEFLAGS").is_none())
+                .then(|| format!("-j{}", self.build_jobs));
         Spawn::new("make")
+            .args(jobs)
             .args(targets.iter().copied())
             .args(self.variables())
             .current_dir(dir)

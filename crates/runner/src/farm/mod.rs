@@ -266,6 +266,9 @@ fn run_installation(
         pg_config: installation.pg_config.clone(),
         bindir: installation.bindir.clone(),
         extra_args: source.make_args.clone(),
+        // The cores left to this installation by the others building at the same time.
+        build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
+            / options.jobs.min(options.installations.len()).max(1),
     };
     let mut job = Job {
         options,
