@@ -309,11 +309,25 @@ impl Job<'_> {
         })
     }
 
-    /// The extensions this one needs (control `requires`, `EXTRA_INSTALL = contrib/x`) that the
-    /// tree does not have.
+    /// The extensions this one needs (control `requires`, META.json `prereqs.runtime.requires`,
+    /// `EXTRA_INSTALL = contrib/x`) that the tree does not have.
     fn missing_dependencies(&self, log: &mut String) -> Result<Vec<String>> {
         let mut needed: Vec<String> =
             self.source.control().map(|c| c.requires.clone()).unwrap_or_default();
+        // META.json's runtime prerequisites name extensions too (PostgreSQL itself aside).
+        if let Some(requires) = self
+            .source
+            .prereqs
+            .as_ref()
+            .and_then(|p| p.pointer("/runtime/requires"))
+            .and_then(|r| r.as_object())
+        {
+            for name in requires.keys() {
+                if !name.eq_ignore_ascii_case("postgresql") && !needed.contains(name) {
+                    needed.push(name.clone());
+                }
+            }
+        }
         for extra in &self.source.extra_install {
             let name = extra.rsplit('/').next().unwrap_or(extra).to_owned();
             if !needed.contains(&name) {
