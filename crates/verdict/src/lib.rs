@@ -106,7 +106,12 @@ pub fn derive(bundle: &Bundle) -> Verdict {
         tests.push((StageKind::Tap, file.path.clone(), tap_file_status(file), file.duration_ms));
     }
     for file in &bundle.perl_tap {
-        tests.push((StageKind::PerlTap, file.path.clone(), tap_file_status(file), file.duration_ms));
+        tests.push((
+            StageKind::PerlTap,
+            file.path.clone(),
+            tap_file_status(file),
+            file.duration_ms,
+        ));
     }
     let stage_of_tests = |kind: StageKind, reported: StageStatus| -> StageStatus {
         let mut any = false;
