@@ -169,7 +169,10 @@ impl Selection {
                         chosen.push(installation);
                     }
                 }
-                None => missing.push(item.to_string()),
+                None => missing.push(match item {
+                    Wanted::Major(major) => format!("major {major}"),
+                    other => other.to_string(),
+                }),
             }
         }
         if !missing.is_empty() {
@@ -308,6 +311,9 @@ mod tests {
 
         let err = "14,16,13@debian".parse::<Selection>().unwrap().select(&found, |_| true);
         let err = err.unwrap_err().to_string();
-        assert!(err.starts_with("no PostgreSQL installation found for 14, 13@debian"), "{err}");
+        assert!(
+            err.starts_with("no PostgreSQL installation found for major 14, 13@debian"),
+            "{err}"
+        );
     }
 }
