@@ -24,10 +24,11 @@ MAJORS=${*:-13..18}
 PG_USER=${PGFARM_PG_USER:-pgfarm}
 
 # Runtime libraries of the pinned builds (tzdata: --with-system-tzdata), PGXS build tools,
-# pg_prove, and Debian's PostgreSQL 15 for --pg 15@debian.
+# pg_prove, and Debian's PostgreSQL 15 for --pg 15@debian (its headers include sys/sdt.h, from
+# systemtap-sdt-dev; its Perl TAP modules need IPC::Run).
 APT_PKGS=(libssl3 libxml2 libxslt1.1 liblz4-1 libzstd1 zlib1g libgssapi-krb5-2 libreadline8
   libossp-uuid16 libpq5 tzdata make gcc libtap-parser-sourcehandler-pgtap-perl
-  postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libipc-run-perl)
+  postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libipc-run-perl systemtap-sdt-dev)
 
 if [[ -n ${PGFARM_SKIP_APT:-} ]]; then
   missing=()
