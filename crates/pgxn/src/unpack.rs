@@ -306,10 +306,9 @@ fn write(
     }
     // Links last, so that no file was written through one; then resolved on disk.
     let real_root = root.canonicalize().map_err(|e| Error::io("resolve", root, e))?;
-    for (entry, path, target) in &links {
+    for (_, path, target) in &links {
         std::os::unix::fs::symlink(target, path).map_err(|e| Error::io("create link", path, e))?;
         done.symlinks += 1;
-        let _ = entry;
     }
     for (entry, path, target) in &links {
         let inside = path.canonicalize().is_ok_and(|real| real.starts_with(&real_root));
