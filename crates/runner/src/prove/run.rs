@@ -1,13 +1,15 @@
 //! Running the scripts: each through psql (stdout read on a thread, stderr through a file),
 //! `jobs` at a time, with the time-out and cancel flag, CPU times measured as prove does.
 
+use std::ops::ControlFlow;
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::judge::{FileResult, judge};
 use super::options::{ProveOptions, Script, psql_command};
+use crate::dbcopy::DbCopy;
 use crate::error::Result;
+use crate::pool::Pool;
 use crate::process::{self, CancelFlag, Ended, Spawn};
 
 /// CPU seconds as prove reports them (`( 0.03 usr  0.01 sys +  0.06 cusr  0.01 csys =  0.11 CPU)`):
@@ -96,56 +98,21 @@ impl ProveReport {
     }
 }
 
-/// The database copy a script runs in with [`ProveOptions::isolate`].
-struct Isolated {
-    /// psql running one SQL command in the maintenance database, connected as the scripts are.
-    admin: Spawn,
-    name: String,
-    strategy: Option<String>,
-}
-
-impl Isolated {
-    fn new(options: &ProveOptions, template: &str, index: usize) -> Isolated {
-        let mut admin = Spawn::new(&options.psql).args(["--no-psqlrc", "--quiet"]);
-        if let Some(host) = &options.host {
-            admin = admin.arg("--host").arg(host);
-        }
-        if let Some(port) = options.port {
-            admin = admin.arg("--port").arg(port.to_string());
-        }
-        if let Some(user) = &options.username {
-            admin = admin.arg("--username").arg(user);
-        }
-        admin = admin.args(["--dbname", "postgres", "--set", "ON_ERROR_STOP=1"]);
-        Isolated {
-            admin,
-            name: format!("{template}_pgfarm_{index}"),
-            strategy: options.copy_strategy.clone(),
-        }
+/// The copy of `template` script `index` runs in with [`ProveOptions::isolate`], made through
+/// a psql connected to the maintenance database as the scripts connect.
+fn isolated_copy(options: &ProveOptions, template: &str, index: usize) -> DbCopy {
+    let mut admin = Spawn::new(&options.psql).args(["--no-psqlrc", "--quiet"]);
+    if let Some(host) = &options.host {
+        admin = admin.arg("--host").arg(host);
     }
-
-    /// Runs the commands in one psql (each its own transaction, as `--command` gives them).
-    fn run(&self, commands: &[String]) -> Result<()> {
-        let mut spawn = self.admin.clone();
-        for sql in commands {
-            spawn = spawn.arg("--command").arg(sql);
-        }
-        spawn.output_ok().map(|_| ())
+    if let Some(port) = options.port {
+        admin = admin.arg("--port").arg(port.to_string());
     }
-
-    fn create(&self, template: &str) -> Result<()> {
-        let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-        let strategy = self.strategy.as_ref().map(|s| format!(" STRATEGY {s}")).unwrap_or_default();
-        self.run(&[
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name)),
-            format!("CREATE DATABASE {} TEMPLATE {}{strategy}", quote(&self.name), quote(template)),
-        ])
+    if let Some(user) = &options.username {
+        admin = admin.arg("--username").arg(user);
     }
-
-    fn drop_copy(&self) {
-        let name = self.name.replace('"', "\"\"");
-        let _ = self.run(&[format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")]);
-    }
+    admin = admin.args(["--dbname", "postgres"]);
+    DbCopy::new(admin, template, index, options.copy_strategy.clone())
 }
 
 /// Runs the scripts, `jobs` at a time, reporting each as it finishes.
@@ -156,63 +123,51 @@ pub fn run(
 ) -> Result<ProveReport> {
     let started = Instant::now();
     let cpu_at_start = CpuTimes::now();
-    let (sender, receiver) = mpsc::channel::<FileResult>();
-    let mut next = 0;
-    let mut running = 0;
-    let mut files = Vec::new();
-    let jobs = options.jobs.max(1);
-    while next < scripts.len() || running > 0 {
-        while running < jobs && next < scripts.len() && !options.cancel.is_cancelled() {
-            let script = scripts[next].clone();
-            next += 1;
-            running += 1;
-            let sender = sender.clone();
-            let timeout = options.timeout;
-            let cancel = options.cancel.clone();
-            let isolated = match (&options.dbname, options.isolate) {
-                (Some(template), true) => {
-                    Some((Isolated::new(options, template, next - 1), template.clone()))
+    let template = options.dbname.as_deref().filter(|_| options.isolate);
+    let run_one = |index: usize, script: &Script| match template {
+        // The copy is made in the job's thread, so making it overlaps the running scripts.
+        Some(template) => {
+            let copy = isolated_copy(options, template, index);
+            match copy.create() {
+                Ok(()) => {
+                    let options =
+                        ProveOptions { dbname: Some(copy.name().to_owned()), ..options.clone() };
+                    let result = run_script(
+                        &psql_command(&options, script),
+                        script,
+                        options.timeout,
+                        &options.cancel,
+                    );
+                    copy.drop_copy();
+                    result
                 }
-                _ => None,
-            };
-            let spawn = match &isolated {
-                Some((copy, _)) => psql_command(
-                    &ProveOptions { dbname: Some(copy.name.clone()), ..options.clone() },
-                    &script,
+                Err(err) => judge(
+                    script.name(),
+                    String::new(),
+                    format!("could not create the script's database: {err}\n"),
+                    None,
+                    false,
+                    Duration::ZERO,
                 ),
-                None => psql_command(options, &script),
-            };
-            std::thread::spawn(move || {
-                // The copy is made in this thread, so making it overlaps the running scripts.
-                let result = match &isolated {
-                    Some((copy, template)) => match copy.create(template) {
-                        Ok(()) => {
-                            let result = run_script(&spawn, &script, timeout, &cancel);
-                            copy.drop_copy();
-                            result
-                        }
-                        Err(err) => judge(
-                            script.name(),
-                            String::new(),
-                            format!("could not create the script's database: {err}\n"),
-                            None,
-                            false,
-                            Duration::ZERO,
-                        ),
-                    },
-                    None => run_script(&spawn, &script, timeout, &cancel),
-                };
-                let _ = sender.send(result);
-            });
+            }
         }
-        if running == 0 {
-            break;
+        None => {
+            run_script(&psql_command(options, script), script, options.timeout, &options.cancel)
         }
-        let Ok(result) = receiver.recv() else { break };
-        running -= 1;
-        on_event(ProveEvent::Finished(&result));
-        files.push(result);
-    }
+    };
+    // prove reports files in the order they finish.
+    let mut finished = Vec::with_capacity(scripts.len());
+    let mut results = Pool::new(options.jobs).cancel_on(&options.cancel).run(
+        scripts.iter().collect(),
+        run_one,
+        |index, result| {
+            on_event(ProveEvent::Finished(result));
+            finished.push(index);
+            ControlFlow::Continue(())
+        },
+    );
+    let files: Vec<FileResult> =
+        finished.into_iter().filter_map(|index| results[index].take()).collect();
     let interrupted = options.cancel.is_cancelled() && files.len() < scripts.len();
     let cpu = CpuTimes::now().since(&cpu_at_start);
     Ok(ProveReport { files, duration: started.elapsed(), interrupted, cpu })
