@@ -222,10 +222,21 @@ impl<'o> Engine<'o> {
         // pg_regress starts a batch, waits for all of it, then starts the next.
         for batch_start in (0..tests.len()).step_by(batch_size.max(1)) {
             let batch_end = (batch_start + batch_size).min(tests.len());
-            let mut running = Vec::with_capacity(batch_end - batch_start);
+            let mut running: Vec<(usize, Launch, (Child, Instant))> =
+                Vec::with_capacity(batch_end - batch_start);
             for idx in batch_start..batch_end {
                 let launch = self.launch(&tests[idx], &db);
-                let child = launch.start()?;
+                let child = match launch.start() {
+                    Ok(child) => child,
+                    Err(bail) => {
+                        // The run bails out: stop the tests of this batch already started.
+                        for (_, _, (mut child, _)) in running {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                        }
+                        return Err(bail);
+                    }
+                };
                 outfiles[idx] = launch.outfile.clone();
                 running.push((idx, launch, child));
             }
@@ -432,7 +443,8 @@ struct Launch {
 
 impl Launch {
     /// Starts psql with stdin from the sql file and stdout+stderr into the result file.
-    fn start(&self) -> Result<Child, Bail> {
+    /// Returns the child and when it started (its duration and time-out count from there).
+    fn start(&self) -> Result<(Child, Instant), Bail> {
         if let Some(parent) = self.outfile.parent() {
             let _ = fs::create_dir_all(parent);
         }
@@ -443,13 +455,18 @@ impl Launch {
         let output2 = output.try_clone().map_err(Bail::DuplicateHandle)?;
         self.spawn
             .start(Stdio::from(input), Stdio::from(output), Stdio::from(output2))
+            .map(|child| (child, Instant::now()))
             .map_err(|_| Bail::StartTest { name: self.name.clone() })
     }
 
     /// Waits for the test's psql, killing it after `timeout` or when `cancel` is set (and then
     /// ending its backend, keeping what pg_stat_activity said of it).
-    fn wait(&self, mut child: Child, timeout: Option<Duration>, cancel: &CancelFlag) -> Finished {
-        let started = Instant::now();
+    fn wait(
+        &self,
+        (mut child, started): (Child, Instant),
+        timeout: Option<Duration>,
+        cancel: &CancelFlag,
+    ) -> Finished {
         let deadline = timeout.map(|t| started + t);
         let ended = process::wait(&mut child, deadline, Some(cancel));
         let mut activity = None;
