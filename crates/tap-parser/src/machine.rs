@@ -12,8 +12,8 @@ use crate::event::{
 use crate::ids::IdSet;
 use crate::options::Options;
 use crate::scanners::{
-    Kind, RawPoint, bail_out, classify, comment_body, is_blank, is_yaml_end, is_yaml_start,
-    subtest_name, test_point,
+    Kind, RawPoint, bail_out, classify, comment_body, is_blank, is_summary_comment, is_yaml_end,
+    is_yaml_start, subtest_name, test_point,
 };
 use crate::text::Text;
 
@@ -424,8 +424,7 @@ impl Machine {
             }
         }
         if self.options.pgtap {
-            let text = body.as_bytes();
-            if text.starts_with(b"Looks like") {
+            if is_summary_comment(body.as_bytes()) {
                 self.top().in_failure_detail = false;
                 sink.emit(Event::SummaryComment(body), span);
                 return;

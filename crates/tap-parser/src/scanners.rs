@@ -235,6 +235,12 @@ pub(crate) fn comment_body(rest: &[u8]) -> Text<'_> {
     Text::plain(body)
 }
 
+/// pgTAP's closing diagnostic (`# Looks like you failed 2 tests of 5`), given the comment's
+/// body: it ends a failure's explanation and is not part of it.
+pub(crate) fn is_summary_comment(body: &[u8]) -> bool {
+    body.starts_with(b"Looks like")
+}
+
 /// `# Subtest` or `# Subtest: name`: Some(name) when the comment introduces a subtest.
 pub(crate) fn subtest_name(rest: &[u8]) -> Option<Option<Text<'_>>> {
     let tail = rest.strip_prefix(b"# Subtest")?;
@@ -447,6 +453,23 @@ mod tests {
         ];
         for (line, want) in table {
             assert_eq!(text(&comment_body(line.as_bytes())), *want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn summary_comment_table() {
+        #[rustfmt::skip]
+        let table: &[(&str, bool)] = &[
+            ("# Looks like you failed 2 tests of 5", true),
+            ("# Looks like you planned 4 tests but ran 2", true),
+            ("#Looks like x", true),
+            ("#  Looks like x", false),
+            ("# looks like x", false),
+            ("# Failed test 2", false),
+        ];
+        for (line, want) in table {
+            let body = comment_body(line.as_bytes());
+            assert_eq!(is_summary_comment(body.as_bytes()), *want, "{line:?}");
         }
     }
 
