@@ -526,3 +526,88 @@ fn signal_name(sig: i32) -> &'static str {
         _ => "Unknown signal",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Bail-outs that need no server: their messages reach the report and the console
+    //! exactly as `Bail`'s `Display` writes them.
+
+    use super::*;
+    use crate::regress::Stream;
+
+    fn run_in(dir: &Path, options: RegressOptions) -> (RegressReport, String) {
+        let options = RegressOptions {
+            inputdir: dir.to_path_buf(),
+            outputdir: dir.to_path_buf(),
+            use_existing: true,
+            ..options
+        };
+        let mut console = String::new();
+        let mut sink = |_: Stream, text: &str| console.push_str(text);
+        let report = run(&options, &mut sink).expect("the run is carried out");
+        (report, console)
+    }
+
+    #[test]
+    fn a_missing_schedule_bails_out_with_pg_regress_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let schedule = dir.path().join("missing_schedule");
+        let (report, console) = run_in(
+            dir.path(),
+            RegressOptions { schedules: vec![schedule.clone()], ..Default::default() },
+        );
+        let message = format!(
+            "could not open file \"{}\" for reading: No such file or directory (os error 2)",
+            schedule.display()
+        );
+        assert_eq!(report.exit_code, 2);
+        assert_eq!(report.bail.as_deref(), Some(message.as_str()));
+        assert!(console.contains(&message), "{console}");
+        // regression.out is kept on a bail-out, with the message in it.
+        let log = fs::read_to_string(report.log_file.expect("kept")).unwrap();
+        assert!(log.contains(&message), "{log}");
+    }
+
+    #[test]
+    fn a_bad_schedule_line_bails_out_naming_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let schedule = dir.path().join("schedule");
+        fs::write(&schedule, "# comment\ntset: a\n").unwrap();
+        let (report, _) = run_in(
+            dir.path(),
+            RegressOptions { schedules: vec![schedule.clone()], ..Default::default() },
+        );
+        assert_eq!(
+            report.bail,
+            Some(format!(
+                "syntax error in schedule file \"{}\" line 2: tset: a",
+                schedule.display()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_missing_sql_file_bails_out_before_psql_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (report, _) =
+            run_in(dir.path(), RegressOptions { tests: vec!["nope".into()], ..Default::default() });
+        let sql = dir.path().join("sql/nope.sql");
+        assert_eq!(
+            report.bail,
+            Some(format!(
+                "could not open file \"{}\" for reading: No such file or directory (os error 2)",
+                sql.display()
+            ))
+        );
+        assert!(report.tests.is_empty());
+    }
+
+    #[test]
+    fn no_database_name_bails_out_before_set_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let (report, console) =
+            run_in(dir.path(), RegressOptions { dbnames: Vec::new(), ..Default::default() });
+        assert_eq!(report.bail.as_deref(), Some("no database name was specified"));
+        assert!(console.contains("no database name was specified"), "{console}");
+    }
+}
