@@ -160,7 +160,8 @@ pub fn labels(installations: &[Installation]) -> Vec<String> {
     out
 }
 
-/// Runs the farm job; `on_event` is called from worker threads.
+/// Runs the farm job, installations `jobs` at a time through the [`Pool`]; `on_event` is
+/// called from the pool's threads (the calling thread itself when one job runs at a time).
 pub fn run(
     options: &FarmOptions,
     source: &ExtensionSource,
