@@ -97,12 +97,6 @@ impl FileLine {
     }
 }
 
-/// [`FileLine::render`] with positional arguments, kept for callers not yet moved to
-/// [`FileLine`] (farm/stages.rs).
-pub fn render_file(result: &FileResult, width: usize, verbose: bool, timer: bool) -> String {
-    FileLine { width, verbose, timer }.render(result)
-}
-
 /// `[HH:MM:SS]` now, in UTC (prove prints local time; pgfarm does not read the time zone).
 pub fn clock_stamp() -> String {
     let now = time::OffsetDateTime::now_utc();

@@ -6,14 +6,14 @@
 //!   command pg_prove runs for each ([`psql_command`]);
 //! - `run`: [`run`] (scripts `jobs` at a time), [`ProveReport`], [`ProveEvent`], [`CpuTimes`];
 //! - `judge`: [`judge`], TAP::Harness's rules giving a [`FileResult`];
-//! - `console`: prove's text ([`render_file`], [`render_summary`]).
+//! - `console`: prove's text ([`FileLine`], [`render_summary`]).
 
 mod console;
 mod judge;
 mod options;
 mod run;
 
-pub use console::{FileLine, clock_stamp, id_ranges, render_file, render_summary};
+pub use console::{FileLine, clock_stamp, id_ranges, render_summary};
 pub use judge::{FileResult, judge};
 pub use options::{ProveOptions, Script, plan, psql_command};
 pub use run::{CpuTimes, ProveEvent, ProveReport, run};
