@@ -34,11 +34,11 @@ wasm toolchain="":
     scripts/wasm-check.sh {{toolchain}}
 
 # The libraries others embed are publishable as they are: tap-parser, diff, pgnode and model
-# package and build from their packaged sources (a dry run: nothing is uploaded), and an outside
-# crate that depends on tap-parser by version (resolved to crates/tap-parser by its [patch]) is
-# formatted, lint-clean and passes its tests.
+# package and build from their packaged sources with every feature (a dry run: nothing is
+# uploaded), and an outside crate that depends on tap-parser by version (resolved to
+# crates/tap-parser by its [patch]) is formatted, lint-clean and passes its tests.
 publish-check:
-    cargo publish --dry-run --allow-dirty --locked -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-pgnode -p pgfarm-model
+    cargo publish --dry-run --allow-dirty --locked --all-features -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-pgnode -p pgfarm-model
     cargo fmt --manifest-path examples/embed-tap-parser/Cargo.toml --check
     cargo clippy --locked --manifest-path examples/embed-tap-parser/Cargo.toml --target-dir target/embed-tap-parser --all-targets -- -D warnings
     cargo test --locked --manifest-path examples/embed-tap-parser/Cargo.toml --target-dir target/embed-tap-parser
