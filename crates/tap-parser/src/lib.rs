@@ -64,6 +64,7 @@ mod machine;
 mod options;
 mod parser;
 mod push;
+mod scanners;
 mod summary;
 mod text;
 mod writer;
