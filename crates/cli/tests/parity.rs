@@ -81,7 +81,7 @@ fn bundles(dir: &Path) -> Vec<Bundle> {
     out
 }
 
-fn stage<'a>(bundle: &'a Bundle, kind: StageKind) -> &'a pgfarm_model::Stage {
+fn stage(bundle: &Bundle, kind: StageKind) -> &pgfarm_model::Stage {
     bundle.stage(kind).unwrap_or_else(|| panic!("no {kind} stage"))
 }
 
