@@ -57,11 +57,15 @@ pub struct Client {
     agent: ureq::Agent,
 }
 
-fn agent() -> ureq::Agent {
+/// An HTTPS base follows redirects only to HTTPS; a loopback HTTP base (tests) follows none, so
+/// nothing leaves the machine over plain HTTP.
+fn agent(https: bool) -> ureq::Agent {
     let tls =
         ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
     ureq::Agent::config_builder()
         .tls_config(tls)
+        .https_only(https)
+        .max_redirects(if https { 5 } else { 0 })
         .timeout_connect(Some(Duration::from_secs(30)))
         .timeout_recv_body(Some(Duration::from_secs(600)))
         .user_agent(concat!("pgfarm/", env!("CARGO_PKG_VERSION")))
@@ -77,11 +81,12 @@ impl Client {
 
     pub fn with_limits(base: &str, limits: Limits) -> Result<Client> {
         let base = BaseUrl::parse(base)?;
+        let https = base.as_str().starts_with("https://");
         let mut client = Client {
             index: Index { templates: BTreeMap::new(), url: base.join("/index.json") },
             base,
             limits,
-            agent: agent(),
+            agent: agent(https),
         };
         let url = client.index.url.clone();
         let templates: BTreeMap<String, String> = client.document(&url, "index.json")?;
@@ -242,7 +247,12 @@ impl Client {
     }
 
     fn call(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>> {
-        self.agent.get(url).call().map_err(|e| http_error(url, 0, e))
+        let response = self.agent.get(url).call().map_err(|e| http_error(url, 0, e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(Error::Status { url: url.to_owned(), status });
+        }
+        Ok(response)
     }
 }
 

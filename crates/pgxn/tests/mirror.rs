@@ -208,6 +208,14 @@ fn not_found_and_server_errors_name_the_url_and_status() {
 }
 
 #[test]
+fn a_loopback_base_follows_no_redirect() {
+    let base = format!("{}redirect/", http_base());
+    let err = Client::new(&base).unwrap_err();
+    assert!(matches!(err, Error::Status { status: 302, .. }), "{err:?}");
+    assert!(err.to_string().contains(&format!("{base}index.json")), "{err}");
+}
+
+#[test]
 fn size_caps() {
     let limits = Limits { document_bytes: 100, archive_bytes: 1 << 20 };
     let err = Client::with_limits(http_base(), limits).unwrap_err();

@@ -1,5 +1,5 @@
 //! A real HTTP/1.1 server on 127.0.0.1 serving a folder, for the client to talk to over a socket.
-//! `/status/N/...` answers status N for any path under it.
+//! `/status/N/...` answers status N for any path under it, `/redirect/...` a redirect off the machine.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -34,7 +34,11 @@ pub fn serve(root: PathBuf) -> String {
                     }
                 }
                 let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let (status, body) = if let Some(rest) = path.strip_prefix("/status/") {
+                let mut extra = String::new();
+                let (status, body) = if path.starts_with("/redirect/") {
+                    extra = "Location: http://example.invalid/index.json\r\n".into();
+                    (302, Vec::new())
+                } else if let Some(rest) = path.strip_prefix("/status/") {
                     (
                         rest.split('/').next().unwrap().parse::<u16>().unwrap(),
                         b"failing on purpose\n".to_vec(),
@@ -48,7 +52,7 @@ pub fn serve(root: PathBuf) -> String {
                     }
                 };
                 let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n{extra}\r\n",
                     body.len()
                 );
                 let _ = stream.write_all(head.as_bytes());
