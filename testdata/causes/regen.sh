@@ -106,7 +106,12 @@ all:
 PG_CONFIG ?= pg_config
 PGXS := \$(shell \$(PG_CONFIG) --pgxs)
 include \$(PGXS)"
-(cd "$WORK/missing_tool" && PATH=/usr/bin:/bin make PG_CONFIG="$PG_CONFIG") > "$OUT/missing_tool.log" 2>&1
+# no cargo at all (an empty PATH), and cargo without the pgrx subcommand
+mkdir -p "$WORK/emptybin"
+(cd "$WORK/missing_tool" && PATH="$WORK/emptybin" /usr/bin/make PG_CONFIG="$PG_CONFIG") > "$OUT/missing_tool.log" 2>&1
+if command -v cargo >/dev/null; then
+  (cd "$WORK/missing_tool" && CARGO_HOME="$WORK/cargo-home" make PG_CONFIG="$PG_CONFIG") > "$OUT/missing_tool_pgrx.log" 2>&1
+fi
 ext missing_pg_config "$(pgxs missing_pg_config)" "$HEAD"
 (cd "$WORK/missing_pg_config" && PATH=/usr/bin:/bin make PG_CONFIG=pg_config-no-such) > "$OUT/missing_pg_config.log" 2>&1
 

@@ -309,7 +309,9 @@ static RULES: &[Rule] = &[
         l.missing_program().is_some_and(|p| p.contains("pg_config"))
     }),
     rule(Cause::MissingCompiler, 1, |l| l.missing_program().is_some_and(is_compiler)),
-    rule(Cause::MissingTool, 1, |l| l.missing_program().is_some()),
+    rule(Cause::MissingTool, 1, |l| {
+        l.missing_program().is_some() || (l.has("error: no such command: `") && !l.has(": error: "))
+    }),
     rule(Cause::UnsupportedPgVersion, 1, |l| {
         let refusal = l.has("#error") || (l.has("*** ") && l.text.trim_end().ends_with("Stop."));
         refusal

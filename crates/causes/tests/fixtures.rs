@@ -37,6 +37,7 @@ const TABLE: &[(&str, Cause, &str)] = &[
     ("missing_library", Cause::MissingLibrary, "-lpgfarm_no_such_library"),
     ("missing_compiler", Cause::MissingCompiler, "pgfarm-no-such-cc: No such file"),
     ("missing_tool", Cause::MissingTool, "make: cargo:"),
+    ("missing_tool_pgrx", Cause::MissingTool, "no such command: `pgrx`"),
     ("permission_denied", Cause::PermissionDenied, "Permission denied"),
     ("disk_full", Cause::DiskFull, "No space left on device"),
     (
