@@ -175,7 +175,8 @@ impl Client {
             }
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let partial = dir.join(format!("{file}.partial"));
+        // per process, so that two downloads of one release never write the same file
+        let partial = dir.join(format!("{file}.{}.partial", std::process::id()));
         let result = self
             .get_into(&url, &partial, self.limits.archive_bytes)
             .and_then(|()| verify(&partial, &meta.digests, &url));
