@@ -5,7 +5,10 @@ use std::fmt::Display;
 
 use time::OffsetDateTime;
 
-use crate::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus, TestStatus};
+use crate::{
+    Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION, Postgres, RunStatus, StageKind, StageStatus,
+    TestStatus,
+};
 
 /// Longest name accepted (machine, extension, test, file names and paths, versions), in bytes.
 ///

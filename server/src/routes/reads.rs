@@ -54,6 +54,7 @@ pub(super) fn cell(row: LatestRow) -> api::MatrixCell {
         version: row.ext_version,
         status: row.status.parse().unwrap_or(pgfarm_model::RunStatus::Error),
         failed_stage: row.failed_stage.as_deref().and_then(|stage| stage.parse().ok()),
+        tested: row.tested != 0,
         n_tests: row.n_tests,
         run: row.run_uuid,
         when: crate::rfc3339(row.created_at),

@@ -11,7 +11,7 @@ use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
 use crate::logic::badges::badge_snippets;
 use crate::logic::filters::{RunFilters, to_query};
-use crate::logic::matrix::{MachineGrid, verdict};
+use crate::logic::matrix::{MachineGrid, run_verdict};
 use crate::pages::overview::MatrixTable;
 
 /// The machine grid's runs: the latest run per machine and PostgreSQL major of an extension
@@ -114,15 +114,15 @@ pub fn MachineGridTable(
                 .into_iter()
                 .map(|slot| match slot {
                     Some(run) => {
-                        let verdict = verdict(run.status, run.failed_stage, run.n_tests);
-                        let class = format!("cell {}", status_class(verdict.word));
+                        let verdict = run_verdict(&run);
+                        let class = format!("cell {}", status_class(verdict.word.as_str()));
                         let key = format!("{}/{}", run.machine, run.pg_major);
                         let href = format!("/runs/{}", segment(&run.uuid));
                         view! {
                             <td>
                                 <a class=class data-machine-cell=key href=href>
                                     <span class="cell-verdict">
-                                        <span aria-hidden="true">{status_icon(verdict.word)}</span>
+                                        <span aria-hidden="true">{status_icon(verdict.word.as_str())}</span>
                                         " "
                                         {verdict.label}
                                     </span>
