@@ -255,8 +255,8 @@ fn failing_fixture_exits_1_and_keeps_the_diff() {
         assert_eq!(stage_status(&bundle, StageKind::Regress), StageStatus::Failed);
         assert_eq!(
             stage_status(&bundle, StageKind::Tap),
-            StageStatus::Skipped,
-            "a failed stage skips the later ones"
+            StageStatus::Missing,
+            "a failing suite does not skip the other suites (this fixture has no pgTAP files)"
         );
         let fails = bundle.regress.iter().find(|t| t.name == "fails").unwrap();
         assert!(fails.actual.to_string_lossy().contains("   2\n"));
@@ -355,9 +355,12 @@ fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     // A test that would hang for a minute.
     fs::write(dir.join("test/sql/basic.sql"), "SELECT pg_sleep(60);\n").unwrap();
     let out_dir = tmp.path().join("out");
+    let work = tmp.path().join("work");
     let child = Command::new(PGFARM)
         .args(["test", "--plain", "--pg", &majors, "--out"])
         .arg(&out_dir)
+        .arg("--workdir")
+        .arg(&work)
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -367,8 +370,9 @@ fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         let pid = child.id().to_string();
-        let running = fs::read_dir(out_dir.join("work"))
-            .map(|d| d.flatten().any(|e| e.path().join("regress/results").is_dir()))
+        // pg_regress's results/ is in the source copy, as under make installcheck.
+        let running = fs::read_dir(&work)
+            .map(|d| d.flatten().any(|e| e.path().join("src/results").is_dir()))
             .unwrap_or(false);
         if running {
             std::thread::sleep(Duration::from_millis(300));

@@ -66,8 +66,21 @@ pub struct ExtensionSource {
     /// META.json's raw `prereqs` object, if any.
     pub prereqs: Option<serde_json::Value>,
     /// SQL run in each TAP database before the files (from pgfarm.toml `tap.setup`; default
-    /// `CREATE EXTENSION IF NOT EXISTS pgtap`).
+    /// `CREATE EXTENSION IF NOT EXISTS pgtap`, then the extension itself with `CASCADE`).
     pub tap_setup: Vec<String>,
+    /// Extra make arguments (`pgfarm.toml` `[build] make_args`), passed to every make call.
+    pub make_args: Vec<String>,
+    /// Server settings (`pgfarm.toml` `[cluster] settings`), in file order.
+    pub cluster_settings: Vec<(String, String)>,
+    /// Modules META.json (v2) marks `preload: server`: added to `shared_preload_libraries`.
+    pub preload: Vec<String>,
+    /// `EXTRA_INSTALL` entries (`contrib/x`): modules that must be installed in the tree.
+    pub extra_install: Vec<String>,
+    /// False when `pgfarm.toml` says `[upgrade] enabled = false`.
+    pub upgrade_enabled: bool,
+    /// Things discovery noticed that the user should know (a META version that disagrees with
+    /// the control file, ...).
+    pub warnings: Vec<String>,
 }
 
 /// The optional `pgfarm.toml` of an extension.
@@ -80,6 +93,41 @@ pub struct Config {
     /// `[tap]`
     #[serde(default)]
     pub tap: TapConfig,
+    /// `[build]`
+    #[serde(default)]
+    pub build: BuildConfig,
+    /// `[cluster]`
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+    /// `[upgrade]`
+    #[serde(default)]
+    pub upgrade: UpgradeConfig,
+}
+
+/// `[build]` in pgfarm.toml.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildConfig {
+    /// Extra `NAME=VALUE` arguments for every make call (recorded in the bundle).
+    pub make_args: Option<Vec<String>>,
+}
+
+/// `[cluster]` in pgfarm.toml.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Server settings written into the test cluster's configuration before it starts
+    /// (`shared_preload_libraries`, `max_locks_per_transaction`, ...). Values are strings,
+    /// numbers or booleans.
+    pub settings: Option<toml::Table>,
+}
+
+/// `[upgrade]` in pgfarm.toml.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeConfig {
+    /// `false` turns the upgrade stage off.
+    pub enabled: Option<bool>,
 }
 
 /// `[regress]` in pgfarm.toml.
@@ -98,8 +146,8 @@ pub struct RegressConfig {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TapConfig {
-    /// Test files relative to the root (replaces discovery).
-    pub files: Option<Vec<PathBuf>>,
+    /// Test files or globs relative to the root (`test/**/*.sql`; replaces discovery).
+    pub files: Option<Vec<String>>,
     /// SQL run before the files in the TAP database.
     pub setup: Option<Vec<String>>,
 }
@@ -171,8 +219,20 @@ pub fn parse_makefile(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The Makefile variables pgfarm reads.
-pub const MAKE_VARIABLES: [&str; 6] =
-    ["EXTENSION", "DATA", "MODULES", "MODULE_big", "REGRESS", "REGRESS_OPTS"];
+pub const MAKE_VARIABLES: [&str; 12] = [
+    "EXTENSION",
+    "DATA",
+    "MODULES",
+    "MODULE_big",
+    "REGRESS",
+    "REGRESS_OPTS",
+    "EXTRA_REGRESS_OPTS",
+    "ISOLATION",
+    "ISOLATION_OPTS",
+    "TAP_TESTS",
+    "EXTRA_INSTALL",
+    "NO_INSTALLCHECK",
+];
 
 /// True when the text of a Makefile needs make itself to give these variables their values:
 /// a variable pgfarm reads holds a reference or function (`$(wildcard sql/*.sql)`), or the
@@ -191,40 +251,32 @@ pub fn needs_make(text: &str, vars: &BTreeMap<String, String>) -> bool {
             .any(|value| value.contains("$(") || value.contains("${"))
 }
 
-/// Asks make for the final values of [`MAKE_VARIABLES`]: runs `make -s -f Makefile -f
-/// PRINTER pgfarm-print-variables [PG_CONFIG=..]` in `root`, where PRINTER is a one-rule
-/// makefile that prints them with `$(info ..)` once the whole Makefile (and the PGXS include)
-/// was read, so functions, conditionals and PGXS's own additions (`--dbname=..` in
-/// `REGRESS_OPTS`) are evaluated exactly as `make installcheck` sees them.
+/// Asks make for the final values of [`MAKE_VARIABLES`]: runs `make -s --eval=RULE
+/// pgfarm-print-variables USE_PGXS=1 [PG_CONFIG=..]` in `root`, where RULE prints them with
+/// `$(info ..)` once the whole makefile (and the PGXS include) was read, so functions,
+/// conditionals and PGXS's own additions (`--dbname=..` in `REGRESS_OPTS`) are evaluated
+/// exactly as `make installcheck` sees them.
 pub fn evaluate_makefile(
     root: &Path,
     pg_config: Option<&Path>,
 ) -> Result<BTreeMap<String, String>> {
-    let printer_dir = std::env::temp_dir().join(format!(
-        "pgfarm-make-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    fs::create_dir_all(&printer_dir)
-        .map_err(|e| Error::io("could not create directory", &printer_dir, e))?;
-    let printer = printer_dir.join("print-variables.mk");
+    // The rule comes in through --eval, so make reads the makefile it would read itself
+    // (GNUmakefile, makefile, Makefile); the recipe expands after every makefile was read.
     let mut rule = String::from(".PHONY: pgfarm-print-variables\npgfarm-print-variables:\n");
     for name in MAKE_VARIABLES {
         rule.push_str(&format!("\t$(info pgfarm-variable {name}=$({name}))\n"));
     }
     rule.push_str("\t@:\n");
-    fs::write(&printer, rule).map_err(|e| Error::io("could not write", &printer, e))?;
     let mut spawn = Spawn::new("make")
-        .args(["-s", "--no-print-directory", "-f", "Makefile", "-f"])
-        .arg(&printer)
+        .args(["-s", "--no-print-directory"])
+        .arg(format!("--eval={rule}"))
         .arg("pgfarm-print-variables")
+        .arg("USE_PGXS=1")
         .current_dir(root);
     if let Some(pg_config) = pg_config {
         spawn = spawn.arg(format!("PG_CONFIG={}", pg_config.display()));
     }
-    let result = spawn.output_ok();
-    let _ = fs::remove_dir_all(&printer_dir);
-    let (stdout, _) = result?;
+    let (stdout, _) = spawn.output_ok()?;
     Ok(stdout
         .lines()
         .filter_map(|line| line.strip_prefix("pgfarm-variable "))
@@ -287,8 +339,7 @@ impl ExtensionSource {
             }
         }
 
-        let makefile = root.join("Makefile");
-        if makefile.is_file() {
+        if let Some(makefile) = crate::pgxs::makefile(root) {
             source.has_makefile = true;
             let text = fs::read_to_string(&makefile)
                 .map_err(|e| Error::io("could not read", &makefile, e))?;
@@ -318,6 +369,7 @@ impl ExtensionSource {
             })?;
             meta_name = meta.get("name").and_then(|v| v.as_str()).map(str::to_owned);
             meta_version = meta.get("version").and_then(|v| v.as_str()).map(str::to_owned);
+            source.preload = meta_preload(&meta);
             source.prereqs = meta.get("prereqs").cloned();
             source.min_postgres = meta
                 .pointer("/prereqs/runtime/requires/PostgreSQL")
@@ -333,9 +385,41 @@ impl ExtensionSource {
             .unwrap_or_else(|| {
                 root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
             });
-        source.version = meta_version
-            .or_else(|| source.control().and_then(|c| c.default_version.clone()))
-            .unwrap_or_else(|| "unknown".into());
+        let control_version = source.control().and_then(|c| c.default_version.clone());
+        source.version = match (meta_version, control_version) {
+            (Some(meta), Some(control)) if !is_placeholder(&meta) && meta != control => {
+                // The control file decides what CREATE EXTENSION installs.
+                source.warnings.push(format!(
+                    "META.json version {meta} disagrees with the control file's default_version {control}; using {control}"
+                ));
+                control
+            }
+            (Some(meta), _) if !is_placeholder(&meta) => meta,
+            (_, Some(control)) => control,
+            (Some(meta), None) => meta,
+            (None, None) => "unknown".into(),
+        };
+        source.make_args = config.build.make_args.clone().unwrap_or_default();
+        source.cluster_settings = config
+            .cluster
+            .settings
+            .as_ref()
+            .map(|table| {
+                table
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = match value {
+                            toml::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (name.clone(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        source.upgrade_enabled = config.upgrade.enabled.unwrap_or(true);
+        source.extra_install =
+            source.make_vars.get("EXTRA_INSTALL").map(|v| words(v)).unwrap_or_default();
 
         // pg_regress tests: pgfarm.toml, else REGRESS/REGRESS_OPTS, else test/sql with test/expected.
         source.regress_opts = config.regress.opts.clone().unwrap_or_else(|| {
@@ -370,9 +454,10 @@ impl ExtensionSource {
             }
         };
 
-        // pgTAP tests: .sql/.pg under test/ or t/ that call plan( or no_plan(, minus regress inputs.
+        // pgTAP tests: .sql/.pg files directly in test/ or t/ that call plan(, no_plan( or
+        // runtests( as a statement, minus regress inputs and files a regress test includes.
         source.tap_files = match &config.tap.files {
-            Some(files) => files.clone(),
+            Some(patterns) => expand_globs(root, &files, patterns)?,
             None => {
                 let regress_inputs: Vec<PathBuf> = source
                     .regress_tests
@@ -381,24 +466,33 @@ impl ExtensionSource {
                         normalize(&source.regress_inputdir.join("sql").join(format!("{t}.sql")))
                     })
                     .collect();
+                let included = included_files(root, &regress_inputs);
                 files
                     .iter()
-                    .filter(|rel| rel.starts_with("test") || rel.starts_with("t"))
+                    .filter(|rel| {
+                        let parent = rel.parent().map(normalize).unwrap_or_default();
+                        parent == Path::new("test") || parent == Path::new("t")
+                    })
                     .filter(|rel| rel.extension().is_some_and(|e| e == "sql" || e == "pg"))
                     .filter(|rel| !regress_inputs.contains(&normalize(rel)))
+                    .filter(|rel| !included.contains(&normalize(rel)))
                     .filter(|rel| {
-                        fs::read_to_string(root.join(rel))
-                            .is_ok_and(|text| text.contains("plan(") || text.contains("no_plan("))
+                        fs::read_to_string(root.join(rel)).is_ok_and(|text| calls_plan(&text))
                     })
                     .cloned()
                     .collect()
             }
         };
-        source.tap_setup = config
-            .tap
-            .setup
-            .clone()
-            .unwrap_or_else(|| vec!["CREATE EXTENSION IF NOT EXISTS pgtap".to_owned()]);
+        source.tap_setup = config.tap.setup.clone().unwrap_or_else(|| {
+            let mut setup = vec!["CREATE EXTENSION IF NOT EXISTS pgtap".to_owned()];
+            if source.name != "pgtap" && !source.controls.is_empty() {
+                setup.push(format!(
+                    "CREATE EXTENSION IF NOT EXISTS \"{}\" CASCADE",
+                    source.name.replace('"', "\"\"")
+                ));
+            }
+            setup
+        });
         Ok(source)
     }
 
@@ -439,6 +533,140 @@ impl ExtensionSource {
     pub fn has_no_tests(&self) -> bool {
         self.regress_tests.is_empty() && self.tap_files.is_empty()
     }
+}
+
+/// True for META.json versions that stand for "filled in at release time".
+pub fn is_placeholder(version: &str) -> bool {
+    let v = version.trim();
+    v.is_empty()
+        || (v.starts_with("__") && v.ends_with("__"))
+        || (v.starts_with("@@") && v.ends_with("@@"))
+        || (v.starts_with('@') && v.ends_with('@') && v.len() > 2)
+        || v.contains("${")
+}
+
+/// Modules a META.json (v2) marks `preload: "server"` (`contents.modules.*.preload`, or the
+/// v2 draft's top-level `modules`).
+fn meta_preload(meta: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for pointer in ["/contents/modules", "/modules"] {
+        if let Some(modules) = meta.pointer(pointer).and_then(|m| m.as_object()) {
+            for (name, module) in modules {
+                if module.get("preload").and_then(|p| p.as_str()) == Some("server") {
+                    out.push(name.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True when the SQL calls pgTAP's `plan(`, `no_plan(` or `runtests(` as a statement
+/// (`SELECT plan(3);`, `SELECT * FROM no_plan();`), not when it defines such functions (as
+/// pgTAP's own scripts do).
+pub fn calls_plan(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start().to_ascii_lowercase();
+        let Some(rest) = line.strip_prefix("select") else { return false };
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix("* from").map(str::trim_start).unwrap_or(rest);
+        let rest =
+            rest.strip_prefix("tap.").or_else(|| rest.strip_prefix("public.")).unwrap_or(rest);
+        ["plan(", "plan (", "no_plan(", "no_plan (", "runtests(", "runtests ("]
+            .iter()
+            .any(|call| rest.starts_with(call))
+    })
+}
+
+/// The files the given SQL files include with `\i` / `\ir` (relative to the root, and for
+/// `\ir` to the including file), normalized.
+fn included_files(root: &Path, sql_files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for rel in sql_files {
+        let Ok(text) = fs::read_to_string(root.join(rel)) else { continue };
+        for line in text.lines() {
+            let line = line.trim_start();
+            let (relative, rest) = if let Some(rest) = line.strip_prefix("\\ir ") {
+                (true, rest)
+            } else if let Some(rest) = line.strip_prefix("\\include_relative ") {
+                (true, rest)
+            } else if let Some(rest) = line.strip_prefix("\\i ") {
+                (false, rest)
+            } else if let Some(rest) = line.strip_prefix("\\include ") {
+                (false, rest)
+            } else {
+                continue;
+            };
+            let target = rest.trim().trim_matches('\'');
+            let path = if relative {
+                rel.parent().unwrap_or(Path::new("")).join(target)
+            } else {
+                PathBuf::from(target)
+            };
+            out.push(normalize(&path));
+        }
+    }
+    out
+}
+
+/// Files of the tree (relative paths) matching `patterns`: a plain path is taken as it is (and
+/// must exist), a pattern with `*`, `?` or `[` is a glob (`**` crosses folders).
+fn expand_globs(root: &Path, files: &[PathBuf], patterns: &[String]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        if !pattern.contains(['*', '?', '[']) {
+            let path = PathBuf::from(pattern);
+            if !root.join(&path).is_file() {
+                return Err(Error::Config {
+                    path: root.join("pgfarm.toml"),
+                    message: format!("[tap] files: {pattern} does not exist"),
+                });
+            }
+            out.push(path);
+            continue;
+        }
+        let mut matched: Vec<PathBuf> = files
+            .iter()
+            .filter(|rel| glob_match(pattern, &rel.to_string_lossy()))
+            .cloned()
+            .collect();
+        matched.sort();
+        out.extend(matched);
+    }
+    out.dedup();
+    Ok(out)
+}
+
+/// Shell-style glob matching on `/`-separated paths: `*` and `?` stay within a folder, `**`
+/// crosses folders, `[abc]` is a set.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                if p.get(2) == Some(&b'/') {
+                    // `**/`: zero or more whole folders.
+                    let rest = &p[3..];
+                    go(rest, s) || (1..=s.len()).any(|i| s[i - 1] == b'/' && go(rest, &s[i..]))
+                } else {
+                    // `**` elsewhere: anything, folders included.
+                    (0..=s.len()).any(|i| go(&p[2..], &s[i..]))
+                }
+            }
+            Some(b'*') => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                .any(|i| go(&p[1..], &s[i..])),
+            Some(b'?') => s.first().is_some_and(|&c| c != b'/') && go(&p[1..], &s[1..]),
+            Some(b'[') => {
+                let Some(end) = p.iter().position(|&c| c == b']') else {
+                    return s.first() == Some(&b'[') && go(&p[1..], &s[1..]);
+                };
+                s.first().is_some_and(|c| p[1..end].contains(c)) && go(&p[end + 1..], &s[1..])
+            }
+            Some(&c) => s.first() == Some(&c) && go(&p[1..], &s[1..]),
+        }
+    }
+    go(pattern.as_bytes(), path.as_bytes())
 }
 
 fn read_config(root: &Path) -> Result<Config> {
@@ -538,6 +766,34 @@ mod tests {
         );
         assert_eq!(control.default_version.as_deref(), Some("1.1"));
         assert_eq!(control.requires, ["a", "plpgsql"]);
+    }
+
+    #[test]
+    fn globs_match_within_and_across_folders() {
+        assert!(glob_match("test/*.sql", "test/a.sql"));
+        assert!(!glob_match("test/*.sql", "test/sub/a.sql"));
+        assert!(glob_match("test/**/*.sql", "test/a.sql"));
+        assert!(glob_match("test/**/*.sql", "test/sub/deeper/a.sql"));
+        assert!(glob_match("t/00[12]_?.pg", "t/001_x.pg"));
+        assert!(!glob_match("t/00[12]_?.pg", "t/003_x.pg"));
+    }
+
+    #[test]
+    fn plan_calls_are_tests_and_plan_definitions_are_not() {
+        assert!(calls_plan("BEGIN;\nSELECT plan(3);\n"));
+        assert!(calls_plan("select * from no_plan();"));
+        assert!(calls_plan("SELECT * FROM runtests('x');"));
+        // pgTAP's core script defines plan(): a library, not a test.
+        assert!(!calls_plan("CREATE OR REPLACE FUNCTION plan( integer )\nRETURNS TEXT AS $$\n"));
+        assert!(!calls_plan("-- SELECT plan(1) in a comment\n"));
+    }
+
+    #[test]
+    fn placeholders_are_not_versions() {
+        for v in ["__VERSION__", "@@VERSION@@", "", "@EXTVERSION@"] {
+            assert!(is_placeholder(v), "{v}");
+        }
+        assert!(!is_placeholder("1.4.0"));
     }
 
     #[test]

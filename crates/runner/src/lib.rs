@@ -24,9 +24,11 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod bundle;
+pub mod copy;
 pub mod error;
 pub mod extension;
 pub mod farm;
+pub mod pgxs;
 pub mod process;
 pub mod prove;
 pub mod regress;

@@ -61,6 +61,7 @@ pub struct Spawn {
     args: Vec<OsString>,
     env: EnvChanges,
     cwd: Option<PathBuf>,
+    run_as: Option<pgfarm_pgnode::OsUser>,
 }
 
 /// How a waited-for child ended.
@@ -77,7 +78,13 @@ pub enum Ended {
 impl Spawn {
     /// A command running `program`.
     pub fn new(program: impl Into<PathBuf>) -> Spawn {
-        Spawn { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: None }
+        Spawn {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+            run_as: None,
+        }
     }
 
     /// Appends one argument.
@@ -101,6 +108,13 @@ impl Spawn {
     /// Sets one environment variable.
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Spawn {
         self.env.push((key.to_owned(), Some(value.into())));
+        self
+    }
+
+    /// Runs the child as `user` (uid, gid, groups and `HOME`), for programs that refuse root
+    /// such as the servers Perl TAP tests start.
+    pub fn run_as(mut self, user: pgfarm_pgnode::OsUser) -> Spawn {
+        self.run_as = Some(user);
         self
     }
 
@@ -132,6 +146,9 @@ impl Spawn {
         }
         if let Some(dir) = &self.cwd {
             cmd = cmd.current_dir(dir);
+        }
+        if let Some(user) = &self.run_as {
+            cmd = cmd.run_as(Some(user));
         }
         cmd
     }
@@ -191,6 +208,41 @@ impl Spawn {
             let _ = read_back.read_to_end(&mut bytes);
         }
         Ok((ended, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Runs to completion capturing stdout and stderr apart, killing the child when `cancel` is
+    /// set or `deadline` passes.
+    pub fn output_until(
+        &self,
+        deadline: Option<Instant>,
+        cancel: &CancelFlag,
+    ) -> Result<(Ended, String, String)> {
+        use std::io::Read;
+        let mut child = self.start(Stdio::null(), Stdio::piped(), Stdio::piped())?;
+        let mut stdout_pipe = child.stdout.take();
+        let mut stderr_pipe = child.stderr.take();
+        let err_reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(pipe) = stderr_pipe.as_mut() {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        });
+        let out_reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(pipe) = stdout_pipe.as_mut() {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        });
+        let ended = wait(&mut child, deadline, Some(cancel))?;
+        let stdout = out_reader.join().unwrap_or_default();
+        let stderr = err_reader.join().unwrap_or_default();
+        Ok((
+            ended,
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        ))
     }
 
     /// Runs to completion, capturing stdout and stderr, whatever the exit status.

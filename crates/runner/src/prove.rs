@@ -379,14 +379,14 @@ impl Isolated {
         let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
         let strategy = self.strategy.as_ref().map(|s| format!(" STRATEGY {s}")).unwrap_or_default();
         self.run(&[
-            format!("DROP DATABASE IF EXISTS {}", quote(&self.name)),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name)),
             format!("CREATE DATABASE {} TEMPLATE {}{strategy}", quote(&self.name), quote(template)),
         ])
     }
 
     fn drop_copy(&self) {
         let name = self.name.replace('"', "\"\"");
-        let _ = self.run(&[format!("DROP DATABASE IF EXISTS \"{name}\"")]);
+        let _ = self.run(&[format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")]);
     }
 }
 

@@ -17,23 +17,30 @@ use pgfarm_runner::process::CancelFlag;
 use pgfarm_runner::report::{self, Case, Outcome, Suite};
 
 const AFTER_HELP: &str = "\
-Stages per installation, in order: build (make with that pg_config, in a private copy of the
-source), install (make install into that installation's own tree), cluster (a fresh pgnode
-cluster), load (CREATE EXTENSION .. CASCADE), regress (REGRESS from the Makefile, or
-test/sql + test/expected, or pgfarm.toml), tap (.sql/.pg files under test/ or t/ that call
-plan( or no_plan(), run as pg_prove runs them), upgrade (when an update script leads to the
-default version: install the previous version, ALTER EXTENSION .. UPDATE, compare the catalog
-objects with a fresh install). A failed stage skips the later ones; \"missing\" means nothing to
-run. One bundle per installation is written to --out (temp file + rename).
+Stages per installation, in order, set up as the extension's own `make installcheck` sets them
+up: build (a faithful copy of the source outside it, ./configure when present, make USE_PGXS=1
+PG_CONFIG=.. [build] make_args), install (make install into that installation's tree), cluster
+(a fresh pgnode cluster in the environment's locale with pgfarm.toml's [cluster] settings and
+--set; make installcheck is asked what it would run, its prerequisites are built, and the
+--temp-config files it names are applied), load (CREATE EXTENSION .. CASCADE; a dependency the
+tree lacks makes it `missing`), regress (the recorded pg_regress calls), isolation (the tree's
+pg_isolation_regress over ISOLATION), tap (pgTAP files directly in test/ or t/ that call plan(,
+no_plan( or runtests(, or pgfarm.toml [tap] files), perl_tap (TAP_TESTS' t/*.pl as
+prove_installcheck runs them; `missing` on a tree without --enable-tap-tests), installcheck
+(only when the Makefile's own installcheck recipe runs more than PGXS's drivers), upgrade (from
+the newest earlier version the tree can install, ALTER EXTENSION .. UPDATE, catalog compared
+with a fresh install). A failed or missing build, install, cluster or load skips the later
+stages; a failing suite does not stop the others. One bundle per installation is written to
+--out (temp file + rename). Details: docs/runner.md.
 
 Exit status:
   0  every stage that ran passed
-  1  a test failed (load, regress, tap or upgrade stage)
-  2  an error: build, install or cluster failure, a timeout-killed build, interrupted (Ctrl-C /
-     SIGTERM: clusters are removed and bundles written as `interrupted`), or a bundle could
-     not be written
+  1  a test or check failed (load, regress, isolation, tap, perl_tap, installcheck, upgrade)
+  2  pgfarm or the machine could not run something: build, install or cluster failure, a
+     server crash, a timeout, interrupted (Ctrl-C / SIGTERM: clusters are removed and bundles
+     written as `interrupted`), or a bundle could not be written
   3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation)
-  4  no tests found (neither pg_regress nor pgTAP tests on any installation)";
+  4  nothing was tested (no suite ran on any installation)";
 
 /// Arguments of `pgfarm test`.
 #[derive(Debug, clap::Args)]
@@ -49,12 +56,25 @@ pub(crate) struct Args {
     /// Installations tested at once.
     #[arg(short = 'j', long, default_value_t = 6)]
     jobs: usize,
-    /// Where bundles go.
+    /// Where bundles go (the folder is left out of the source copies, also when it lies
+    /// inside the extension's folder).
     #[arg(long, value_name = "DIR", default_value = "pgfarm-results")]
     out: PathBuf,
-    /// Scratch directory for source copies and test output (default: OUT/work).
+    /// Scratch directory for source copies and test output (default: a fresh folder under the
+    /// system's temporary folder, never inside the source; removed after a run where everything
+    /// passed, kept and named otherwise).
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
+    /// A server setting for the test clusters, `NAME=VALUE` (repeatable; after pgfarm.toml's
+    /// `[cluster] settings`), e.g. `--set shared_preload_libraries=pg_cron`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// initdb's locale for the test clusters (default: the environment's, as under make).
+    #[arg(long, value_name = "LOCALE")]
+    locale: Option<String>,
+    /// initdb's encoding for the test clusters (default: the locale's).
+    #[arg(long, value_name = "ENCODING")]
+    encoding: Option<String>,
     /// Cancel a regress test or TAP file running longer than SECONDS.
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
     timeout: f64,
@@ -144,14 +164,43 @@ pub(crate) fn run(args: Args) -> ExitCode {
     } else {
         source
     };
+    let mut settings = Vec::new();
+    for item in &args.set {
+        match item.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                settings.push((name.trim().to_owned(), value.to_owned()))
+            }
+            _ => return usage(format!("--set {item}: expected NAME=VALUE")),
+        }
+    }
+    for warning in &source.warnings {
+        eprintln!("pgfarm test: warning: {warning}");
+    }
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
         eprintln!("pgfarm test: {err}");
     }
     let out_dir = args.out.clone();
+    if let Err(err) = pgfarm_runner::copy::mark_output(&out_dir) {
+        return usage(err.to_string());
+    }
+    let scratch = args.workdir.is_none();
+    let workdir = args.workdir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join("pgfarm-work").join(format!(
+            "{}-{}",
+            source.name,
+            std::process::id()
+        ))
+    });
+    if let Err(err) = pgfarm_runner::copy::mark_output(&workdir) {
+        return usage(err.to_string());
+    }
     let options = FarmOptions {
         source: args.extension_dir.clone(),
-        workdir: args.workdir.clone().unwrap_or_else(|| out_dir.join("work")),
+        workdir: workdir.clone(),
+        settings,
+        locale: args.locale.clone(),
+        encoding: args.encoding.clone(),
         out_dir,
         jobs: args.jobs.max(1),
         timeout: (args.timeout.is_finite() && args.timeout > 0.0)
@@ -168,6 +217,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
         farm::labels(&options.installations).join(", ")
     );
     let results = if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };
+    let all_passed = results.iter().all(|r| r.status == RunStatus::Ok);
+    if scratch && all_passed {
+        let _ = std::fs::remove_dir_all(&workdir);
+    } else {
+        eprintln!("pgfarm test: work folder kept: {}", workdir.display());
+    }
     print_matrix(&results, std::io::stdout().is_terminal());
     for result in &results {
         match (&result.bundle_path, &result.bundle_error) {
@@ -206,8 +261,17 @@ fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
     let no_tests = results.iter().all(|r| {
         r.stages
             .iter()
-            .filter(|s| matches!(s.kind, StageKind::Regress | StageKind::Tap))
-            .all(|s| s.status == StageStatus::Missing)
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    StageKind::Regress
+                        | StageKind::Isolation
+                        | StageKind::Tap
+                        | StageKind::PerlTap
+                        | StageKind::Installcheck
+                )
+            })
+            .all(|s| matches!(s.status, StageStatus::Missing | StageStatus::Skipped))
     });
     if no_tests { 4 } else { 0 }
 }
@@ -230,7 +294,7 @@ fn run_plain(options: &FarmOptions, source: &ExtensionSource) -> Vec<Installatio
         let line = match event {
             FarmEvent::StageStarted { .. } => return,
             FarmEvent::StageFinished { label, stage, status, duration, error } => format!(
-                "{label:<6} {:<8} {:<8} {:>7.2}s{}",
+                "{label:<6} {:<12} {:<8} {:>7.2}s{}",
                 stage_name(stage),
                 status_name(status),
                 duration.as_secs_f64(),

@@ -212,7 +212,7 @@ impl<'o> Engine<'o> {
                     "postgres",
                     &[
                         "SET client_min_messages = warning".into(),
-                        format!("DROP DATABASE IF EXISTS \"{db}\""),
+                        format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"),
                     ],
                 )?;
             }
@@ -484,19 +484,25 @@ impl<'o> Engine<'o> {
         let terminate = self.options.timeout.map(|_| self.terminate_command(&name));
         std::thread::spawn(move || {
             let ended = process::wait(&mut child, deadline, Some(&cancel));
+            let mut activity = None;
             if matches!(ended, Ok(Ended::TimedOut) | Ok(Ended::Cancelled))
                 && let Some(spawn) = terminate
             {
-                // The server keeps running the statement after psql dies; end it too.
-                let _ = spawn.output();
+                // The server keeps running the statement after psql dies; end it too, keeping
+                // what pg_stat_activity said of it.
+                activity = spawn
+                    .output()
+                    .ok()
+                    .map(|(_, out, _)| out.trim().to_owned())
+                    .filter(|row| !row.is_empty());
             }
             let millis = started.elapsed().as_secs_f64() * 1000.0;
             let done = match ended {
                 Ok(Ended::Exited(status)) => {
-                    Finished { exit: child_failure(status), timed_out: false, millis }
+                    Finished { exit: child_failure(status), timed_out: false, millis, activity }
                 }
                 Ok(Ended::TimedOut) | Ok(Ended::Cancelled) | Err(_) => {
-                    Finished { exit: None, timed_out: true, millis }
+                    Finished { exit: None, timed_out: true, millis, activity }
                 }
             };
             let _ = sender.send((idx, done));
@@ -505,11 +511,15 @@ impl<'o> Engine<'o> {
 
     fn terminate_command(&self, name: &str) -> Spawn {
         let sql = format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_regress/{}'",
+            "SELECT format('pid %s, state %s, wait_event %s/%s, for %s, query: %s', pid, state, \
+             coalesce(wait_event_type, '-'), coalesce(wait_event, '-'), \
+             date_trunc('second', now() - query_start), left(query, 500)) \
+             FROM pg_stat_activity, pg_terminate_backend(pid) \
+             WHERE application_name = 'pg_regress/{}'",
             name.replace('\'', "''")
         );
         Spawn::new(&self.psql)
-            .args(["-X", "-q", "-c", &sql, "postgres"])
+            .args(["-X", "-q", "-A", "-t", "-c", &sql, "postgres"])
             .envs(&self.env)
             .env("PGAPPNAME", "pgfarm")
     }
@@ -555,8 +565,14 @@ impl<'o> Engine<'o> {
             expected: compared.expected,
             chosen: compared.chosen,
             diff: compared.diff,
+            reason: done.timed_out.then(|| {
+                let limit = self.options.timeout.map_or(0.0, |t| t.as_secs_f64());
+                match &done.activity {
+                    Some(row) => format!("timed out after {limit} s; the backend was: {row}"),
+                    None => format!("timed out after {limit} s"),
+                }
+            }),
             child_failure: child,
-            reason: None,
         });
         Ok(())
     }
@@ -597,7 +613,7 @@ impl<'o> Engine<'o> {
             expected.iter().map(|e| e.text.as_str()),
             &options,
         )
-        .ok_or_else(|| format!("no expected file for test {name}"))?;
+        .ok_or_else(|| format!("no expected file for {name}: looked for {}", names.join(", ")))?;
         if choice.matched {
             return Ok(Compared {
                 differ: false,
@@ -753,7 +769,8 @@ impl ParallelWorker {
     }
 
     fn create(&self) -> Result<(), String> {
-        let _ = self.psql(&format!("DROP DATABASE IF EXISTS \"{}\"", self.clone)).output();
+        let _ =
+            self.psql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.clone)).output();
         self.psql(&format!("CREATE DATABASE \"{}\" TEMPLATE \"{}\"", self.clone, self.template))
             .output_ok()
             .map(|_| ())
@@ -761,7 +778,8 @@ impl ParallelWorker {
     }
 
     fn drop_clone(&self) {
-        let _ = self.psql(&format!("DROP DATABASE IF EXISTS \"{}\"", self.clone)).output();
+        let _ =
+            self.psql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.clone)).output();
     }
 }
 
@@ -770,6 +788,8 @@ struct Finished {
     exit: Option<ChildFailure>,
     timed_out: bool,
     millis: f64,
+    /// The test's backend as `pg_stat_activity` showed it when the time-out killed it.
+    activity: Option<String>,
 }
 
 struct Compared {

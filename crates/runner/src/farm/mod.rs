@@ -1,0 +1,497 @@
+//! `pgfarm test`: the farm job. For each selected PostgreSQL installation, in parallel, the
+//! stages build, install, cluster, load, regress, isolation, tap, perl_tap, installcheck and
+//! upgrade run in order, each timed and logged; each installation's result becomes a bundle.
+//!
+//! The suites are set up as `make installcheck` sets them up (see [`crate::pgxs`]): the
+//! cluster stage asks make what installcheck would run (building the rule's prerequisites on
+//! the way), applies the `--temp-config` files and settings it names, and the suite stages run
+//! exactly those calls, in the extension's own copy of the source. A failed or missing build,
+//! install, cluster or load blocks the stages after it (they need the extension); a failing
+//! suite does not block the other suites.
+//!
+//! Install decision: `make install` writes into the installation's own tree (its `pg_config`
+//! directories). pgfarm's trees under `.pg/` are private to pgfarm, so this is safe, needs no
+//! `extension_control_path` (PostgreSQL 18 only) and behaves the same on every major.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pgfarm_model::{
+    Bundle, Extension, RunConfig, RunStatus, Source, SourceKind, StageKind, StageStatus,
+};
+use pgfarm_pgnode::{Cluster, Installation, TreeLock};
+use time::OffsetDateTime;
+
+use crate::bundle;
+use crate::error::{Error, Result};
+use crate::extension::ExtensionSource;
+use crate::pgxs::{Invocation, Make};
+use crate::process::CancelFlag;
+use crate::prove::ProveReport;
+use crate::regress::RegressReport;
+
+mod stages;
+mod suites;
+
+/// The stages in run order.
+pub const STAGES: [StageKind; 10] = [
+    StageKind::Build,
+    StageKind::Install,
+    StageKind::Cluster,
+    StageKind::Load,
+    StageKind::Regress,
+    StageKind::Isolation,
+    StageKind::Tap,
+    StageKind::PerlTap,
+    StageKind::Installcheck,
+    StageKind::Upgrade,
+];
+
+/// The stages whose failure (or absence) blocks the later ones: the suites need the built,
+/// installed and loaded extension in a running cluster.
+const SETUP_STAGES: [StageKind; 4] =
+    [StageKind::Build, StageKind::Install, StageKind::Cluster, StageKind::Load];
+
+/// What `pgfarm test` was asked to do.
+#[derive(Debug, Clone)]
+pub struct FarmOptions {
+    /// The extension's source directory.
+    pub source: PathBuf,
+    /// Installations to test on.
+    pub installations: Vec<Installation>,
+    /// Installations tested at once.
+    pub jobs: usize,
+    /// Scratch directory: per-installation source copies and pg_regress output.
+    pub workdir: PathBuf,
+    /// Where bundles are written.
+    pub out_dir: PathBuf,
+    /// Per-test timeout (regress tests and TAP files).
+    pub timeout: Option<Duration>,
+    /// Time limit for build and install commands.
+    pub build_timeout: Option<Duration>,
+    /// Server settings from `pgfarm test --set NAME=VALUE` (applied after pgfarm.toml's).
+    pub settings: Vec<(String, String)>,
+    /// `initdb --locale` for the clusters (default: the environment's, as initdb's under make).
+    pub locale: Option<String>,
+    /// `initdb --encoding` for the clusters (default: the locale's).
+    pub encoding: Option<String>,
+    /// Stops everything when set.
+    pub cancel: CancelFlag,
+}
+
+/// Progress of a farm run, sent from the installations' threads.
+#[derive(Debug, Clone)]
+pub enum FarmEvent {
+    /// A stage started on an installation (identified by its label, `pg16`).
+    StageStarted {
+        /// Installation label.
+        label: String,
+        /// The stage.
+        stage: StageKind,
+    },
+    /// A stage ended.
+    StageFinished {
+        /// Installation label.
+        label: String,
+        /// The stage.
+        stage: StageKind,
+        /// Its status.
+        status: StageStatus,
+        /// Its wall time.
+        duration: Duration,
+        /// One-line reason when not ok.
+        error: Option<String>,
+    },
+    /// An installation finished and its bundle was written.
+    Finished {
+        /// Installation label.
+        label: String,
+        /// The run status.
+        status: RunStatus,
+    },
+}
+
+/// One stage's outcome.
+#[derive(Debug, Clone)]
+pub struct StageResult {
+    /// Which stage.
+    pub kind: StageKind,
+    /// Status.
+    pub status: StageStatus,
+    /// Wall time.
+    pub duration: Duration,
+    /// One-line reason when not ok.
+    pub error: Option<String>,
+}
+
+/// One installation's outcome.
+#[derive(Debug)]
+pub struct InstallationResult {
+    /// `pg16` (or `pg16-2` when two installations share a major).
+    pub label: String,
+    /// PostgreSQL major.
+    pub major: u32,
+    /// Stages in order (all seven, skipped ones included).
+    pub stages: Vec<StageResult>,
+    /// The run status written into the bundle.
+    pub status: RunStatus,
+    /// The bundle.
+    pub bundle: Bundle,
+    /// Where it was written (`None` when writing failed; see `bundle_error`).
+    pub bundle_path: Option<PathBuf>,
+    /// Why the bundle could not be written.
+    pub bundle_error: Option<String>,
+    /// The regress report, if the stage ran.
+    pub regress: Option<RegressReport>,
+    /// The TAP report, if the stage ran.
+    pub tap: Option<ProveReport>,
+}
+
+/// Labels for installations: `pg<major>`, suffixed when a major repeats.
+pub fn labels(installations: &[Installation]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for inst in installations {
+        let base = format!("pg{}", inst.major());
+        let n = out.iter().filter(|l| **l == base || l.starts_with(&format!("{base}-"))).count();
+        out.push(if n == 0 { base } else { format!("{base}-{}", n + 1) });
+    }
+    out
+}
+
+/// Runs the farm job; `on_event` is called from worker threads.
+pub fn run(
+    options: &FarmOptions,
+    source: &ExtensionSource,
+    on_event: &(dyn Fn(FarmEvent) + Sync),
+) -> Vec<InstallationResult> {
+    let labels = labels(&options.installations);
+    let queue: Arc<Mutex<Vec<usize>>> =
+        Arc::new(Mutex::new((0..options.installations.len()).rev().collect()));
+    let results: Arc<Mutex<Vec<(usize, InstallationResult)>>> = Arc::new(Mutex::new(Vec::new()));
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1).min(options.installations.len().max(1)) {
+            let queue = Arc::clone(&queue);
+            let results = Arc::clone(&results);
+            let labels = &labels;
+            scope.spawn(move || {
+                // The lock is taken and released inside pop_next, not held by the loop.
+                while let Some(idx) = pop_next(&queue) {
+                    let result = run_installation(
+                        options,
+                        source,
+                        &options.installations[idx],
+                        &labels[idx],
+                        on_event,
+                    );
+                    if let Ok(mut r) = results.lock() {
+                        r.push((idx, result));
+                    }
+                }
+            });
+        }
+    });
+    let mut results =
+        Arc::try_unwrap(results).map(|m| m.into_inner().unwrap_or_default()).unwrap_or_default();
+    results.sort_by_key(|(idx, _)| *idx);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn pop_next(queue: &Mutex<Vec<usize>>) -> Option<usize> {
+    queue.lock().ok().and_then(|mut q| q.pop())
+}
+
+struct Job<'a> {
+    options: &'a FarmOptions,
+    source: &'a ExtensionSource,
+    installation: &'a Installation,
+    label: &'a str,
+    dir: PathBuf,
+    src: PathBuf,
+    make: Make,
+    cluster: Option<Cluster>,
+    /// What `make installcheck` would run, recorded in the cluster stage.
+    calls: Vec<Invocation>,
+    /// The extension's own installcheck recipe runs more than PGXS's drivers (its file:line).
+    custom_installcheck: Option<String>,
+    regress: Option<RegressReport>,
+    tap: Option<ProveReport>,
+    bundle_regress: Vec<pgfarm_model::RegressTest>,
+    isolation: Vec<pgfarm_model::RegressTest>,
+    tap_files: Vec<pgfarm_model::TapFile>,
+    perl_tap: Vec<pgfarm_model::TapFile>,
+    logs: Vec<(StageKind, OffsetDateTime, String)>,
+}
+
+/// How a stage ended, with the one-line reason when not ok.
+enum StageOutcome {
+    Ok,
+    Missing(String),
+    Failed(String),
+    /// The stage does not apply to this extension and is left out of the bundle.
+    NotApplicable,
+}
+
+/// Takes the installation's tree for this run (another `pgfarm test` installing into the same
+/// tree waits, saying so in the install log, until that run's stages end).
+fn lock_tree(
+    installation: &Installation,
+    options: &FarmOptions,
+    log: &mut String,
+) -> Result<TreeLock> {
+    let mut waited = None;
+    let lock = installation
+        .lock_tree(&|| options.cancel.is_cancelled(), &mut || waited = Some(Instant::now()))
+        .map_err(|e| Error::TreeLock(e.to_string()))?;
+    if let Some(since) = waited {
+        log.push_str(&format!(
+            "pgfarm: waited {:.1}s for another pgfarm run using {}\n",
+            since.elapsed().as_secs_f64(),
+            installation.sharedir.display()
+        ));
+    }
+    lock.ok_or(Error::Interrupted)
+}
+
+fn run_installation(
+    options: &FarmOptions,
+    source: &ExtensionSource,
+    installation: &Installation,
+    label: &str,
+    on_event: &(dyn Fn(FarmEvent) + Sync),
+) -> InstallationResult {
+    let created_at = OffsetDateTime::now_utc();
+    let dir = options.workdir.join(label);
+    let make = Make {
+        pg_config: installation.pg_config.clone(),
+        bindir: installation.bindir.clone(),
+        extra_args: source.make_args.clone(),
+        // The cores left to this installation by the others building at the same time.
+        build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
+            / options.jobs.min(options.installations.len()).max(1),
+    };
+    let mut job = Job {
+        options,
+        source,
+        installation,
+        label,
+        src: dir.join("src"),
+        dir,
+        make,
+        cluster: None,
+        calls: Vec::new(),
+        custom_installcheck: None,
+        regress: None,
+        tap: None,
+        bundle_regress: Vec::new(),
+        isolation: Vec::new(),
+        tap_files: Vec::new(),
+        perl_tap: Vec::new(),
+        logs: Vec::new(),
+    };
+    let mut stages: Vec<StageResult> = Vec::new();
+    let mut blocked: Option<String> = None;
+    let mut log_position = 0;
+    // Held from `install` to the last stage: what the tests load is what this run installed.
+    let mut tree_lock: Option<TreeLock> = None;
+    for kind in STAGES {
+        if blocked.is_none() && options.cancel.is_cancelled() {
+            blocked = Some("interrupted".into());
+        }
+        if let Some(reason) = &blocked {
+            if kind == StageKind::Installcheck {
+                // Only listed for extensions whose own recipe runs more; unknown when blocked.
+                continue;
+            }
+            stages.push(StageResult {
+                kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason.clone()),
+            });
+            on_event(FarmEvent::StageFinished {
+                label: label.into(),
+                stage: kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason.clone()),
+            });
+            continue;
+        }
+        on_event(FarmEvent::StageStarted { label: label.into(), stage: kind });
+        let started = Instant::now();
+        let started_at = OffsetDateTime::now_utc();
+        let mut log = String::new();
+        let locked = if kind == StageKind::Install {
+            lock_tree(installation, options, &mut log).map(|lock| tree_lock = Some(lock))
+        } else {
+            Ok(())
+        };
+        let outcome = match locked.and_then(|()| job.stage(kind, &mut log)) {
+            Ok(outcome) => outcome,
+            Err(err) => StageOutcome::Failed(err.to_string()),
+        };
+        if kind == StageKind::Cluster {
+            log_position = job.cluster.as_ref().map_or(0, Cluster::log_position);
+        }
+        let duration = started.elapsed();
+        let (status, error) = match outcome {
+            StageOutcome::NotApplicable => continue,
+            StageOutcome::Ok => (StageStatus::Ok, None),
+            StageOutcome::Missing(why) => {
+                if SETUP_STAGES.contains(&kind) {
+                    blocked = Some(format!("{kind} missing: {why}"));
+                }
+                (StageStatus::Missing, Some(why))
+            }
+            StageOutcome::Failed(why) => {
+                let why =
+                    if options.cancel.is_cancelled() { "interrupted".to_owned() } else { why };
+                if SETUP_STAGES.contains(&kind) || options.cancel.is_cancelled() {
+                    blocked = Some(format!("{kind} failed"));
+                }
+                (StageStatus::Failed, Some(why))
+            }
+        };
+        job.logs.push((kind, started_at, log));
+        on_event(FarmEvent::StageFinished {
+            label: label.into(),
+            stage: kind,
+            status,
+            duration,
+            error: error.clone(),
+        });
+        stages.push(StageResult { kind, status, duration, error });
+    }
+    let server_log =
+        job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
+    drop(job.cluster.take());
+    drop(tree_lock);
+
+    let interrupted = options.cancel.is_cancelled();
+    let crashed_or_timed_out = job
+        .bundle_regress
+        .iter()
+        .chain(&job.isolation)
+        .any(|t| t.reason.is_some() || t.status == pgfarm_model::TestStatus::Timeout);
+    let status = if interrupted {
+        RunStatus::Interrupted
+    } else if crashed_or_timed_out
+        || stages.iter().any(|s| {
+            s.status == StageStatus::Failed
+                && matches!(s.kind, StageKind::Build | StageKind::Install | StageKind::Cluster)
+        })
+    {
+        RunStatus::Error
+    } else if stages.iter().any(|s| s.status == StageStatus::Failed) {
+        RunStatus::Failed
+    } else {
+        RunStatus::Ok
+    };
+    let postgres =
+        bundle::postgres_from_pg_config(&installation.bin("pg_config")).unwrap_or_else(|_| {
+            pgfarm_model::Postgres {
+                version: format!("{}", installation.major()),
+                major: installation.major() as u16,
+                minor: None,
+                pg_config: pgfarm_model::OrderedMap::new(),
+                configure_flags: Vec::new(),
+            }
+        });
+    let extension = Extension {
+        name: source.name.clone(),
+        version: source.version.clone(),
+        git_ref: None,
+        git_commit: None,
+        source: Some(Source {
+            kind: SourceKind::Path,
+            location: source.root.display().to_string(),
+        }),
+        prerequisites: source.prereqs.as_ref().and_then(|p| serde_json::from_value(p.clone()).ok()),
+    };
+    let mut config = RunConfig { command_line: bundle::command_line(), ..RunConfig::default() };
+    config.settings.insert("jobs", options.jobs.to_string());
+    if !source.make_args.is_empty() {
+        config.settings.insert("make_args", source.make_args.join(" "));
+    }
+    for (name, value) in source.cluster_settings.iter().chain(&options.settings) {
+        config.settings.insert(format!("cluster.{name}"), value.clone());
+    }
+    if let Some(t) = options.timeout {
+        config.settings.insert("test_timeout_s", t.as_secs_f64().to_string());
+    }
+    let mut result_bundle = Bundle::new(
+        bundle::run_record(created_at, status),
+        bundle::machine(),
+        extension,
+        postgres,
+        config,
+    );
+    for stage in &stages {
+        let (started_at, log) = job
+            .logs
+            .iter()
+            .find(|(k, _, _)| *k == stage.kind)
+            .map(|(_, at, log)| (Some(*at), log.clone()))
+            .unwrap_or((None, String::new()));
+        let mut record = bundle::stage(
+            stage.kind,
+            stage.status,
+            started_at.unwrap_or(created_at),
+            stage.duration,
+            log,
+            stage.error.clone(),
+        );
+        record.started_at = started_at;
+        result_bundle.stages.push(record);
+    }
+    result_bundle.regress = std::mem::take(&mut job.bundle_regress);
+    result_bundle.isolation = std::mem::take(&mut job.isolation);
+    result_bundle.tap = std::mem::take(&mut job.tap_files);
+    result_bundle.perl_tap = std::mem::take(&mut job.perl_tap);
+    result_bundle.server_log = pgfarm_model::RawText::from(server_log);
+    let file_name = format!("{}-{}-{}.pgfarm.json.gz", source.name, source.version, label);
+    let path = options.out_dir.join(file_name);
+    let (bundle_path, bundle_error) = match bundle::write_bundle(&path, &result_bundle) {
+        Ok(()) => (Some(path), None),
+        Err(err) => (None, Some(err.to_string())),
+    };
+    on_event(FarmEvent::Finished { label: label.into(), status });
+    InstallationResult {
+        label: label.into(),
+        major: installation.major(),
+        stages,
+        status,
+        bundle: result_bundle,
+        bundle_path,
+        bundle_error,
+        regress: job.regress,
+        tap: job.tap,
+    }
+}
+
+/// The catalog objects of extension `name`, one line each, with function signatures, results,
+/// volatility and a hash of their bodies, and view definitions: what must agree between an
+/// updated and a fresh installation.
+pub fn catalog_query(name: &str) -> String {
+    format!(
+        "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || coalesce(' => ' || CASE \
+           WHEN d.classid = 'pg_proc'::regclass THEN (SELECT pg_get_function_result(p.oid) || ' ' || p.provolatile::text || \
+             CASE WHEN p.proisstrict THEN ' strict' ELSE '' END || ' ' || md5(p.prosrc) FROM pg_proc p WHERE p.oid = d.objid) \
+           WHEN d.classid = 'pg_class'::regclass THEN (SELECT c.relkind::text || ' ' || coalesce(pg_get_viewdef(c.oid), '') FROM pg_class c WHERE c.oid = d.objid) \
+         END, '') \
+         FROM pg_depend d JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid \
+         WHERE e.extname = '{}' AND d.deptype = 'e' ORDER BY 1",
+        name.replace('\'', "''")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_query_quotes_the_name() {
+        assert!(catalog_query("it's").contains("e.extname = 'it''s'"));
+    }
+}

@@ -1,0 +1,2 @@
+CREATE EXTENSION crash;
+SELECT 1 AS one;

@@ -1,0 +1,2 @@
+SELECT crash_now();
+SELECT 1 AS after;

@@ -1,0 +1,2 @@
+CREATE FUNCTION parity_of(n int) RETURNS text LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN n % 2 = 0 THEN 'even' ELSE 'odd' END $$;
