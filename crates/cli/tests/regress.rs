@@ -392,13 +392,14 @@ fn timeout_cancels_a_hung_test_and_the_run_goes_on() {
         ],
     );
     assert!(started.elapsed() < Duration::from_secs(20), "the hung test was not cancelled");
-    assert_eq!(out.status.code(), Some(1));
+    // A time-out is an error of the run (pgfarm-verdict's run-machine-fault): exit 2.
+    assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("not ok 1     - hang"), "{stdout}");
     assert!(stdout.contains("ok 2         - after"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("# (test timed out after 1 s)"));
     let xml = fs::read_to_string(junit).unwrap();
-    assert!(xml.contains("<error message=\"timeout\""), "{xml}");
+    assert!(xml.contains("<error message=\"timed out after 1 s"), "{xml}");
 }
 
 #[test]

@@ -27,7 +27,11 @@
 //! - **test-regress-match**: a regress (or isolation) test is `ok` when its actual output matches
 //!   one of its expected variants under pg_regress's comparison (exact white space), whatever the
 //!   client reported; otherwise `failed`.
-//! - **test-regress-no-expected**: a regress test without any expected variant is `error`.
+//! - **test-regress-psql-exit**: a matching test whose psql exited non-zero keeps a reported
+//!   `failed` (or `ignored`): pg_regress 16+ fails it, pg_regress 15 (`--classic`) passes it, and
+//!   only the client knows which rules it ran by.
+//! - **test-regress-no-expected**: a regress test without any expected variant is `error`, the
+//!   extension's (never a machine fault, even with a `reason` naming where the runner looked).
 //! - **test-regress-ignored**: a test the client reports `ignored` (schedule `ignore:`) stays
 //!   `ignored` when it really differs; a matching one is `ok`. `ignored` is not a failure.
 //! - **test-reported-fault**: a test the client reports `timeout` or `error` (killed by a time-out
@@ -53,7 +57,8 @@
 //! Runs:
 //! - **run-interrupted**: a run reported `interrupted` is `interrupted`.
 //! - **run-machine-fault**: otherwise a failed build, install or cluster stage, or a test killed
-//!   by a time-out (`timeout`) or a server crash (`error` with a `reason`), makes the run
+//!   by a time-out (`timeout`) or a server crash (`error` with a `reason`; see
+//!   `test-regress-no-expected` for the exception), makes the run
 //!   `error`: it says nothing about the extension.
 //! - **run-failed**: otherwise any other failed stage (load, regress, isolation, tap, perl_tap,
 //!   installcheck, upgrade) or a failed test makes the run `failed`; a failed upgrade is `failed`
@@ -206,7 +211,9 @@ pub fn regress_test_status(test: &RegressTest) -> TestStatus {
     let options = pgfarm_diff::Options::default();
     let matched = pgfarm_diff::closest_expected_bytes(test.actual.as_bytes(), candidates, &options)
         .is_some_and(|choice| choice.matched);
+    let psql_failed = test.psql_exit_code.is_some_and(|code| code != 0);
     match (matched, test.status) {
+        (true, TestStatus::Failed | TestStatus::Ignored) if psql_failed => test.status,
         (true, _) => TestStatus::Ok,
         (false, TestStatus::Ignored) => TestStatus::Ignored,
         (false, _) => TestStatus::Failed,
@@ -308,7 +315,9 @@ pub fn derive_parts(parts: RunParts<'_>) -> Verdict {
                 status,
                 duration_ms: test.duration_ms,
                 fault: status == TestStatus::Timeout
-                    || (status == TestStatus::Error && test.reason.is_some()),
+                    || (status == TestStatus::Error
+                        && test.reason.is_some()
+                        && !test.expected.is_empty()),
             }
         }));
     }

@@ -184,9 +184,48 @@ const ROWS: &[Row] = &[
         },
     },
     Row {
+        rule: "test-regress-psql-exit",
+        case: "pg_regress 16+: matching output, psql exited with 3: failed as reported",
+        bundles: || {
+            with(pass(), |b| {
+                let mut test = regress("err", TestStatus::Failed, "1\n", &["1\n"]);
+                test.psql_exit_code = Some(3);
+                b.regress.push(test);
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Regress),
+            cell: "failed at regress",
+            badge: "failing",
+            exit: Exit::Failed,
+            tests: &[("err", TestStatus::Failed)],
+            junit: &[("err", JunitResult::Failure)],
+            ..PASS
+        },
+    },
+    Row {
+        rule: "test-regress-psql-exit",
+        case: "pg_regress 15 (--classic): the same test reported ok stays ok",
+        bundles: || {
+            with(pass(), |b| {
+                let mut test = regress("err", TestStatus::Ok, "1\n", &["1\n"]);
+                test.psql_exit_code = Some(3);
+                b.regress.push(test);
+            })
+        },
+        expect: Expect { tests: &[("err", TestStatus::Ok)], ..PASS },
+    },
+    Row {
         rule: "test-regress-no-expected",
         case: "no expected file: error, a failure of the extension, not a machine fault",
-        bundles: || with(pass(), |b| b.regress.push(regress("x", TestStatus::Ok, "1\n", &[]))),
+        bundles: || {
+            with(pass(), |b| {
+                let mut test = regress("x", TestStatus::Error, "1\n", &[]);
+                test.reason = Some("no expected file for x: looked in test/expected".into());
+                b.regress.push(test);
+            })
+        },
         expect: Expect {
             run: RunStatus::Failed,
             failed_stage: Some(StageKind::Regress),
