@@ -28,3 +28,15 @@ apt_install() {
   say "apt-get install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --no-upgrade "${missing[@]}" >/dev/null
 }
+
+# cargo_target_dir: where cargo puts this workspace's builds ($CARGO_TARGET_DIR or target/).
+cargo_target_dir() { printf '%s\n' "${CARGO_TARGET_DIR:-$PGFARM_ROOT/target}"; }
+
+# pg_trees_dir: the folder of the PostgreSQL trees `pgfarm pg install` makes (one per major):
+# $PGFARM_PG_DIR when set, an older checkout's .pg/ when it has trees, else $PGFARM_HOME/pg.
+pg_trees_dir() {
+  if [[ -n ${PGFARM_PG_DIR:-} ]]; then printf '%s\n' "$PGFARM_PG_DIR"
+  elif compgen -G "$PGFARM_ROOT/.pg/*/bin/pg_config" >/dev/null; then printf '%s\n' "$PGFARM_ROOT/.pg"
+  else printf '%s\n' "${PGFARM_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/pgfarm}/pg"
+  fi
+}

@@ -62,7 +62,6 @@ use axum::response::{Html, IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -90,7 +89,7 @@ const BUILTIN_INDEX: &str = r#"<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
 </head><body>
 <h1>pgfarm</h1>
-<p>This server runs without its web UI (start it with <code>--static-dir web/dist</code> after building the web app).
+<p>This server runs without its web UI: it was built without the web app (build it with <code>scripts/web-build.sh</code> and rebuild, or start the server with <code>--static-dir web/dist</code>).
 The JSON API is available:</p>
 <ul>
 <li><a href="/api/v1">/api/v1</a>: index of the API's URI templates</li>
@@ -144,13 +143,14 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 /// The whole application: API routes, the web UI (or a built-in index page), middleware.
 pub fn app(state: AppState) -> Router {
     let mut router = routes::router();
-    router = match state.config.static_dir.as_ref().filter(|dir| dir.join("index.html").is_file()) {
-        Some(dir) => {
-            // Single-page app: unknown paths get index.html so the client router can route them.
-            let index = dir.join("index.html");
-            router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
+    // The web app: --static-dir when given, else the files embedded at build time
+    // (pgfarm-webapp); without either, a built-in index page and the API.
+    router = match pgfarm_webapp::WebApp::resolve(state.config.static_dir.as_deref()) {
+        Ok(web) => router.fallback_service(web.router()),
+        Err(err) => {
+            tracing::warn!(%err, "serving the API without the web UI");
+            router.route("/", axum::routing::get(builtin_index)).fallback(not_found)
         }
-        None => router.route("/", axum::routing::get(builtin_index)).fallback(not_found),
     };
     let timeout = state.config.request_timeout;
     router

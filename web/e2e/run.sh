@@ -8,7 +8,7 @@
 #   PGFARM_E2E_REUSE_SEED=1 web/e2e/run.sh ...  reuse the last seeded runs (skip `pgfarm test`)
 #
 # Needs: scripts/web-build.sh run before (web/dist), `cargo build -p pgfarm-cli -p pgfarm-server`
-# (binaries in $PGFARM_BIN_DIR, default $CARGO_TARGET_DIR/debug or target/debug), PostgreSQL under .pg/ (scripts/setup).
+# (binaries in $PGFARM_BIN_DIR, default $CARGO_TARGET_DIR/debug or target/debug), PostgreSQL from `pgfarm pg install` (scripts/setup).
 # Seeding: real `pgfarm test` of testdata/extensions/{failing,tap_only,pure_sql} on two majors,
 # submitted by a registered and approved machine, plus testdata/bundles/{tap-fail,regress-fail,pass}
 # .pgfarm.json as they are (their machine is registered too; a sample the server refuses is
@@ -30,8 +30,8 @@ MACHINE=e2e-$(hostname -s)
 RESULTS=$WORK/results
 if [[ -z ${PGFARM_E2E_REUSE_SEED:-} || ! -d $RESULTS ]]; then
   rm -rf "$RESULTS"
-  majors=$(ls .pg | sort -n | tail -n 2 | paste -sd, -)
-  [[ -n $majors ]] || die "no PostgreSQL under .pg/: run scripts/setup"
+  majors=$(cd "$(pg_trees_dir)" 2>/dev/null && ls -d [0-9]* | sort -n | tail -n 2 | paste -sd, -)
+  [[ -n $majors ]] || die "no PostgreSQL under $(pg_trees_dir): run scripts/setup (pgfarm pg install 13..18)"
   for ext in failing tap_only pure_sql; do
     say "seed: pgfarm test testdata/extensions/$ext --pg $majors"
     set +e

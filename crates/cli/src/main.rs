@@ -43,6 +43,10 @@ enum Command {
     View(cmd::view::Args),
     /// Loop: ask the server's work queue, run `pgfarm test`, submit; back off on errors.
     Worker(cmd::worker::Args),
+    /// Print a shell completion script: `pgfarm completions bash > /etc/bash_completion.d/pgfarm`.
+    Completions(cmd::docs::CompletionsArgs),
+    /// Print pgfarm's man page (roff), or write one page per subcommand with --out DIR.
+    Man(cmd::docs::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,5 +74,9 @@ fn main() -> ExitCode {
         Command::Machine(args) => cmd::machine::run(args),
         Command::View(args) => cmd::view::run(args),
         Command::Worker(args) => cmd::worker::run(args),
+        Command::Completions(args) => {
+            cmd::docs::completions(args, &mut <Cli as clap::CommandFactory>::command())
+        }
+        Command::Man(args) => cmd::docs::man(args, <Cli as clap::CommandFactory>::command()),
     }
 }

@@ -196,3 +196,78 @@ fn the_first_command_works_in_the_extensions_folder() {
     assert_eq!(bundles(&dir.join("pgfarm-results")).len(), 1);
     assert!(dir.join("pgfarm-results/.pgfarm-output").is_file());
 }
+
+#[test]
+fn an_own_installcheck_recipe_runs_as_its_own_stage() {
+    let Some((low, _)) = majors() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("own_installcheck");
+    copy_dir(&fixture("own_installcheck"), &dir);
+    let out = pgfarm_test(&dir, &["--pg", &low.to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let bundle = &bundles(&dir.join("pgfarm-results"))[0];
+    let stage = stage(bundle, StageKind::Installcheck);
+    assert_eq!(stage.status, StageStatus::Ok, "{stage:?}");
+    let log = stage.log.to_string_lossy();
+    assert!(log.contains("ok 2 - own_answer() is 42") && log.contains("2 TAP points"), "{log}");
+    // Breaking the function fails the stage, and only it.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("own_installcheck");
+    copy_dir(&fixture("own_installcheck"), &dir);
+    fs::write(
+        dir.join("own_installcheck--1.0.sql"),
+        "CREATE FUNCTION own_answer() RETURNS int LANGUAGE sql AS $$ SELECT 41 $$;\n",
+    )
+    .unwrap();
+    let out = pgfarm_test(&dir, &["--pg", &low.to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let bundle = &bundles(&dir.join("pgfarm-results"))[0];
+    assert_eq!(stage_of(bundle, StageKind::Installcheck), StageStatus::Failed);
+    assert_eq!(bundle.run.status, RunStatus::Failed);
+}
+
+fn stage_of(bundle: &Bundle, kind: StageKind) -> StageStatus {
+    bundle.stage(kind).map_or(StageStatus::Skipped, |s| s.status)
+}
+
+#[test]
+fn a_dependency_the_tree_lacks_is_missing_not_a_load_failure() {
+    let Some((low, _)) = majors() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pure_sql");
+    copy_dir(&fixture("pure_sql"), &dir);
+    let control = fs::read_to_string(dir.join("pure_sql.control")).unwrap();
+    fs::write(dir.join("pure_sql.control"), format!("{control}requires = 'no_such_extension'\n"))
+        .unwrap();
+    let out = pgfarm_test(&dir, &["--pg", &low.to_string()]);
+    assert_eq!(out.status.code(), Some(4), "nothing was tested: {}", describe(&out));
+    let bundle = &bundles(&dir.join("pgfarm-results"))[0];
+    let load = stage(bundle, StageKind::Load);
+    assert_eq!(load.status, StageStatus::Missing);
+    assert!(
+        load.error.as_deref().unwrap().contains("dependency no_such_extension not installed"),
+        "{load:?}"
+    );
+    assert_eq!(stage_of(bundle, StageKind::Regress), StageStatus::Skipped);
+}
+
+#[test]
+fn a_hung_test_is_killed_with_its_backend_row() {
+    let Some((low, _)) = majors() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pure_sql");
+    copy_dir(&fixture("pure_sql"), &dir);
+    fs::write(dir.join("test/sql/basic.sql"), "SELECT pg_sleep(120);\n").unwrap();
+    let out = pgfarm_test(&dir, &["--pg", &low.to_string(), "--timeout", "2"]);
+    assert_eq!(out.status.code(), Some(2), "a time-out is not a test failure: {}", describe(&out));
+    let bundle = &bundles(&dir.join("pgfarm-results"))[0];
+    let hung = bundle.regress.iter().find(|t| t.name == "basic").unwrap();
+    assert_eq!(hung.status, TestStatus::Timeout);
+    let reason = hung.reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("timed out after 2 s; the backend was: pid ")
+            && reason.contains("pg_sleep(120)"),
+        "{reason}"
+    );
+    assert_eq!(bundle.run.status, RunStatus::Error);
+}

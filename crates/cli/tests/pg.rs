@@ -18,14 +18,21 @@ fn workspace() -> PathBuf {
 fn pg_dir() -> PathBuf {
     match std::env::var_os("PGFARM_PG_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => workspace().join(".pg"),
+        None => {
+            // An older checkout's .pg/, else the trees `pgfarm pg install` made.
+            let checkout = workspace().join(".pg");
+            match pgfarm_pgnode::home::trees_dir() {
+                Some(trees) if !checkout.join("15/bin/pg_config").is_file() => trees,
+                _ => checkout,
+            }
+        }
     }
 }
 
 fn require_pg15() {
     assert!(
         pg_dir().join("15/bin/pg_config").is_file(),
-        "PostgreSQL 15 is required under {} (run scripts/setup-pg.sh)",
+        "PostgreSQL 15 is required under {} (run scripts/setup-pg.sh or `pgfarm pg install 15`)",
         pg_dir().display()
     );
 }

@@ -22,7 +22,24 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `pgfarm serve` runs the `pgfarm-server` beside `pgfarm`: build it when this test binary
+/// was built alone (`cargo test -p pgfarm-cli`).
+fn ensure_server_binary() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let beside = Path::new(PGFARM).with_file_name("pgfarm-server");
+        if !beside.is_file() {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-q", "-p", "pgfarm-server"])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo build -p pgfarm-server failed");
+        }
+    });
+}
+
 fn start_server(data_dir: &Path) -> ServerProcess {
+    ensure_server_binary();
     let mut child = Command::new(PGFARM)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)

@@ -2,7 +2,7 @@
 # compare.sh: a cluster's whole life (create + start + select 1 + stop + remove), pgnode vs
 # testgres 1.17.1, in the same run on the same installation and the same file system.
 #
-#   usage: crates/pgnode/bench/compare.sh [RUNS=20] [PARALLEL=16] [PG_BIN=.pg/15/bin]
+#   usage: crates/pgnode/bench/compare.sh [RUNS=20] [PARALLEL=16] [PG_BIN=<pgfarm trees>/15/bin]
 #
 # testgres is installed from PyPI into a venv under target/pgnode-bench/ and runs as the
 # unprivileged user (initdb refuses root), with TMPDIR on the same folder pgnode uses
@@ -11,7 +11,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 RUNS=${1:-20}
 PARALLEL=${2:-16}
-PG_BIN=$(cd "${3:-$ROOT/.pg/15/bin}" && pwd)
+source "$ROOT/scripts/lib.sh"
+PG_BIN=$(cd "${3:-$(pg_trees_dir)/15/bin}" && pwd)
 PG_USER=${PGFARM_PG_USER:-pgfarm}
 BENCH=$ROOT/target/pgnode-bench
 VENV=$BENCH/venv

@@ -237,12 +237,32 @@ impl Command {
         self.output()?.check()
     }
 
+    /// Replaces the current process with this command (Unix `exec`): the program gets this
+    /// process's id, stdio and signals. Returns only when the program could not be started.
+    pub fn exec(&self) -> Error {
+        use std::os::unix::process::CommandExt as _;
+        let source = self.build().exec();
+        Error::Spawn { command: self.display(), source }
+    }
+
     /// Starts the child with the given stdio and returns it (for long-running processes).
     pub fn spawn(&self, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Result<Child> {
         let mut cmd = self.build();
         cmd.stdin(stdin).stdout(stdout).stderr(stderr);
         cmd.spawn().map_err(|source| Error::Spawn { command: self.display(), source })
     }
+}
+
+/// Sends `signal` to the process `pid` (a child started with [`Command::spawn`]).
+pub fn send_signal(pid: u32, signal: nix::sys::signal::Signal) -> Result<()> {
+    let raw = i32::try_from(pid).map_err(|_| Error::Spawn {
+        command: format!("kill -{signal} {pid}"),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "pid out of range"),
+    })?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), signal).map_err(|errno| Error::Spawn {
+        command: format!("kill -{signal} {pid}"),
+        source: errno.into(),
+    })
 }
 
 /// Shell-quotes one word when it needs it.

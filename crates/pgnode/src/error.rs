@@ -55,13 +55,21 @@ pub enum Error {
     },
     /// No installation matched the request.
     #[error(
-        "no PostgreSQL installation found for {wanted} (looked in: {searched}); run scripts/setup-pg.sh or set PGFARM_PG_DIR"
+        "no PostgreSQL installation found for {wanted} (looked in: {searched}); install one with `pgfarm pg install MAJOR` or name one with --pg-config PATH"
     )]
     InstallationNotFound {
         /// What was asked for ("major 15", "any major").
         wanted: String,
         /// The places searched.
         searched: String,
+    },
+    /// A `--pg` selection could not be parsed (`13,16..18`, `15@debian`, a path).
+    #[error("--pg: {reason} in `{text}`")]
+    BadSelection {
+        /// The part of the selection that is wrong.
+        text: String,
+        /// What is wrong.
+        reason: String,
     },
     /// The unprivileged OS user PostgreSQL must run as (because this process is root) is missing.
     #[error(

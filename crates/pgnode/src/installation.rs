@@ -1,5 +1,6 @@
-//! PostgreSQL installations: found from `pg_config`, a bin dir, `PATH`, `.pg/*`, `PGFARM_PG_DIR`
-//! or `/usr/lib/postgresql/*`, described by `pg_config` and `postgres -V`.
+//! PostgreSQL installations: found from `pg_config`, a bin dir, pgfarm's per-user trees
+//! (`$PGFARM_HOME/pg/*`), `PGFARM_PG_DIR`, `.pg/*`, `PATH` or `/usr/lib/postgresql/*`, described
+//! by `pg_config` and `postgres -V`, and named `<major>@<origin>` (`15@debian`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,18 @@ impl Installation {
         self.version.major
     }
 
+    /// Where this installation comes from, judged by its bin dir (Debian's `/usr/bin/pg_config`
+    /// wrapper belongs to `/usr/lib/postgresql/<major>/bin`).
+    pub fn origin(&self) -> Origin {
+        Origin::of(&self.bindir)
+    }
+
+    /// The installation's name, `<major>@<origin>` (`17@pgfarm`, `15@debian`), as `pgfarm pg
+    /// list` shows it and `--pg` accepts it.
+    pub fn name(&self) -> String {
+        format!("{}@{}", self.major(), self.origin())
+    }
+
     /// Path of a program in the bin dir (`initdb`, `psql`, ...).
     pub fn bin(&self, program: &str) -> PathBuf {
         self.bindir.join(program)
@@ -271,7 +284,8 @@ impl Installation {
         })
     }
 
-    /// The `pg_config` candidates, in priority order: `$PGFARM_PG_DIR/*/bin` (or
+    /// The `pg_config` candidates, in priority order: pgfarm's own trees
+    /// (`$PGFARM_HOME/pg/*/bin`, see [`crate::home`]), `$PGFARM_PG_DIR/*/bin` (or
     /// `$PGFARM_PG_DIR/bin`), `.pg/*/bin` in the current directory and its ancestors, each
     /// `PATH` entry, `/usr/lib/postgresql/*/bin`.
     pub fn search_paths() -> Vec<PathBuf> {
@@ -295,17 +309,14 @@ impl Installation {
             });
             paths.extend(children.into_iter().map(|p| p.join("bin/pg_config")));
         };
-        if let Some(dir) = std::env::var_os("PGFARM_PG_DIR").filter(|d| !d.is_empty()) {
-            add_tree_dir(Path::new(&dir), &mut paths);
+        if let Some(dir) = crate::home::trees_dir() {
+            add_tree_dir(&dir, &mut paths);
         }
-        if let Ok(cwd) = std::env::current_dir() {
-            for dir in cwd.ancestors() {
-                let pg = dir.join(".pg");
-                if pg.is_dir() {
-                    add_tree_dir(&pg, &mut paths);
-                    break;
-                }
-            }
+        if let Some(dir) = pg_dir_var() {
+            add_tree_dir(&dir, &mut paths);
+        }
+        if let Some(pg) = checkout_dir() {
+            add_tree_dir(&pg, &mut paths);
         }
         if let Some(path) = std::env::var_os("PATH") {
             paths.extend(std::env::split_paths(&path).map(|d| d.join("pg_config")));
@@ -315,10 +326,90 @@ impl Installation {
     }
 }
 
-fn searched_text() -> String {
+/// `$PGFARM_PG_DIR` when set and not empty.
+fn pg_dir_var() -> Option<PathBuf> {
+    std::env::var_os("PGFARM_PG_DIR").filter(|d| !d.is_empty()).map(PathBuf::from)
+}
+
+/// The first `.pg/` folder in the current directory or one of its ancestors (old checkouts).
+fn checkout_dir() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors().map(|dir| dir.join(".pg")).find(|pg| pg.is_dir())
+}
+
+/// Where an installation comes from: the second half of its name (`15@debian`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A tree `pgfarm pg install` made under `$PGFARM_HOME/pg/` (`pgfarm`).
+    Pgfarm,
+    /// A tree under `$PGFARM_PG_DIR` (`dir`).
+    Dir,
+    /// A tree under a `.pg/` folder of the current directory or a parent (`checkout`).
+    Checkout,
+    /// The distribution's packages under `/usr/lib/postgresql/` (`debian`).
+    Debian,
+    /// Anywhere else: a `pg_config` on `PATH` or given by path (`path`).
+    Path,
+}
+
+impl Origin {
+    /// Every origin, in discovery order.
+    pub const ALL: [Origin; 5] =
+        [Origin::Pgfarm, Origin::Dir, Origin::Checkout, Origin::Debian, Origin::Path];
+
+    /// The origin of an installation by the path of its bin dir or `pg_config` (symbolic
+    /// links resolved on both sides).
+    pub fn of(path: &Path) -> Origin {
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let file = real(path);
+        let under = |dir: Option<PathBuf>| {
+            dir.is_some_and(|d| file.starts_with(real(&d)) || path.starts_with(&d))
+        };
+        if under(crate::home::trees_dir()) {
+            Origin::Pgfarm
+        } else if under(pg_dir_var()) {
+            Origin::Dir
+        } else if under(checkout_dir()) {
+            Origin::Checkout
+        } else if under(Some(PathBuf::from("/usr/lib/postgresql"))) {
+            Origin::Debian
+        } else {
+            Origin::Path
+        }
+    }
+
+    /// The origin's name (`pgfarm`, `dir`, `checkout`, `debian`, `path`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Pgfarm => "pgfarm",
+            Origin::Dir => "dir",
+            Origin::Checkout => "checkout",
+            Origin::Debian => "debian",
+            Origin::Path => "path",
+        }
+    }
+
+    /// The origin named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Origin> {
+        Origin::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub(crate) fn searched_text() -> String {
     let mut places = Vec::new();
-    if let Some(dir) = std::env::var_os("PGFARM_PG_DIR") {
-        places.push(format!("PGFARM_PG_DIR={}", Path::new(&dir).display()));
+    match crate::home::trees_dir() {
+        Some(dir) => places.push(dir.display().to_string()),
+        None => places.push("$PGFARM_HOME/pg (no home folder)".to_owned()),
+    }
+    if let Some(dir) = pg_dir_var() {
+        places.push(format!("PGFARM_PG_DIR={}", dir.display()));
     }
     places.push(".pg/ in the current directory and its parents".to_owned());
     places.push("PATH".to_owned());

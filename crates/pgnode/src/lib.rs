@@ -1,8 +1,11 @@
 //! pgfarm-pgnode: PostgreSQL installations and throwaway clusters for tests, a testgres for Rust.
 //!
 //! - [`Installation`] describes a PostgreSQL tree found from `pg_config` (or discovered in
-//!   `PGFARM_PG_DIR`, `.pg/*`, `PATH` and `/usr/lib/postgresql/*`): version, directories,
-//!   headers, PGXS, pg_regress, pgTAP.
+//!   pgfarm's per-user trees ([`home`]), `PGFARM_PG_DIR`, `.pg/*`, `PATH` and
+//!   `/usr/lib/postgresql/*`): version, directories, headers, PGXS, pg_regress, pgTAP, and a
+//!   name such as `15@debian` ([`Origin`]).
+//! - [`Selection`] is the one parser of `--pg` (`13,16..18`, `15@debian`, a path) and
+//!   `--pg-config`, and the rule that picks installations from it.
 //! - [`Cluster`] (built with [`ClusterBuilder`]) is an RAII guard over a data directory and its
 //!   postmaster: init from a cached initdb, start/stop/restart/reload/promote/kill, psql,
 //!   client connections ([`postgres`] crate), polling, pgbench, dump/restore, base backups and
@@ -33,7 +36,8 @@
 //! # Ok::<(), pgfarm_pgnode::Error>(())
 //! ```
 //!
-//! What it does not do: download or build PostgreSQL (scripts/setup-pg.sh does), know about
+//! What it does not do: download or build PostgreSQL (`pgfarm pg install` does, with the
+//! `pgfarm-pginstall` crate), know about
 //! pgfarm bundles or suites, print anything, or manage remote hosts (testgres' `os_ops`).
 //!
 //! Tests: unit tests sit next to the code; integration tests against every installed major are
@@ -49,10 +53,12 @@ pub mod command;
 mod config;
 mod error;
 mod fsutil;
+pub mod home;
 mod installation;
 mod lockfile;
 mod os_user;
 pub mod port;
+mod selection;
 
 pub use cluster::{
     Auth, Backup, Cluster, ClusterBuilder, DumpFormat, Listen, ProcessKind, Psql, Publication,
@@ -60,8 +66,9 @@ pub use cluster::{
 };
 pub use config::{Config, ConfigScope};
 pub use error::{Error, Result};
-pub use installation::{Installation, TreeLock, Version};
+pub use installation::{Installation, Origin, TreeLock, Version};
 pub use nix::sys::signal::Signal;
 pub use os_user::{OsUser, is_root};
 /// The synchronous PostgreSQL client used by [`Cluster::connect`] and [`Cluster::execute`].
 pub use postgres;
+pub use selection::{Selection, Wanted};

@@ -17,7 +17,7 @@
 #            prove: prove only (also -j 1, to show how much 4 slots gain);  all: everything
 #          PGFARM=target/release/pgfarm crates/runner/bench/compare.sh   (use that binary)
 #   needs: Debian postgresql-15 + postgresql-server-dev-15 + postgresql-15-pgtap, pg_prove,
-#          /usr/bin/time, python3, the corpus in ../shared/corpus, .pg/ trees for (3).
+#          /usr/bin/time, python3, the corpus in ../shared/corpus, pgfarm's PostgreSQL trees for (3).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 CORPUS=${PGFARM_CORPUS:-$ROOT/../shared/corpus}
@@ -159,9 +159,10 @@ if [ "$WHAT" != core ]; then
 fi
 
 # --- 3. pgfarm test over every major vs the slowest single major ---
-if { [ "$WHAT" = quick ] || [ "$WHAT" = all ]; } && ls "$ROOT"/.pg/*/bin/pg_config >/dev/null 2>&1; then
+TREES=$(bash -c 'source "$1/scripts/lib.sh"; pg_trees_dir' _ "$ROOT")
+if { [ "$WHAT" = quick ] || [ "$WHAT" = all ]; } && ls "$TREES"/*/bin/pg_config >/dev/null 2>&1; then
   cd "$ROOT"
-  majors=$(for c in .pg/*/bin/pg_config; do basename "$(dirname "$(dirname "$c")")"; done | sort -n | tr '\n' ',' | sed 's/,$//')
+  majors=$(for c in "$TREES"/*/bin/pg_config; do basename "$(dirname "$(dirname "$c")")"; done | sort -n | tr '\n' ',' | sed 's/,$//')
   for ext in pure_sql; do
     for r in $(seq "$ROUNDS"); do
       measure "t_all_$ext" "$PGFARM" test --plain --pg "$majors" --out "$WORK/t-all" "testdata/extensions/$ext"

@@ -117,12 +117,15 @@ printf '%s\\0' \"$(pwd)\" \"$@\" '--pgfarm-end-of-call--' >> \"$out\"\n";
 /// Runs `make installcheck` in `dir` with the test drivers replaced by a recorder (see the
 /// module docs); `scratch` holds the recorder and its output. `env` is applied to make (pgfarm
 /// points `PGHOST`/`PGPORT` at its cluster, so prerequisites that ask the server, such as
-/// pgTAP's `set_parallel_conn`, get an answer).
+/// pgTAP's `set_parallel_conn`, get an answer). `ignore_errors` runs `make -i`: every recipe line
+/// runs whatever the previous ones did (for an extension's own installcheck recipe, whose other
+/// commands are not for this pass).
 pub fn record_installcheck(
     make: &Make,
     dir: &Path,
     scratch: &Path,
     env: &[(String, String)],
+    ignore_errors: bool,
     deadline: Option<Instant>,
     cancel: &CancelFlag,
 ) -> Result<Recording> {
@@ -134,8 +137,9 @@ pub fn record_installcheck(
     set_mode(&recorder, 0o755)?;
     let _ = std::fs::remove_file(&out);
     let rec = format!("{} {}", sh_quote(&recorder), sh_quote(&out));
+    let targets: &[&str] = if ignore_errors { &["-i", "installcheck"] } else { &["installcheck"] };
     let mut spawn = make
-        .command(dir, &["installcheck"])
+        .command(dir, targets)
         .arg(format!(
             "pg_regress_installcheck={rec} regress --inputdir=$(srcdir) --bindir='$(bindir)' \
              $(pg_regress_locale_flags) $(EXTRA_REGRESS_OPTS)"

@@ -32,6 +32,8 @@ pub struct WorkerOptions {
     pub credentials: Credentials,
     /// PostgreSQL majors to ask work for.
     pub majors: Vec<u32>,
+    /// The installation each major is tested on (its bin dir, passed to `pgfarm test --pg`).
+    pub bindirs: HashMap<u32, PathBuf>,
     /// Folder of extension sources (`<extension>-<version>/` or `<extension>/`).
     pub sources: PathBuf,
     /// Scratch folder for jobs.
@@ -139,8 +141,8 @@ pub struct Round {
 pub struct TestChild {
     /// The `pgfarm` executable.
     pub pgfarm: PathBuf,
-    /// `--pg`.
-    pub pg_major: u32,
+    /// `--pg`: the installation's bin dir.
+    pub installation: PathBuf,
     /// `--timeout` seconds.
     pub timeout: f64,
     /// `--out`: where its bundles go.
@@ -166,7 +168,9 @@ impl TestChild {
     /// The command line.
     pub fn spawn(&self) -> Spawn {
         Spawn::new(&self.pgfarm)
-            .args(["test", "--plain", "--pg", &self.pg_major.to_string(), "--timeout"])
+            .args(["test", "--plain", "--pg"])
+            .arg(&self.installation)
+            .arg("--timeout")
             .arg(self.timeout.to_string())
             .arg("--out")
             .arg(&self.out)
@@ -343,9 +347,17 @@ impl Worker {
             .options
             .workdir
             .join(format!("{}-{}-pg{}-{stamp}", item.extension, item.version, item.pg_major));
+        let bindir = u32::try_from(item.pg_major).ok().and_then(|m| self.options.bindirs.get(&m));
+        let Some(bindir) = bindir else {
+            return Err(JobError::Skip(format!(
+                "the queue sent PostgreSQL {}, which this worker was not started for; skipping \
+                 it for an hour",
+                item.pg_major
+            )));
+        };
         let child = TestChild {
             pgfarm: self.options.pgfarm.clone(),
-            pg_major: u32::try_from(item.pg_major).unwrap_or(0),
+            installation: bindir.clone(),
             timeout: self.options.timeout,
             out: job_dir.join("bundles"),
             workdir: job_dir.join("work"),
@@ -523,7 +535,7 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         let child = TestChild {
             pgfarm: "/bin/pgfarm".into(),
-            pg_major: 17,
+            installation: "/pg/17/bin".into(),
             timeout: 30.0,
             out: "/j/bundles".into(),
             workdir: "/j/work".into(),
@@ -532,7 +544,7 @@ mod tests {
         };
         assert_eq!(
             child.spawn().display(),
-            "/bin/pgfarm test --plain --pg 17 --timeout 30 --out /j/bundles --workdir /j/work /src/ext"
+            "/bin/pgfarm test --plain --pg /pg/17/bin --timeout 30 --out /j/bundles --workdir /j/work /src/ext"
         );
         assert_eq!(TestChild::end(ExitStatus::from_raw(3 << 8)), ChildEnd::Refused);
         let failed = ExitStatus::from_raw(1 << 8);

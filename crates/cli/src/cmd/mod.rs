@@ -1,6 +1,7 @@
 //! One module per `pgfarm` subcommand: its clap arguments and its `run` function.
 
 pub(crate) mod diff;
+pub(crate) mod docs;
 pub(crate) mod machine;
 pub(crate) mod pg;
 pub(crate) mod prove;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pgfarm_model::{RunStatus, StageKind, StageStatus};
-use pgfarm_pgnode::Installation;
+use pgfarm_pgnode::{Installation, Selection};
 use pgfarm_runner::extension::ExtensionSource;
 use pgfarm_runner::farm::{self, FarmEvent, FarmOptions, InstallationResult, STAGES};
 use pgfarm_runner::process::CancelFlag;
@@ -49,10 +49,14 @@ pub(crate) struct Args {
     /// The extension's source directory.
     #[arg(default_value = ".")]
     extension_dir: PathBuf,
-    /// PostgreSQL majors to test: a list with ranges, e.g. `13,16..18` (default: every
-    /// installation found that META.json allows, one per major).
-    #[arg(long, value_name = "MAJORS")]
+    /// PostgreSQL installations to test: majors and ranges (`13,16..18`), names as `pgfarm pg
+    /// list` shows them (`15@debian`) or paths of a pg_config, bin dir or tree (default: every
+    /// installation found that META.json allows, one per major, pgfarm's own trees first).
+    #[arg(long, value_name = "INSTALLATIONS")]
     pg: Option<String>,
+    /// Also test the installation this pg_config belongs to.
+    #[arg(long, value_name = "PATH")]
+    pg_config: Option<PathBuf>,
     /// Installations tested at once.
     #[arg(short = 'j', long, default_value_t = 6)]
     jobs: usize,
@@ -89,29 +93,6 @@ pub(crate) struct Args {
     plain: bool,
 }
 
-/// Parses `13,16..18` into majors.
-fn parse_majors(text: &str) -> Result<Vec<u32>, String> {
-    let mut majors = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let parse = |s: &str| {
-            s.trim().parse::<u32>().map_err(|_| format!("--pg: `{s}` is not a major version"))
-        };
-        if let Some((a, b)) = part.split_once("..") {
-            let (a, b) = (parse(a)?, parse(b)?);
-            if a > b {
-                return Err(format!("--pg: empty range {part}"));
-            }
-            majors.extend(a..=b);
-        } else {
-            majors.push(parse(part)?);
-        }
-    }
-    if majors.is_empty() {
-        return Err("--pg: no major given".into());
-    }
-    Ok(majors)
-}
-
 /// Runs `pgfarm test`.
 pub(crate) fn run(args: Args) -> ExitCode {
     let usage = |message: String| {
@@ -122,37 +103,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Ok(source) => source,
         Err(err) => return usage(err.to_string()),
     };
-    let wanted = match args.pg.as_deref().map(parse_majors).transpose() {
-        Ok(wanted) => wanted,
-        Err(err) => return usage(err),
+    let installations = match Selection::from_flags(args.pg.as_deref(), args.pg_config.as_deref())
+        .and_then(|selection| {
+            selection.select(&Installation::discover(), |major| source.allows_major(major))
+        }) {
+        Ok(installations) => installations,
+        Err(err) => return usage(err.to_string()),
     };
-    let mut installations: Vec<Installation> = Vec::new();
-    for inst in Installation::discover() {
-        let major = inst.major();
-        let selected = match &wanted {
-            Some(list) => list.contains(&major),
-            None => source.allows_major(major),
-        };
-        if selected && !installations.iter().any(|i| i.major() == major) {
-            installations.push(inst);
-        }
-    }
-    if let Some(list) = &wanted {
-        let missing: Vec<String> = list
-            .iter()
-            .filter(|m| !installations.iter().any(|i| i.major() == **m))
-            .map(u32::to_string)
-            .collect();
-        if !missing.is_empty() {
-            return usage(format!(
-                "no PostgreSQL installation found for major(s) {} (see `pgfarm pg list`)",
-                missing.join(", ")
-            ));
-        }
-    }
     if installations.is_empty() {
         return usage(
-            "no PostgreSQL installation found (run scripts/setup-pg.sh or set PGFARM_PG_DIR)"
+            "no PostgreSQL installation found (install some with `pgfarm pg install 13..18`, or name one with --pg-config PATH)"
                 .into(),
         );
     }
@@ -386,16 +346,4 @@ fn suites(results: &[InstallationResult]) -> Vec<Suite> {
             report::run_suite(result.label.clone(), parts, report::Cases::StagesAndTests)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn majors_parse_lists_and_ranges() {
-        assert_eq!(parse_majors("13,16..18").unwrap(), [13, 16, 17, 18]);
-        assert!(parse_majors("18..16").is_err());
-        assert!(parse_majors("x").is_err());
-    }
 }

@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use pgfarm_pgnode::command::Command;
-use pgfarm_pgnode::{Cluster, Installation, Listen};
+use pgfarm_pgnode::{Cluster, Listen, Selection};
 
 /// Arguments of `pgfarm tmp`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// PostgreSQL major version to run (default: the newest installed).
-    #[arg(long, env = "PGFARM_TMP_PG")]
-    pg: Option<u32>,
+    /// The installation to run: a major (`17`), a name (`15@debian`) or a path (default: the
+    /// newest installed).
+    #[arg(long, env = "PGFARM_TMP_PG", value_name = "INSTALLATION")]
+    pg: Option<String>,
+    /// The installation this pg_config belongs to.
+    #[arg(long, value_name = "PATH")]
+    pg_config: Option<std::path::PathBuf>,
     /// Remove the cluster after no client was connected for this long (`90s`, `5m`, `1h`,
     /// `500ms`, or seconds); `0` waits for Ctrl-C/SIGTERM only.
     #[arg(long, default_value = "60s", value_parser = parse_duration, env = "PGFARM_TMP_IDLE")]
@@ -70,8 +74,11 @@ fn detach(args: &Args) -> anyhow::Result<()> {
         .arg("--detached-child")
         .arg("--idle")
         .arg(format!("{}ms", args.idle.as_millis()));
-    if let Some(major) = args.pg {
-        cmd = cmd.arg("--pg").arg(major.to_string());
+    if let Some(pg) = &args.pg {
+        cmd = cmd.arg("--pg").arg(pg);
+    }
+    if let Some(pg_config) = &args.pg_config {
+        cmd = cmd.arg("--pg-config").arg(pg_config);
     }
     if args.socket_only {
         cmd = cmd.arg("--socket-only");
@@ -101,10 +108,8 @@ fn detach(args: &Args) -> anyhow::Result<()> {
 }
 
 fn serve(args: &Args) -> anyhow::Result<()> {
-    let installation = match args.pg {
-        Some(major) => Installation::find(major)?,
-        None => Installation::newest()?,
-    };
+    let installation =
+        Selection::from_flags(args.pg.as_deref(), args.pg_config.as_deref())?.resolve_one()?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);

@@ -2,7 +2,7 @@
 //! the offline viewer (`/view?src=/local/bundle...`) in a browser.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 
 use axum::Router;
@@ -11,21 +11,22 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pgfarm_model::Bundle;
-use tower_http::services::{ServeDir, ServeFile};
+use pgfarm_pgnode::command::Command;
+use pgfarm_webapp::WebApp;
 
 /// Arguments of `pgfarm view`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Reads and validates BUNDLE (a .pgfarm.json.gz or .pgfarm.json file) first, then serves the built
-dashboard (web/dist, made by scripts/web-build.sh) and the bundle's bytes, unchanged, on
+Reads and validates BUNDLE (a .pgfarm.json.gz or .pgfarm.json file) first, then serves the web
+app embedded in this binary (or --static-dir DIR) and the bundle's bytes, unchanged, on
 127.0.0.1 at a random port. It prints the viewer's URL, opens it in a browser ($BROWSER, else
 xdg-open) unless --no-open, and serves until Ctrl-C. The page parses and renders the bundle in
 the browser; nothing else is served (no API, no other file).
 
-The dashboard folder is --web-dir, else $PGFARM_WEB_DIR, else web/dist in the source tree this
-pgfarm was built from.
+The web app is embedded when pgfarm is built after scripts/web-build.sh (which needs the wasm
+toolchain); --static-dir (or $PGFARM_WEB_DIR) serves a folder instead, for development.
 
-Exit status: 0 after Ctrl-C or SIGTERM, 1 when it cannot serve (no built dashboard, the address
+Exit status: 0 after Ctrl-C or SIGTERM, 1 when it cannot serve (built without the web app, the address
 cannot be bound), 2 on a usage error or when BUNDLE cannot be read or is not a valid bundle
 (the message names the file and the problem).")]
 pub(crate) struct Args {
@@ -35,16 +36,18 @@ pub(crate) struct Args {
     /// Address to listen on (port 0: a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Folder of the built dashboard (with index.html) [env: PGFARM_WEB_DIR].
-    #[arg(long, env = "PGFARM_WEB_DIR", value_name = "DIR")]
+    /// Serve the web app from this folder (with index.html) instead of the embedded one.
+    #[arg(
+        long = "static-dir",
+        visible_alias = "web-dir",
+        env = "PGFARM_WEB_DIR",
+        value_name = "DIR"
+    )]
     web_dir: Option<PathBuf>,
     /// Print the URL but do not start a browser.
     #[arg(long)]
     no_open: bool,
 }
-
-/// The dashboard built in the source tree of this binary (scripts/web-build.sh writes it).
-const SOURCE_TREE_WEB_DIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/dist");
 
 pub(crate) fn run(args: Args) -> ExitCode {
     let bytes = match std::fs::read(&args.bundle) {
@@ -61,10 +64,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let web_dir = match web_dir(args.web_dir.as_deref()) {
-        Ok(dir) => dir,
-        Err(message) => {
-            eprintln!("pgfarm view: {message}");
+    let web = match WebApp::resolve(args.web_dir.as_deref()) {
+        Ok(web) => web,
+        Err(err) => {
+            eprintln!("pgfarm view: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -107,12 +110,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
             bundle.extension.version,
             bundle.postgres.version,
             bundle.run.status,
-            web_dir.display(),
+            web.describe(),
         );
         if !args.no_open {
             open_browser(&url);
         }
-        let app = router(&web_dir, bundle_path, content_type, Bytes::from(bytes));
+        let app = router(&web, bundle_path, content_type, Bytes::from(bytes));
         match axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -123,38 +126,14 @@ pub(crate) fn run(args: Args) -> ExitCode {
     })
 }
 
-/// The dashboard folder: the flag (or $PGFARM_WEB_DIR), else the source tree's web/dist.
-fn web_dir(given: Option<&Path>) -> Result<PathBuf, String> {
-    match given {
-        Some(dir) if dir.join("index.html").is_file() => Ok(dir.to_path_buf()),
-        Some(dir) => Err(format!(
-            "{} has no index.html: pass the folder scripts/web-build.sh writes (web/dist)",
-            dir.display()
-        )),
-        None => {
-            let dir = PathBuf::from(SOURCE_TREE_WEB_DIST);
-            if dir.join("index.html").is_file() {
-                Ok(dir.canonicalize().unwrap_or(dir))
-            } else {
-                Err(format!(
-                    "the dashboard is not built ({} has no index.html): run scripts/web-build.sh, \
-                     or pass --web-dir DIR / set PGFARM_WEB_DIR",
-                    dir.display()
-                ))
-            }
-        }
-    }
-}
-
 /// The bundle at `bundle_path`, a JSON 404 under /api (the viewer needs no API), and the
 /// dashboard's files, with index.html for every other path (the client router routes them).
 fn router(
-    web_dir: &Path,
+    web: &WebApp,
     bundle_path: &'static str,
     content_type: &'static str,
     body: Bytes,
 ) -> Router {
-    let index = web_dir.join("index.html");
     Router::new()
         .route(
             bundle_path,
@@ -175,7 +154,7 @@ fn router(
         )
         .route("/api", get(no_api))
         .route("/api/{*rest}", get(no_api))
-        .fallback_service(ServeDir::new(web_dir).fallback(ServeFile::new(index)))
+        .fallback_service(web.router())
 }
 
 /// Every API path: the viewer works without a server, so say so in the API's error shape.
@@ -200,12 +179,8 @@ fn open_browser(url: &str) {
         eprintln!("pgfarm view: no browser found (set BROWSER or install xdg-open): open {url}");
         return;
     };
-    let spawned = std::process::Command::new(&browser)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
+    let spawned =
+        Command::new(&browser).arg(url).spawn(Stdio::null(), Stdio::null(), Stdio::null());
     match spawned {
         // Reap it whenever it exits (xdg-open returns at once; a browser may keep running).
         Ok(mut child) => {

@@ -2,6 +2,7 @@
 //! what to test, run `pgfarm test` on that extension version's source, submit the bundles, back
 //! off on errors), with its arguments and its output.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,10 +51,13 @@ pub(crate) struct Args {
     /// Credentials file (mode 0600).
     #[arg(long, env = "PGFARM_CREDENTIALS", value_name = "FILE")]
     credentials: Option<PathBuf>,
-    /// PostgreSQL majors to ask work for, e.g. `--pg 17` or `--pg 13,16..18` (each needs an
-    /// installation, see `pgfarm pg list`).
-    #[arg(long, value_name = "MAJORS", required = true)]
-    pg: String,
+    /// PostgreSQL installations to ask work for: majors and ranges (`--pg 13,16..18`), names
+    /// (`15@debian`) or paths, as `pgfarm pg list` shows them; each must be installed.
+    #[arg(long, value_name = "INSTALLATIONS", required_unless_present = "pg_config")]
+    pg: Option<String>,
+    /// One more installation to ask work for, by its pg_config.
+    #[arg(long, value_name = "PATH")]
+    pg_config: Option<PathBuf>,
     /// Folder of extension sources: `<extension>-<version>/` or `<extension>/` folders.
     #[arg(long, value_name = "DIR", default_value = "sources")]
     sources: PathBuf,
@@ -84,10 +88,25 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let Some(server) = args.server.clone().or_else(|| credentials.server.clone()) else {
         return usage("no server: pass --server URL or set PGFARM_SERVER".into());
     };
-    let majors = match parse_majors(&args.pg) {
-        Ok(majors) => majors,
-        Err(err) => return usage(err),
-    };
+    let installations =
+        match pgfarm_pgnode::Selection::from_flags(args.pg.as_deref(), args.pg_config.as_deref())
+            .and_then(|selection| selection.resolve())
+        {
+            Ok(installations) => installations,
+            Err(err) => return usage(err.to_string()),
+        };
+    let mut majors = Vec::new();
+    let mut bindirs = HashMap::new();
+    for installation in installations {
+        let major = installation.major();
+        if bindirs.contains_key(&major) {
+            return usage(format!(
+                "--pg names two installations of PostgreSQL {major}: the queue is asked per major, name one"
+            ));
+        }
+        majors.push(major);
+        bindirs.insert(major, installation.bindir);
+    }
     if !args.sources.is_dir() {
         return usage(format!("--sources {}: not a directory", args.sources.display()));
     }
@@ -103,6 +122,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         client: UploadClient::new(&server),
         credentials,
         majors,
+        bindirs,
         sources: args.sources.clone(),
         workdir: args.workdir.clone(),
         pgfarm,
@@ -156,29 +176,4 @@ fn render(event: WorkerEvent) {
             eprintln!("pgfarm worker: backing off for {} s", pause.as_secs())
         }
     }
-}
-
-/// Parses `13,16..18` into majors (as `pgfarm test --pg` does).
-fn parse_majors(text: &str) -> Result<Vec<u32>, String> {
-    let parse = |part: &str| {
-        part.trim().parse::<u32>().map_err(|_| format!("--pg: `{part}` is not a major version"))
-    };
-    let mut majors = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
-        match part.split_once("..") {
-            Some((low, high)) => {
-                let (low, high) = (parse(low)?, parse(high)?);
-                if low > high {
-                    return Err(format!("--pg: empty range {part}"));
-                }
-                majors.extend(low..=high);
-            }
-            None => majors.push(parse(part)?),
-        }
-    }
-    majors.dedup();
-    if majors.is_empty() {
-        return Err("--pg: no major given".into());
-    }
-    Ok(majors)
 }

@@ -1,7 +1,7 @@
 //! pgnode integration tests against real PostgreSQL installations (one test binary).
 //!
-//! Installations come from `$PGFARM_PG_DIR` or `<workspace>/.pg/<major>` (made by
-//! scripts/setup-pg.sh). A missing major is skipped with a printed note, except 15, which must
+//! Installations come from `$PGFARM_PG_DIR`, an older checkout's `<workspace>/.pg/<major>`, or
+//! `$PGFARM_HOME/pg/<major>` (made by `pgfarm pg install`, which scripts/setup-pg.sh runs). A missing major is skipped with a printed note, except 15, which must
 //! always be there. All tests share the default initdb cache, so initdb runs once per major.
 //! Some tests re-run this binary as a child process (see `support::child_mode`).
 

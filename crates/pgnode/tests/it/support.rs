@@ -11,7 +11,14 @@ use pgfarm_pgnode::command::Command;
 pub(crate) fn pg_dir() -> PathBuf {
     match std::env::var_os("PGFARM_PG_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.pg")),
+        None => {
+            // An older checkout's .pg/, else the trees `pgfarm pg install` made.
+            let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.pg"));
+            match pgfarm_pgnode::home::trees_dir() {
+                Some(trees) if !checkout.join("15/bin/pg_config").is_file() => trees,
+                _ => checkout,
+            }
+        }
     }
 }
 

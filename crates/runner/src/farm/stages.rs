@@ -174,18 +174,35 @@ impl Job<'_> {
         }
         self.own_copy_for_server_user(&cluster)?;
 
+        // Whether the extension's own installcheck recipe runs more than PGXS's drivers: its
+        // other commands are the installcheck stage's, against the loaded extension, not this
+        // pass's (here they meet no server and their errors are ignored).
+        self.custom_installcheck = pgxs::custom_installcheck_recipe(
+            &self.make,
+            &self.src,
+            &self.dir.join("record"),
+            &self.options.cancel,
+        )?;
         // What make installcheck would run, with its prerequisites built.
-        let env = vec![
-            ("PGHOST".to_owned(), cluster.host()),
-            ("PGPORT".to_owned(), cluster.port().to_string()),
-            ("PGUSER".to_owned(), cluster.superuser().to_owned()),
-        ];
+        let env = if self.custom_installcheck.is_some() {
+            vec![
+                ("PGHOST".to_owned(), self.dir.join("no-server").display().to_string()),
+                ("PGPORT".to_owned(), "1".to_owned()),
+            ]
+        } else {
+            vec![
+                ("PGHOST".to_owned(), cluster.host()),
+                ("PGPORT".to_owned(), cluster.port().to_string()),
+                ("PGUSER".to_owned(), cluster.superuser().to_owned()),
+            ]
+        };
         let deadline = self.options.build_timeout.map(|t| Instant::now() + t);
         let recording = pgxs::record_installcheck(
             &self.make,
             &self.src,
             &self.dir.join("record"),
             &env,
+            self.custom_installcheck.is_some(),
             deadline,
             &self.options.cancel,
         )?;
@@ -213,12 +230,6 @@ impl Job<'_> {
             ));
         }
         self.calls = recording.calls;
-        self.custom_installcheck = pgxs::custom_installcheck_recipe(
-            &self.make,
-            &self.src,
-            &self.dir.join("record"),
-            &self.options.cancel,
-        )?;
         if let Some(origin) = &self.custom_installcheck {
             log.push_str(&format!(
                 "the installcheck recipe ({origin}) runs more than PGXS's test drivers: it runs as its own stage\n"
@@ -309,11 +320,25 @@ impl Job<'_> {
         })
     }
 
-    /// The extensions this one needs (control `requires`, `EXTRA_INSTALL = contrib/x`) that the
-    /// tree does not have.
+    /// The extensions this one needs (control `requires`, META.json `prereqs.runtime.requires`,
+    /// `EXTRA_INSTALL = contrib/x`) that the tree does not have.
     fn missing_dependencies(&self, log: &mut String) -> Result<Vec<String>> {
         let mut needed: Vec<String> =
             self.source.control().map(|c| c.requires.clone()).unwrap_or_default();
+        // META.json's runtime prerequisites name extensions too (PostgreSQL itself aside).
+        if let Some(requires) = self
+            .source
+            .prereqs
+            .as_ref()
+            .and_then(|p| p.pointer("/runtime/requires"))
+            .and_then(|r| r.as_object())
+        {
+            for name in requires.keys() {
+                if !name.eq_ignore_ascii_case("postgresql") && !needed.contains(name) {
+                    needed.push(name.clone());
+                }
+            }
+        }
         for extra in &self.source.extra_install {
             let name = extra.rsplit('/').next().unwrap_or(extra).to_owned();
             if !needed.contains(&name) {

@@ -394,6 +394,7 @@ impl Job<'_> {
             &self.src,
             &self.dir.join("record-installcheck"),
             &env,
+            false,
             deadline,
             &self.options.cancel,
         )?;

@@ -1,0 +1,1 @@
+CREATE FUNCTION own_answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;
