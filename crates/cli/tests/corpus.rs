@@ -8,6 +8,11 @@
 //! fails when `PGFARM_TEST_REQUIRE_PG=1` (the README's test command sets it).
 //! `scripts/corpus-matrix.sh` runs the same check on all six majors.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

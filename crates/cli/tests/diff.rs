@@ -1,6 +1,11 @@
 //! `pgfarm diff` end to end: the built binary on corpus files, its exit codes, and its output
 //! compared with GNU diff's.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,6 +8,11 @@
 //! Without PostgreSQL trees each test says why it skips, and fails when
 //! `PGFARM_TEST_REQUIRE_PG=1`.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -81,7 +86,7 @@ fn bundles(dir: &Path) -> Vec<Bundle> {
     out
 }
 
-fn stage<'a>(bundle: &'a Bundle, kind: StageKind) -> &'a pgfarm_model::Stage {
+fn stage(bundle: &Bundle, kind: StageKind) -> &pgfarm_model::Stage {
     bundle.stage(kind).unwrap_or_else(|| panic!("no {kind} stage"))
 }
 

@@ -6,6 +6,11 @@
 //! (`libtap-parser-sourcehandler-pgtap-perl`) for the side-by-side part. Without them each test
 //! prints a note and returns.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -6,6 +6,11 @@
 //! postgresql-server-dev-15); without it each test prints a note and returns. The semver and
 //! pgTAP suites additionally need `postgresql-15-semver` / `postgresql-15-pgtap`.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,6 +3,11 @@
 //! `testdata/bundles` submitted with the secret from the environment and from a credentials
 //! file (refused while readable by others).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

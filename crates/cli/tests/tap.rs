@@ -1,6 +1,11 @@
 //! `pgfarm tap` end to end: the built binary on corpus TAP files (real pgTAP runs and node
 //! tap-parser fixtures), its JSON output, exit codes, stdin handling and TAP re-emission.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -5,6 +5,11 @@
 //! Needs two installations with PGXS (scripts/setup-pg.sh puts 13-18 under .pg/); with fewer
 //! each test prints a note and returns.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

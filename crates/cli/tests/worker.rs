@@ -8,6 +8,11 @@
 //! The end-to-end test needs a PostgreSQL installation with PGXS (scripts/setup-pg.sh puts
 //! 13-18 under .pg/); without one it prints a note and returns.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

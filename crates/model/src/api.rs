@@ -325,6 +325,37 @@ pub struct MatrixCell {
     pub when: String,
 }
 
+/// `GET /api/v1/extensions/{extension}`: the extension's matrix cells and versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtensionDetail {
+    /// Extension name.
+    pub name: String,
+    /// Its matrix cells (PostgreSQL major x platform).
+    pub cells: Vec<MatrixCell>,
+    /// Its versions with run counts.
+    pub versions: Vec<VersionCounts>,
+}
+
+/// A version of an extension with its run counts (`GET /api/v1/extensions/{extension}/versions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VersionCounts {
+    /// Version.
+    pub version: String,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// `GET /api/v1/owners`: an owner, with the address masked, and the machines it registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Owner {
+    /// The owner's address, masked: `a***@example.org`.
+    pub owner: String,
+    /// Names of its machines.
+    pub machines: Vec<String>,
+}
+
 /// A test's result in one run, for per-test history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestHistoryEntry {

@@ -21,7 +21,7 @@ async fn grid_runs(
     version: Option<String>,
 ) -> Result<Vec<RunSummary>, ApiFailure> {
     let query = to_query(&[("version", version.unwrap_or_default())]);
-    let path = format!("/api/v1/extensions/{}/machines{query}", segment(&extension));
+    let path = format!(crate::api!("/extensions/{}/machines{}"), segment(&extension), query);
     match get_json::<Vec<RunSummary>>(&path).await {
         Err(ApiFailure::Status { status: 404, .. }) => Ok(Vec::new()),
         answer => answer,
@@ -32,8 +32,9 @@ async fn grid_runs(
 #[component]
 pub fn ExtensionsPage() -> impl IntoView {
     set_title("Extensions");
-    let list: Remote<Vec<Extension>> =
-        LocalResource::new(|| async { get_json::<Vec<Extension>>("/api/v1/extensions").await });
+    let list: Remote<Vec<Extension>> = LocalResource::new(|| async {
+        get_json::<Vec<Extension>>(crate::api!("/extensions")).await
+    });
     view! {
         <section class="page" data-page="extensions">
             <h1>"Extensions"</h1>
@@ -243,7 +244,7 @@ pub fn ExtensionPage() -> impl IntoView {
     let extension = extension_param();
     Effect::new(move |_| set_title(&extension.get()));
     let detail: Remote<ExtensionDetail> = LocalResource::new(move || {
-        let path = format!("/api/v1/extensions/{}", segment(&extension.get()));
+        let path = format!(crate::api!("/extensions/{}"), segment(&extension.get()));
         async move { get_json::<ExtensionDetail>(&path).await }
     });
     let runs: Remote<Vec<RunSummary>> =
@@ -261,7 +262,7 @@ pub fn ExtensionPage() -> impl IntoView {
                 }>"Failures"</a>
                 " · "
                 <a href=move || {
-                    format!("/api/v1/extensions/{}/feed.atom", segment(&extension.get()))
+                    format!(crate::api!("/extensions/{}/feed.atom"), segment(&extension.get()))
                 }>"Atom feed of status changes"</a>
             </p>
             {remote_view(

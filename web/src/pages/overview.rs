@@ -162,7 +162,7 @@ pub fn OverviewPage() -> impl IntoView {
     set_title("Matrix");
     let query = use_query_map();
     let matrix: Remote<Vec<MatrixCell>> =
-        LocalResource::new(|| async { get_json::<Vec<MatrixCell>>("/api/v1/matrix").await });
+        LocalResource::new(|| async { get_json::<Vec<MatrixCell>>(crate::api!("/matrix")).await });
     view! {
         <section class="page" data-page="overview">
             <h1>"Extension status by PostgreSQL version"</h1>
