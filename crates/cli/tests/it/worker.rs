@@ -165,7 +165,11 @@ fn worker_once_tests_the_queued_release_and_the_run_appears_on_the_server() {
         .map(Installation::major)
         .max()
     else {
-        eprintln!("note: no PostgreSQL installation with PGXS; skipping (run scripts/setup-pg.sh)");
+        pgfarm_testsupport::require(
+            "worker_once_tests_the_queued_release_and_the_run_appears_on_the_server",
+            "a PostgreSQL installation with PGXS (scripts/setup-pg.sh)",
+            false,
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
