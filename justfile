@@ -9,7 +9,7 @@ setup:
     scripts/setup
 
 # Everything CI runs, in order (`scripts/test` is `scripts/setup` then this).
-ci: fmt-check lint web test tidy wasm-both e2e doc shellcheck
+ci: fmt-check lint web test tidy wasm-both publish-check e2e doc shellcheck
 
 # The repository's tidy checks alone (they also run under `cargo test`).
 tidy:
@@ -47,9 +47,20 @@ test:
     rm -f target/pgfarm-skipped-tests.txt
     PGFARM_TEST_REQUIRE_PG=1 PGFARM_TEST_REQUIRE_CORPUS=1 PROPTEST_RNG_SEED=${PROPTEST_RNG_SEED:-20261122} cargo test --locked
 
-# Build the wasm-safe shared crates (model, tap-parser, diff) for wasm32-unknown-unknown.
+# Build the wasm-safe shared crates (model, tap-parser, diff, verdict) and the outside crate that
+# embeds tap-parser (examples/embed-tap-parser) for wasm32-unknown-unknown.
 wasm toolchain="":
     scripts/wasm-check.sh {{toolchain}}
+
+# The libraries others embed are publishable as they are: tap-parser, diff, pgnode and model
+# package and build from their packaged sources with every feature (a dry run: nothing is
+# uploaded), and an outside crate that depends on tap-parser by version (resolved to
+# crates/tap-parser by its [patch]) is formatted, lint-clean and passes its tests.
+publish-check:
+    cargo publish --dry-run --allow-dirty --locked --all-features -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-pgnode -p pgfarm-model
+    cargo fmt --manifest-path examples/embed-tap-parser/Cargo.toml --check
+    cargo clippy --locked --manifest-path examples/embed-tap-parser/Cargo.toml --target-dir target/embed-tap-parser --all-targets -- -D warnings
+    cargo test --locked --manifest-path examples/embed-tap-parser/Cargo.toml --target-dir target/embed-tap-parser
 
 # Build the web dashboard into web/dist (trunk release build; fails over the wasm size budget).
 web toolchain="":

@@ -121,3 +121,9 @@ pub use crate::variants::{
     CandidateScore, Choice, alternative_expected_file, closest_expected, closest_expected_bytes,
     expected_candidates,
 };
+
+// The README's examples are compiled and run as doctests (`cargo test --doc`), so the first
+// thing a reader of the published crate sees stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctest {}

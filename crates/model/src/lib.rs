@@ -90,3 +90,9 @@ pub use validate::{MAX_NAME_BYTES, MAX_PATH_BYTES, ValidationError};
 pub use time::OffsetDateTime;
 /// Re-exported so callers name the same versions of the types in the public API.
 pub use uuid::Uuid;
+
+// The README's examples are compiled and run as doctests (`cargo test --doc`), so the first
+// thing a reader of the published crate sees stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctest {}

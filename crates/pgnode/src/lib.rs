@@ -72,3 +72,9 @@ pub use os_user::{OsUser, is_root};
 /// The synchronous PostgreSQL client used by [`Cluster::connect`] and [`Cluster::execute`].
 pub use postgres;
 pub use selection::{Selection, Wanted};
+
+// The README's examples are compiled and run as doctests (`cargo test --doc`), so the first
+// thing a reader of the published crate sees stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctest {}

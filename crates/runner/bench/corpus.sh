@@ -38,6 +38,7 @@ RUN_AS=()
 [ "$(id -u)" = 0 ] && RUN_AS=(runuser -u "$PG_USER" --)
 WORK=$(mktemp -d /tmp/pgfarm-corpus-bench.XXXXXX)
 chmod 755 "$WORK"
+[ "$(id -u)" = 0 ] && chown "$PG_USER" "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 PORT=55321
 
@@ -46,11 +47,13 @@ now() { python3 -c 'import time; print(time.monotonic())'; }
 reference() { # EXT -> seconds on stdout, tests on fd 3
   local ext=$1 dir=$WORK/ref/$1 data=$WORK/ref-data sock=$WORK/sock
   rm -rf "$WORK/ref" "$data" "$sock"; mkdir -p "$WORK/ref" "$sock"
+  [ "$(id -u)" = 0 ] && chown "$PG_USER" "$WORK/ref" "$sock"
   local t0; t0=$(now)
   cp -a "$CORPUS/$ext" "$dir"
   [ "$(id -u)" = 0 ] && chown -R "$PG_USER" "$WORK/ref" "$sock"
   (cd "$dir" && make -s USE_PGXS=1 PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1 && make -s USE_PGXS=1 PG_CONFIG="$PG_CONFIG" install >/dev/null 2>&1)
-  "${RUN_AS[@]}" "$BIN/initdb" -U postgres -A trust -D "$data" >/dev/null 2>&1
+  "${RUN_AS[@]}" "$BIN/initdb" -U postgres -A trust -D "$data" >/dev/null 2>&1 \
+    || { echo "initdb failed for $data" >&2; exit 1; }
   "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$data" -w -l "$WORK/ref.log" -o "-k $sock -p $PORT -c listen_addresses=''" start >/dev/null
   local out
   out=$(cd "$dir" && make USE_PGXS=1 PG_CONFIG="$PG_CONFIG" PGHOST="$sock" PGPORT=$PORT PGUSER=postgres installcheck 2>&1 || true)

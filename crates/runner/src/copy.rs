@@ -150,7 +150,7 @@ mod tests {
         fs::write(src.join("a.sql"), "").unwrap();
         let work = src.join("work");
         fs::create_dir_all(&work).unwrap();
-        copy_tree(&src, &work.join("pg16/src"), &[work.clone()]).unwrap();
+        copy_tree(&src, &work.join("pg16/src"), std::slice::from_ref(&work)).unwrap();
         assert!(work.join("pg16/src/a.sql").is_file());
         assert!(!work.join("pg16/src/work").exists());
     }

@@ -71,9 +71,12 @@ pub enum Error {
     /// An operation was interrupted by a signal (Ctrl-C, SIGTERM).
     #[error("interrupted")]
     Interrupted,
-    /// Starting or using a PostgreSQL cluster failed.
+    /// Starting or using a PostgreSQL cluster failed (described in words).
     #[error("cluster: {0}")]
     Cluster(String),
+    /// pgnode failed to start, stop or use a PostgreSQL cluster or installation.
+    #[error("cluster: {0}")]
+    Pgnode(#[from] pgfarm_pgnode::Error),
     /// The lock that gives a run an installation's tree could not be taken.
     #[error("cannot lock the installation tree: {0}")]
     TreeLock(String),

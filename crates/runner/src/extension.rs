@@ -865,13 +865,19 @@ mod tests {
         write("demo--1.0--1.1.sql", "");
         write("test/sql/basic.sql", "SELECT plan(1);\n");
         write("test/expected/basic.out", "");
-        write("test/tap/one.sql", "SELECT plan(1); SELECT ok(true);\n");
-        write("test/tap/helper.sql", "-- no tests\n");
+        write("test/one.sql", "SELECT plan(1); SELECT ok(true);\n");
+        write("test/helper.sql", "-- no tests\n");
+        // Subfolders are not searched (pg_partman keeps tests there that must not run
+        // together): only a pgfarm.toml glob reaches them.
+        write("test/tap/nested.sql", "SELECT plan(1); SELECT ok(true);\n");
         let source = ExtensionSource::discover(root).unwrap();
-        assert_eq!((source.name.as_str(), source.version.as_str()), ("demo", "1.1.0"));
+        // META.json says 1.1.0, the control file 1.1: CREATE EXTENSION installs the control
+        // file's, and a warning names both.
+        assert_eq!((source.name.as_str(), source.version.as_str()), ("demo", "1.1"));
+        assert!(source.warnings[0].contains("1.1.0") && source.warnings[0].contains("1.1"));
         assert_eq!(source.regress_tests, ["basic"]);
         assert_eq!(source.regress_inputdir, PathBuf::from("test"));
-        assert_eq!(source.tap_files, [PathBuf::from("test/tap/one.sql")]);
+        assert_eq!(source.tap_files, [PathBuf::from("test/one.sql")]);
         assert_eq!(source.upgrade_from(), Some(("1.0".into(), "1.1".into())));
         assert!(!source.allows_major(13));
         assert!(source.allows_major(14));
@@ -882,12 +888,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(
             dir.path().join("pgfarm.toml"),
-            "[regress]\ntests = [\"a\"]\n[tap]\nfiles = [\"t/x.pg\"]\n",
+            "[regress]\ntests = [\"a\"]\n[tap]\nfiles = [\"t/x.pg\", \"t/sub/*.sql\"]\n",
         )
         .unwrap();
+        fs::create_dir_all(dir.path().join("t/sub")).unwrap();
+        fs::write(dir.path().join("t/x.pg"), "SELECT plan(1);\n").unwrap();
+        fs::write(dir.path().join("t/sub/b.sql"), "").unwrap();
+        fs::write(dir.path().join("t/sub/a.sql"), "").unwrap();
         let source = ExtensionSource::discover(dir.path()).unwrap();
         assert_eq!(source.regress_tests, ["a"]);
-        assert_eq!(source.tap_files, [PathBuf::from("t/x.pg")]);
+        assert_eq!(
+            source.tap_files,
+            [PathBuf::from("t/x.pg"), PathBuf::from("t/sub/a.sql"), PathBuf::from("t/sub/b.sql")]
+        );
+        fs::write(dir.path().join("pgfarm.toml"), "[tap]\nfiles = [\"t/gone.pg\"]\n").unwrap();
+        let err = ExtensionSource::discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pgfarm.toml") && err.contains("t/gone.pg does not exist"), "{err}");
         fs::write(dir.path().join("pgfarm.toml"), "[regress]\ntestz = []\n").unwrap();
         let err = ExtensionSource::discover(dir.path()).unwrap_err().to_string();
         assert!(err.contains("pgfarm.toml") && err.contains("testz"), "{err}");

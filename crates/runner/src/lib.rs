@@ -25,10 +25,12 @@
 
 pub mod bundle;
 pub mod copy;
+mod dbcopy;
 pub mod error;
 pub mod extension;
 pub mod farm;
 pub mod pgxs;
+pub mod pool;
 pub mod process;
 pub mod prove;
 pub mod regress;

@@ -64,6 +64,7 @@ mod machine;
 mod options;
 mod parser;
 mod push;
+mod scanners;
 mod summary;
 mod text;
 mod writer;
@@ -84,3 +85,9 @@ pub use yaml::{YamlBlock, YamlBlocks};
 /// The `yaml-rust2` crate, whose `Yaml` values [`YamlBlock::parse`] returns.
 #[cfg(feature = "yaml")]
 pub use yaml_rust2;
+
+// The README's examples are compiled and run as doctests (`cargo test --doc`), so the first
+// thing a reader of the published crate sees stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctest {}

@@ -6,11 +6,15 @@
 //! byte chunks (push).
 
 use crate::event::{
-    Directive, DirectiveKind, Event, Plan, Pragma, Span, SubtestEnd, SubtestKind, SubtestStart,
-    TestPoint, Warning, WarningKind,
+    Directive, Event, Plan, Span, SubtestEnd, SubtestKind, SubtestStart, TestPoint, Warning,
+    WarningKind,
 };
 use crate::ids::IdSet;
 use crate::options::Options;
+use crate::scanners::{
+    Kind, RawPoint, bail_out, classify, comment_body, is_blank, is_summary_comment, is_yaml_end,
+    is_yaml_start, subtest_name, test_point,
+};
 use crate::text::Text;
 
 /// Receives events as the machine produces them.
@@ -107,18 +111,6 @@ pub(crate) struct Machine {
     too_deep_reported: bool,
 }
 
-/// What a line is, once its indentation is known.
-enum Kind<'a> {
-    Version(u32),
-    Plan(Plan<'a>),
-    InvalidPlan,
-    Point(RawPoint<'a>),
-    Pragma(Pragma<'a>),
-    OpenBrace,
-    CloseBrace,
-    Other,
-}
-
 impl Machine {
     pub(crate) fn new(options: Options) -> Machine {
         Machine {
@@ -198,7 +190,7 @@ impl Machine {
             Yaml::In { indent: yaml_indent, bytes } => {
                 if indent >= yaml_indent {
                     let content = &line[yaml_indent..];
-                    if trim_end(content) == b"..." {
+                    if is_yaml_end(content) {
                         self.yaml = Yaml::Off;
                         sink.emit(Event::YamlEnd, span);
                         return;
@@ -227,7 +219,7 @@ impl Machine {
             }
             Yaml::Skipping { indent: yaml_indent } => {
                 if indent >= yaml_indent || is_blank(rest) {
-                    if indent >= yaml_indent && trim_end(&line[yaml_indent..]) == b"..." {
+                    if indent >= yaml_indent && is_yaml_end(&line[yaml_indent..]) {
                         self.yaml = Yaml::Off;
                     }
                     sink.emit(Event::Unknown(Text::plain(line)), span);
@@ -265,7 +257,7 @@ impl Machine {
 
         let depth = self.depth();
         // `  ---` after a test point opens its YAML block.
-        if indent == 4 * depth + 2 && self.top().after_point && trim_end(rest) == b"---" {
+        if indent == 4 * depth + 2 && self.top().after_point && is_yaml_start(rest) {
             self.yaml = Yaml::In { indent, bytes: 0 };
             let frame = self.top();
             frame.lines += 1;
@@ -432,8 +424,7 @@ impl Machine {
             }
         }
         if self.options.pgtap {
-            let text = body.as_bytes();
-            if text.starts_with(b"Looks like") {
+            if is_summary_comment(body.as_bytes()) {
                 self.top().in_failure_detail = false;
                 sink.emit(Event::SummaryComment(body), span);
                 return;
@@ -697,223 +688,6 @@ impl Machine {
     }
 }
 
-/// Classifies the text after the indentation (not blank, not a comment, not a bail out).
-fn classify(rest: &[u8]) -> Kind<'_> {
-    match rest[0] {
-        b'o' | b'n' => match test_point(rest) {
-            Some(point) => Kind::Point(point),
-            None => Kind::Other,
-        },
-        b'0'..=b'9' => plan(rest),
-        b'T' => match version(rest) {
-            Some(v) => Kind::Version(v),
-            None => Kind::Other,
-        },
-        b'p' => match pragma(rest) {
-            Some(p) => Kind::Pragma(p),
-            None => Kind::Other,
-        },
-        b'{' if trim_end(rest) == b"{" => Kind::OpenBrace,
-        b'}' if trim_end(rest) == b"}" => Kind::CloseBrace,
-        _ => Kind::Other,
-    }
-}
-
-fn is_space(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-fn is_blank(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| is_space(b))
-}
-
-fn trim_end(bytes: &[u8]) -> &[u8] {
-    let mut end = bytes.len();
-    while end > 0 && is_space(bytes[end - 1]) {
-        end -= 1;
-    }
-    &bytes[..end]
-}
-
-fn trim_start(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().take_while(|&&b| is_space(b)).count();
-    &bytes[start..]
-}
-
-/// A test point line cut into pieces (small, so the hot path moves little data).
-struct RawPoint<'a> {
-    ok: bool,
-    buffered: bool,
-    id: Option<u64>,
-    description: &'a [u8],
-    directive: Option<(DirectiveKind, &'a [u8])>,
-}
-
-/// `ok`/`not ok` lines. Returns None for anything else (`okay`, `ok1`, `not okay`).
-fn test_point(rest: &[u8]) -> Option<RawPoint<'_>> {
-    let (ok, after) = if let Some(after) = rest.strip_prefix(b"ok") {
-        (true, after)
-    } else if let Some(after) = rest.strip_prefix(b"not ok") {
-        (false, after)
-    } else {
-        return None;
-    };
-    if !after.is_empty() && !is_space(after[0]) {
-        return None;
-    }
-    let mut tail = trim_start(after);
-    // Test point id (digits followed by whitespace or the end).
-    let mut digits = 0;
-    let mut value: u64 = 0;
-    while let Some(&d) = tail.get(digits) {
-        if !d.is_ascii_digit() {
-            break;
-        }
-        // No overflow check per digit: values of more than 19 digits are re-read saturating.
-        value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-        digits += 1;
-    }
-    let mut id = None;
-    if digits > 0 && (digits == tail.len() || is_space(tail[digits])) {
-        id = Some(if digits <= 19 { value } else { parse_u64(&tail[..digits]) });
-        tail = trim_start(&tail[digits..]);
-    }
-    // Optional ` - ` separator.
-    if tail.first() == Some(&b'-') && (tail.len() == 1 || is_space(tail[1])) {
-        tail = trim_start(&tail[1..]);
-    }
-    let tail = trim_end(tail);
-    // Buffered subtest opener: `ok 1 - name {`.
-    let (tail, buffered) = if tail == b"{" {
-        (&tail[..0], true)
-    } else if tail.len() >= 2 && tail.ends_with(b"{") && is_space(tail[tail.len() - 2]) {
-        (trim_end(&tail[..tail.len() - 1]), true)
-    } else {
-        (tail, false)
-    };
-    let (description, directive) = split_directive(tail);
-    Some(RawPoint { ok, buffered, id, description, directive })
-}
-
-/// Decimal digits to u64, saturating (ids beyond u64 are out of any plan anyway).
-fn parse_u64(digits: &[u8]) -> u64 {
-    if digits.len() <= 19 {
-        // Cannot overflow: 19 digits < u64::MAX.
-        return digits.iter().fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
-    }
-    digits.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')))
-}
-
-/// Splits `description # SKIP reason`. The delimiter is the first unescaped `#` that follows
-/// whitespace (or an escaped backslash, as in the spec's `hello \\# todo` example); only
-/// that one counts, so `a # b # todo` has no directive (spec, Escaping example 7).
-fn split_directive(tail: &[u8]) -> (&[u8], Option<(DirectiveKind, &[u8])>) {
-    let mut from = 0;
-    while let Some(found) = find_hash(&tail[from..]) {
-        let pos = from + found;
-        from = pos + 1;
-        let backslashes = tail[..pos].iter().rev().take_while(|&&b| b == b'\\').count();
-        if backslashes % 2 == 1 {
-            continue;
-        }
-        let delimiter = pos == 0 || backslashes > 0 || is_space(tail[pos - 1]);
-        if !delimiter {
-            continue;
-        }
-        let after = trim_start(&tail[pos + 1..]);
-        let kind = if after.len() >= 4 && after[..4].eq_ignore_ascii_case(b"skip") {
-            DirectiveKind::Skip
-        } else if after.len() >= 4 && after[..4].eq_ignore_ascii_case(b"todo") {
-            DirectiveKind::Todo
-        } else {
-            return (tail, None);
-        };
-        // `\S*` after the word (`# Skipped:`), then the reason.
-        let word = after.iter().take_while(|&&b| !is_space(b)).count();
-        let reason = trim_start(&after[word..]);
-        let description = trim_end(&tail[..pos]);
-        return (description, Some((kind, reason)));
-    }
-    (tail, None)
-}
-
-/// `1..N` with optional whitespace and `# reason`.
-fn plan(rest: &[u8]) -> Kind<'_> {
-    let start_digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let after = &rest[start_digits..];
-    let Some(after) = after.strip_prefix(b"..") else { return Kind::Other };
-    let end_digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
-    if end_digits == 0 {
-        return Kind::Other;
-    }
-    let start = parse_u64(&rest[..start_digits]);
-    let end = parse_u64(&after[..end_digits]);
-    let tail = trim_start(&after[end_digits..]);
-    let reason = if tail.is_empty() {
-        None
-    } else if tail[0] == b'#' {
-        Some(Text::escaped(trim_end(trim_start(&tail[1..]))))
-    } else {
-        return Kind::Other;
-    };
-    // Ids start at 1: `0..N` and `5..2` are not plans; `1..0` is "skip all".
-    if start == 0 || (end < start && !(start == 1 && end == 0)) {
-        return Kind::InvalidPlan;
-    }
-    Kind::Plan(Plan { start, end, reason })
-}
-
-fn version(rest: &[u8]) -> Option<u32> {
-    let tail = rest.strip_prefix(b"TAP version ")?;
-    let tail = trim_end(tail);
-    if tail.is_empty() || tail.len() > 9 || !tail.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(parse_u64(tail) as u32)
-}
-
-fn pragma(rest: &[u8]) -> Option<Pragma<'_>> {
-    let tail = rest.strip_prefix(b"pragma ")?;
-    let on = match tail.first()? {
-        b'+' => true,
-        b'-' => false,
-        _ => return None,
-    };
-    let key = trim_end(&tail[1..]);
-    if key.is_empty() || !key.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return None;
-    }
-    Some(Pragma { on, key: Text::plain(key) })
-}
-
-/// `Bail out!` (case-insensitive) and its reason.
-fn bail_out(rest: &[u8]) -> Option<Option<Text<'_>>> {
-    if (rest[0] | 0x20) != b'b' || rest.len() < 9 || !rest[..9].eq_ignore_ascii_case(b"bail out!") {
-        return None;
-    }
-    let reason = trim_end(trim_start(&rest[9..]));
-    Some(if reason.is_empty() { None } else { Some(Text::escaped(reason)) })
-}
-
-/// The text after `#`, without one following space.
-fn comment_body(rest: &[u8]) -> Text<'_> {
-    let body = &rest[1..];
-    let body = body.strip_prefix(b" ").unwrap_or(body);
-    Text::plain(body)
-}
-
-/// `# Subtest` or `# Subtest: name`: Some(name) when the comment introduces a subtest.
-fn subtest_name(rest: &[u8]) -> Option<Option<Text<'_>>> {
-    let tail = rest.strip_prefix(b"# Subtest")?;
-    let tail = trim_end(tail);
-    if tail.is_empty() {
-        return Some(None);
-    }
-    let name = tail.strip_prefix(b":")?;
-    let name = trim_start(name);
-    if name.is_empty() { Some(None) } else { Some(Some(Text::plain(name))) }
-}
-
 /// FNV-1a over the unescaped name; in pgTAP mode a trailing `()` is ignored so that
 /// `# Subtest: unit.test_count()` matches `ok 1 - unit.test_count`.
 fn name_hash(bytes: &[u8], pgtap: bool, subtest_comment: bool) -> u64 {
@@ -939,48 +713,4 @@ fn name_hash(bytes: &[u8], pgtap: bool, subtest_comment: bool) -> u64 {
         i += 1;
     }
     hash
-}
-
-/// Position of the first `#`: a word-at-a-time scan for the short tails of test point lines,
-/// `memchr` for long ones.
-fn find_hash(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() >= 64 {
-        return memchr::memchr(b'#', bytes);
-    }
-    find_byte_short(bytes, b'#')
-}
-
-/// Position of the first `byte` in a short slice, 8 bytes at a time (SWAR): cheaper than a
-/// SIMD search's set-up for the 40-60 bytes of a typical TAP line.
-fn find_byte_short(bytes: &[u8], byte: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES * u64::from(byte);
-    // Bit 7 of each byte equal to `byte` (the lowest set bit is exact).
-    let matches = |word: u64| {
-        let x = word ^ pattern;
-        x.wrapping_sub(ONES) & !x & HIGHS
-    };
-    let len = bytes.len();
-    if len < 8 {
-        return bytes.iter().position(|&b| b == byte);
-    }
-    let word_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-    let mut i = 0;
-    while i + 8 <= len {
-        let found = matches(word_at(i));
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    if i < len {
-        // The last, overlapping word: bytes before `i` are known not to match.
-        let start = len - 8;
-        let found = matches(word_at(start));
-        if found != 0 {
-            return Some(start + (found.trailing_zeros() / 8) as usize);
-        }
-    }
-    None
 }

@@ -150,13 +150,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
     if let Err(err) = options.cancel.cancel_on_signals() {
         eprintln!("pgfarm prove: {err}");
     }
-    let width = scripts.iter().map(|s| s.name().chars().count()).max().unwrap_or(0);
+    let file_line = prove::FileLine {
+        width: scripts.iter().map(|s| s.name().chars().count()).max().unwrap_or(0),
+        verbose: args.verbose,
+        timer: args.timer,
+    };
     let mut on_event = |event: ProveEvent<'_>| {
         let ProveEvent::Finished(result) = event;
         if args.really_quiet || (args.failures && result.passed) {
             return;
         }
-        let mut text = prove::render_file(result, width, args.verbose, args.timer);
+        let mut text = file_line.render(result);
         if args.quiet && !args.verbose {
             // Keep the name line and the verdict only.
             let lines: Vec<&str> = text.lines().collect();

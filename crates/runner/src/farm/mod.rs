@@ -13,8 +13,8 @@
 //! directories). pgfarm's trees under `.pg/` are private to pgfarm, so this is safe, needs no
 //! `extension_control_path` (PostgreSQL 18 only) and behaves the same on every major.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pgfarm_model::{
@@ -27,6 +27,7 @@ use crate::bundle;
 use crate::error::{Error, Result};
 use crate::extension::ExtensionSource;
 use crate::pgxs::{Invocation, Make};
+use crate::pool::Pool;
 use crate::process::CancelFlag;
 use crate::prove::ProveReport;
 use crate::regress::RegressReport;
@@ -159,46 +160,28 @@ pub fn labels(installations: &[Installation]) -> Vec<String> {
     out
 }
 
-/// Runs the farm job; `on_event` is called from worker threads.
+/// Runs the farm job, installations `jobs` at a time through the [`Pool`]; `on_event` is
+/// called from the pool's threads (the calling thread itself when one job runs at a time).
 pub fn run(
     options: &FarmOptions,
     source: &ExtensionSource,
     on_event: &(dyn Fn(FarmEvent) + Sync),
 ) -> Vec<InstallationResult> {
     let labels = labels(&options.installations);
-    let queue: Arc<Mutex<Vec<usize>>> =
-        Arc::new(Mutex::new((0..options.installations.len()).rev().collect()));
-    let results: Arc<Mutex<Vec<(usize, InstallationResult)>>> = Arc::new(Mutex::new(Vec::new()));
-    std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1).min(options.installations.len().max(1)) {
-            let queue = Arc::clone(&queue);
-            let results = Arc::clone(&results);
-            let labels = &labels;
-            scope.spawn(move || {
-                // The lock is taken and released inside pop_next, not held by the loop.
-                while let Some(idx) = pop_next(&queue) {
-                    let result = run_installation(
-                        options,
-                        source,
-                        &options.installations[idx],
-                        &labels[idx],
-                        on_event,
-                    );
-                    if let Ok(mut r) = results.lock() {
-                        r.push((idx, result));
-                    }
-                }
-            });
-        }
-    });
-    let mut results =
-        Arc::try_unwrap(results).map(|m| m.into_inner().unwrap_or_default()).unwrap_or_default();
-    results.sort_by_key(|(idx, _)| *idx);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
-fn pop_next(queue: &Mutex<Vec<usize>>) -> Option<usize> {
-    queue.lock().ok().and_then(|mut q| q.pop())
+    let installations: Vec<(&Installation, &String)> =
+        options.installations.iter().zip(&labels).collect();
+    let jobs = options.jobs.max(1).min(options.installations.len().max(1));
+    Pool::new(jobs)
+        .run(
+            installations,
+            |_, (installation, label)| {
+                run_installation(options, source, installation, label, on_event)
+            },
+            |_, _| ControlFlow::Continue(()),
+        )
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 struct Job<'a> {

@@ -161,7 +161,7 @@ impl Job<'_> {
         for (name, value) in &settings {
             builder = builder.conf(format!("{name} = '{}'", value.replace('\'', "''")));
         }
-        let mut cluster = builder.start().map_err(|e| Error::Cluster(e.to_string()))?;
+        let mut cluster = builder.start()?;
         log.push_str(&format!(
             "cluster {} on port {} ({}), locale {locale}{}\n",
             cluster.name(),
@@ -264,10 +264,10 @@ impl Job<'_> {
                 })?;
                 log.push_str(&format!("--temp-config {}:\n{text}", path.display()));
                 for line in text.lines() {
-                    cluster.append_conf(line).map_err(|e| Error::Cluster(e.to_string()))?;
+                    cluster.append_conf(line)?;
                 }
             }
-            cluster.restart().map_err(|e| Error::Cluster(e.to_string()))?;
+            cluster.restart()?;
             log.push_str("cluster restarted with the --temp-config settings\n");
         }
         self.cluster = Some(cluster);
@@ -585,7 +585,7 @@ impl Job<'_> {
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
         let mut text = String::new();
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
-            text.push_str(&prove::render_file(result, width, true, true));
+            text.push_str(&prove::FileLine { width, verbose: true, timer: true }.render(result));
         })?;
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);

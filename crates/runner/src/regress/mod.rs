@@ -8,9 +8,12 @@
 //! [`ConsoleSink`] in the classic (PostgreSQL 15) or TAP (16+) format, and returns a
 //! [`RegressReport`] with every test's raw output for bundles, JUnit and TAP files.
 
+mod bail;
+mod compare;
 pub mod console;
 mod diff_style;
 mod engine;
+mod setup;
 pub mod substitute;
 mod temp;
 

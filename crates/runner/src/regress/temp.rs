@@ -48,8 +48,7 @@ pub fn run_with_instance(
     let installation = match &options.bindir {
         Some(bindir) => Installation::from_bindir(bindir),
         None => Installation::newest(),
-    }
-    .map_err(|e| Error::Cluster(e.to_string()))?;
+    }?;
     let mut builder = Cluster::builder(&installation).name("pg_regress").log_statement("none");
     for line in THROWAWAY_CONF.into_iter().chain(TEMP_INSTANCE_CONF) {
         builder = builder.conf(line);
@@ -71,7 +70,7 @@ pub fn run_with_instance(
     }
     fs::create_dir_all(temp_dir)
         .map_err(|e| Error::io("could not create directory", temp_dir, e))?;
-    let cluster = builder.start().map_err(|e| Error::Cluster(e.to_string()))?;
+    let cluster = builder.start()?;
     let pid = fs::read_to_string(cluster.data_dir().join("postmaster.pid"))
         .ok()
         .and_then(|text| text.lines().next().and_then(|l| l.trim().parse().ok()))
