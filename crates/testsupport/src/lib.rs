@@ -65,6 +65,19 @@ pub fn require(test: &str, what: &str, available: bool) -> bool {
     available
 }
 
+/// For a peer `scripts/setup` does not install (an optional Debian package a comparison test
+/// uses): true when `available`, else a named, recorded skip that never fails.
+pub fn optional(test: &str, what: &str, available: bool) -> bool {
+    if !available {
+        skip(
+            test,
+            &format!("{what} (optional, not installed by scripts/setup)"),
+            "PGFARM_TEST_REQUIRE_OPTIONAL",
+        );
+    }
+    available
+}
+
 /// `../shared/corpus/<sub>` beside the repository, when it is there; else a named skip
 /// (`None`), or a failure under `PGFARM_TEST_REQUIRE_CORPUS=1`.
 pub fn corpus(test: &str, sub: &str) -> Option<PathBuf> {
