@@ -6,7 +6,7 @@
 #   scripts/wasm-check.sh [rustup|debian]   default: what scripts/setup-wasm.sh chose (target/wasm-toolchain)
 source "$(dirname "$0")/lib.sh"
 cd "$PGFARM_ROOT"
-CRATES=(-p pgfarm-model -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-verdict)
+CRATES=(-p pgfarm-model -p pgfarm-tap-parser -p pgfarm-diff -p pgfarm-verdict -p pgfarm-causes)
 EMBED=(--manifest-path examples/embed-tap-parser/Cargo.toml)
 which=${1:-$(cat target/wasm-toolchain 2>/dev/null || echo rustup)}
 case $which in

@@ -50,13 +50,15 @@ reference() { # EXT -> seconds on stdout, tests on fd 3
   [ "$(id -u)" = 0 ] && chown "$PG_USER" "$WORK/ref" "$sock"
   local t0; t0=$(now)
   cp -a "$CORPUS/$ext" "$dir"
-  [ "$(id -u)" = 0 ] && chown -R "$PG_USER" "$WORK/ref" "$sock"
+  chmod -R u+w "$dir"   # the corpus is read-only; make installcheck writes results/ there
   (cd "$dir" && make -s USE_PGXS=1 PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1 && make -s USE_PGXS=1 PG_CONFIG="$PG_CONFIG" install >/dev/null 2>&1)
+  [ "$(id -u)" = 0 ] && chown -R "$PG_USER" "$WORK/ref" "$sock"
   "${RUN_AS[@]}" "$BIN/initdb" -U postgres -A trust -D "$data" >/dev/null 2>&1 \
     || { echo "initdb failed for $data" >&2; exit 1; }
   "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$data" -w -l "$WORK/ref.log" -o "-k $sock -p $PORT -c listen_addresses=''" start >/dev/null
   local out
-  out=$(cd "$dir" && make USE_PGXS=1 PG_CONFIG="$PG_CONFIG" PGHOST="$sock" PGPORT=$PORT PGUSER=postgres installcheck 2>&1 || true)
+  # As the server's user: a suite with --temp-instance (pg_cron) runs initdb itself.
+  out=$(cd "$dir" && "${RUN_AS[@]}" make USE_PGXS=1 PG_CONFIG="$PG_CONFIG" PGHOST="$sock" PGPORT=$PORT PGUSER=postgres installcheck 2>&1 || true)
   "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$data" -m fast stop >/dev/null
   local t1; t1=$(now)
   local n; n=$(grep -cE '^(ok|not ok) [0-9]+|^test .* \.\.\. |^ +[a-z_0-9-]+ +\.\.\. ' <<<"$out" || true)
@@ -69,6 +71,7 @@ pgfarm_run() { # EXT -> seconds on stdout, tests on fd 3
   rm -rf "$WORK/farm"; mkdir -p "$WORK/farm"
   local t0; t0=$(now)
   cp -a "$CORPUS/$ext" "$dir"
+  chmod -R u+w "$dir"
   (cd "$dir" && "$PGFARM" test --plain --pg "$MAJOR" >/dev/null 2>&1 || true)
   local t1; t1=$(now)
   python3 - "$dir/pgfarm-results" >&3 <<'PY'
