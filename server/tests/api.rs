@@ -238,7 +238,7 @@ fn hostile_bodies_get_the_right_4xx_and_leave_the_database_unchanged(backend: Ba
     );
     // A newer format version: decodes but this server cannot read it.
     let mut newer = value.clone();
-    newer["format_version"] = json!(2);
+    newer["format_version"] = json!(pgfarm_model::FORMAT_VERSION + 1);
     send(&gzip(newer.to_string().as_bytes())).expect_error(422, "inconsistent_bundle");
     // Inconsistent: run says ok while a stage failed.
     let mut inconsistent = value.clone();

@@ -6,6 +6,11 @@
 //! The full-disk test mounts a tmpfs, which needs root (or CAP_SYS_ADMIN); without it the test
 //! prints a note and returns. The PostgreSQL test needs an installation (`.pg/` or the system).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -59,22 +59,13 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-# register NAME -> writes a 0600 credentials file for NAME and prints its path
+# register NAME -> registers and approves NAME, which writes its 0600 credentials file; prints its path
 register() {
-  local name=$1 creds secret
+  local name=$1 creds
   creds=$WORK/creds-$(printf '%s' "$name" | sha256sum | cut -c1-12).toml
   "$BIN/pgfarm" machine register --server "$URL" --name "$name" --owner-email "e2e@localhost.localdomain" \
     --description "pgfarm web e2e" --compiler "$(gcc --version | head -n1)" >/dev/null || return 1
-  secret=$(curl -fsS -X POST -H "Authorization: Bearer $TOKEN" \
-    "$URL/api/v1/admin/machines/$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$name")/approve" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])') || return 1
-  python3 - "$name" "$secret" "$creds" <<'PY'
-import json, os, sys
-name, secret, path = sys.argv[1:]
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, f"machine = {json.dumps(name)}\nsecret = {json.dumps(secret)}\n".encode())
-os.close(fd)
-PY
+  "$BIN/pgfarm" machine approve "$name" --server "$URL" --admin-token "$TOKEN" --credentials "$creds" >/dev/null || return 1
   echo "$creds"
 }
 

@@ -3,9 +3,8 @@
 
 use gloo_net::http::{Request, Response};
 use pgfarm_model::api::ErrorBody;
-use pgfarm_model::api::MatrixCell;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::logic::filters::encode_component;
 
@@ -94,42 +93,22 @@ pub async fn post_empty<T: DeserializeOwned>(
     response.json::<T>().await.map_err(|e| ApiFailure::Decode(e.to_string()))
 }
 
+/// `api!("/runs/{}")` is `"/api/v1/runs/{}"`, a string literal (usable as a `format!` string):
+/// the API's version prefix is written only here (a tidy test checks that no other file of
+/// `web/src` writes it).
+#[macro_export]
+macro_rules! api {
+    ($rest:literal) => {
+        concat!("/api/v1", $rest)
+    };
+}
+
 /// A path segment for an API or page URL, percent-encoded (names may hold any character).
 pub fn segment(text: &str) -> String {
     encode_component(text)
 }
 
-/// `GET /api/v1/extensions/{ext}`: the extension's matrix cells and versions (the server's
-/// `ExtensionView`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ExtensionDetail {
-    /// Extension name.
-    pub name: String,
-    /// Its matrix cells (PostgreSQL major x platform).
-    pub cells: Vec<MatrixCell>,
-    /// Its versions with run counts.
-    pub versions: Vec<VersionCounts>,
-}
-
-/// A version of an extension with its run counts (`GET /api/v1/extensions/{ext}/versions`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct VersionCounts {
-    /// Version.
-    pub version: String,
-    /// Runs of it.
-    pub n_runs: i64,
-    /// Failed runs of it.
-    pub n_failed: i64,
-}
-
-/// `GET /api/v1/owners`: an owner (address masked) and its machines.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Owner {
-    /// The masked address, `a***@example.org`.
-    pub owner: String,
-    /// Names of its machines.
-    pub machines: Vec<String>,
-}
+pub use pgfarm_model::api::{ExtensionDetail, Owner, VersionCounts};
 
 /// Turns an error status into [`ApiFailure::Status`] with the server's `{code, message}`.
 async fn check(response: Response) -> Result<Response, ApiFailure> {

@@ -115,7 +115,7 @@ pub use crate::diff::{
 pub use crate::error::Error;
 pub use crate::options::{Options, Whitespace};
 pub use crate::render::Labels;
-pub use crate::resultmap::{Resultmap, ResultmapEntry, platform_matches};
+pub use crate::resultmap::{Resultmap, ResultmapEntry, host_platform, platform_matches};
 pub use crate::side_by_side::{Cell, Row, RowKind};
 pub use crate::variants::{
     CandidateScore, Choice, alternative_expected_file, closest_expected, closest_expected_bytes,

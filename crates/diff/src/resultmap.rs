@@ -29,6 +29,25 @@ pub struct Resultmap {
     entries: Vec<ResultmapEntry>,
 }
 
+/// This machine as the config.guess-style triple pg_regress matches resultmap patterns
+/// against (`x86_64-pc-linux-gnu`): the one place it is computed, for `pgfarm regress`, `pgfarm
+/// test` and `pgfarm diff`. Build-time constants only (no I/O).
+///
+/// ```
+/// let platform = pgfarm_diff::host_platform();
+/// assert!(platform.starts_with(std::env::consts::ARCH));
+/// ```
+pub fn host_platform() -> String {
+    let arch = std::env::consts::ARCH;
+    match std::env::consts::OS {
+        "linux" => format!("{arch}-pc-linux-gnu"),
+        "macos" => format!("{arch}-apple-darwin"),
+        "windows" => format!("{arch}-w64-mingw32"),
+        "freebsd" => format!("{arch}-unknown-freebsd"),
+        os => format!("{arch}-unknown-{os}"),
+    }
+}
+
 impl Resultmap {
     /// Parses a resultmap. Trailing white space of each line is ignored. A line without the
     /// two `:` and the `=` is an error, as it makes pg_regress stop ("incorrectly formatted

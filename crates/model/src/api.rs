@@ -220,6 +220,11 @@ pub struct StageSummary {
     pub duration_ms: i64,
 }
 
+/// `tested` when an answer lacks it (a server older than migration 0005 sent none).
+fn tested_by_default() -> bool {
+    true
+}
+
 /// A run in lists: enough for a table row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunSummary {
@@ -241,7 +246,11 @@ pub struct RunSummary {
     pub status: RunStatus,
     /// The first stage that failed, if any.
     pub failed_stage: Option<StageKind>,
-    /// Number of tests (regress tests and TAP files).
+    /// A test stage ran (regress, isolation, tap, perl_tap or installcheck, ok or failed); an `ok`
+    /// run that tested nothing is "missing tests" (pgfarm-verdict's `cell`).
+    #[serde(default = "tested_by_default")]
+    pub tested: bool,
+    /// Number of tests (regress tests, isolation specs, TAP and Perl TAP files).
     pub n_tests: i64,
     /// Number of failed tests.
     pub n_failed: i64,
@@ -303,14 +312,48 @@ pub struct MatrixCell {
     pub status: RunStatus,
     /// The first failed stage, if any.
     pub failed_stage: Option<StageKind>,
-    /// Number of tests in that run (regress tests and TAP files). A run whose status is `ok`
-    /// with no tests at all is shown as "missing tests", not as a pass.
+    /// That run ran a test stage; an `ok` run that tested nothing is shown as "missing tests",
+    /// not as a pass (pgfarm-verdict's `cell`).
+    #[serde(default = "tested_by_default")]
+    pub tested: bool,
+    /// Number of tests in that run (regress tests, isolation specs, TAP and Perl TAP files).
     #[serde(default)]
     pub n_tests: i64,
     /// The run's uuid.
     pub run: String,
     /// When that run was made (RFC 3339).
     pub when: String,
+}
+
+/// `GET /api/v1/extensions/{extension}`: the extension's matrix cells and versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtensionDetail {
+    /// Extension name.
+    pub name: String,
+    /// Its matrix cells (PostgreSQL major x platform).
+    pub cells: Vec<MatrixCell>,
+    /// Its versions with run counts.
+    pub versions: Vec<VersionCounts>,
+}
+
+/// A version of an extension with its run counts (`GET /api/v1/extensions/{extension}/versions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VersionCounts {
+    /// Version.
+    pub version: String,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// `GET /api/v1/owners`: an owner, with the address masked, and the machines it registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Owner {
+    /// The owner's address, masked: `a***@example.org`.
+    pub owner: String,
+    /// Names of its machines.
+    pub machines: Vec<String>,
 }
 
 /// A test's result in one run, for per-test history.

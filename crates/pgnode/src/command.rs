@@ -161,8 +161,7 @@ impl Command {
 
     fn build(&self) -> std::process::Command {
         // The one sanctioned use of Command::new (STYLE.md rule R4).
-        #[allow(clippy::disallowed_methods)]
-        // reason: this module is the crate's single spawn point
+        #[allow(clippy::disallowed_methods, reason = "this module is the single spawn point")]
         let mut cmd = std::process::Command::new(&self.program);
         cmd.args(&self.args);
         if let Some(user) = &self.run_as {

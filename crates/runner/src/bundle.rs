@@ -226,23 +226,94 @@ pub fn write_bundle(path: &Path, bundle: &Bundle) -> Result<()> {
     crate::report::write_atomic(path, &bundle.to_gzip_vec())
 }
 
-/// `pgfarm regress --bundle`: a bundle with one `regress` stage. The PostgreSQL version comes
-/// from `pg_config` next to psql (or on PATH); the extension is the first `--load-extension`
-/// (else the input directory's name), version `unknown`.
-pub fn write_regress_bundle(
+/// The run of `pgfarm regress` or `pgfarm prove` as model records: one stage and its tests, what
+/// its JUnit file, its exit code (both through `pgfarm-verdict`) and its `--bundle` are made of.
+#[derive(Debug, Clone)]
+pub struct CommandRun {
+    /// `interrupted` when a signal stopped it, else `ok` (the verdict decides the rest).
+    pub reported: RunStatus,
+    /// The `regress` or `tap` stage.
+    pub stage: Stage,
+    /// The pg_regress tests (`pgfarm regress`).
+    pub regress: Vec<RegressTest>,
+    /// The pgTAP files (`pgfarm prove`).
+    pub tap: Vec<TapFile>,
+    /// When it started.
+    pub started: OffsetDateTime,
+}
+
+impl CommandRun {
+    /// The parts the verdict reads.
+    pub fn parts(&self) -> pgfarm_verdict::RunParts<'_> {
+        pgfarm_verdict::RunParts {
+            reported: self.reported,
+            stages: std::slice::from_ref(&self.stage),
+            regress: &self.regress,
+            isolation: &[],
+            tap: &self.tap,
+            perl_tap: &[],
+        }
+    }
+
+    /// The verdict over it.
+    pub fn verdict(&self) -> pgfarm_verdict::Verdict {
+        pgfarm_verdict::derive_parts(self.parts())
+    }
+}
+
+/// `pgfarm regress`'s run: one `regress` stage (failed with the reason when the tests could not
+/// be run) and every test.
+pub fn regress_run(report: &RegressReport) -> CommandRun {
+    let finished = OffsetDateTime::now_utc();
+    let started = finished - report.duration;
+    let interrupted = report.bail.as_deref() == Some("interrupted");
+    let status = if report.bail.is_some() { StageStatus::Failed } else { StageStatus::Ok };
+    CommandRun {
+        reported: if interrupted { RunStatus::Interrupted } else { RunStatus::Ok },
+        stage: stage(
+            StageKind::Regress,
+            status,
+            started,
+            report.duration,
+            String::new(),
+            report.bail.clone(),
+        ),
+        regress: regress_tests(report),
+        tap: Vec::new(),
+        started,
+    }
+}
+
+/// `pgfarm prove`'s run: one `tap` stage with prove's summary as its log, and every file.
+pub fn prove_run(report: &crate::prove::ProveReport) -> CommandRun {
+    let finished = OffsetDateTime::now_utc();
+    let started = finished - report.duration;
+    CommandRun {
+        reported: if report.interrupted { RunStatus::Interrupted } else { RunStatus::Ok },
+        stage: stage(
+            StageKind::Tap,
+            StageStatus::Ok,
+            started,
+            report.duration,
+            crate::prove::render_summary(report, false),
+            None,
+        ),
+        regress: Vec::new(),
+        tap: tap_files(report),
+        started,
+    }
+}
+
+/// Writes a command's run as a bundle (statuses judged by `pgfarm-verdict`): the PostgreSQL
+/// version from `pg_config`, the extension `name`, version `unknown`.
+fn write_command_bundle(
     path: &Path,
-    options: &RegressOptions,
-    report: &RegressReport,
+    run: &CommandRun,
+    pg_config: &Path,
+    name: String,
+    jobs: usize,
 ) -> Result<()> {
-    let pg_config =
-        options.bindir.as_ref().map(|b| b.join("pg_config")).unwrap_or_else(|| "pg_config".into());
-    let postgres = postgres_from_pg_config(&pg_config)?;
-    let name = options.load_extensions.first().cloned().unwrap_or_else(|| {
-        std::fs::canonicalize(&options.inputdir)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "unknown".into())
-    });
+    let postgres = postgres_from_pg_config(pg_config)?;
     let extension = Extension {
         name,
         version: "unknown".into(),
@@ -251,35 +322,30 @@ pub fn write_regress_bundle(
         source: None,
         prerequisites: None,
     };
-    let finished = OffsetDateTime::now_utc();
-    let started = finished - report.duration;
-    let (run_status, stage_status) = match report.exit_code {
-        0 => (RunStatus::Ok, StageStatus::Ok),
-        1 => (RunStatus::Failed, StageStatus::Failed),
-        _ if report.bail.as_deref() == Some("interrupted") => {
-            (RunStatus::Interrupted, StageStatus::Failed)
-        }
-        _ => (RunStatus::Error, StageStatus::Failed),
-    };
     let mut config = RunConfig { command_line: command_line(), ..RunConfig::default() };
-    config.settings.insert("jobs", options.jobs.to_string());
+    config.settings.insert("jobs", jobs.to_string());
     let mut bundle =
-        Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
-    let status = if report.tests.is_empty() && report.bail.is_none() {
-        StageStatus::Missing
-    } else {
-        stage_status
-    };
-    bundle.stages.push(stage(
-        StageKind::Regress,
-        status,
-        started,
-        report.duration,
-        String::new(),
-        report.bail.clone(),
-    ));
-    bundle.regress = regress_tests(report);
+        Bundle::new(run_record(run.started, run.reported), machine(), extension, postgres, config);
+    bundle.stages.push(run.stage.clone());
+    bundle.regress = run.regress.clone();
+    bundle.tap = run.tap.clone();
+    pgfarm_verdict::judge(&mut bundle);
     write_bundle(path, &bundle)
+}
+
+/// `pgfarm regress --bundle`: a bundle with one `regress` stage. The PostgreSQL version comes
+/// from `pg_config` next to psql (or on PATH); the extension is the first `--load-extension`
+/// (else the input directory's name), version `unknown`.
+pub fn write_regress_bundle(path: &Path, options: &RegressOptions, run: &CommandRun) -> Result<()> {
+    let pg_config =
+        options.bindir.as_ref().map(|b| b.join("pg_config")).unwrap_or_else(|| "pg_config".into());
+    let name = options.load_extensions.first().cloned().unwrap_or_else(|| {
+        std::fs::canonicalize(&options.inputdir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "unknown".into())
+    });
+    write_command_bundle(path, run, &pg_config, name, options.jobs)
 }
 
 /// `pgfarm prove --bundle`: a bundle with one `tap` stage and every file's raw TAP stream.
@@ -288,7 +354,7 @@ pub fn write_regress_bundle(
 pub fn write_prove_bundle(
     path: &Path,
     options: &crate::prove::ProveOptions,
-    report: &crate::prove::ProveReport,
+    run: &CommandRun,
 ) -> Result<()> {
     let pg_config = options
         .psql
@@ -296,42 +362,11 @@ pub fn write_prove_bundle(
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join("pg_config"))
         .unwrap_or_else(|| "pg_config".into());
-    let postgres = postgres_from_pg_config(&pg_config)?;
     let name = std::env::current_dir()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "unknown".into());
-    let extension = Extension {
-        name,
-        version: "unknown".into(),
-        git_ref: None,
-        git_commit: None,
-        source: None,
-        prerequisites: None,
-    };
-    let finished = OffsetDateTime::now_utc();
-    let started = finished - report.duration;
-    let (run_status, stage_status) = if report.interrupted {
-        (RunStatus::Interrupted, StageStatus::Failed)
-    } else if report.passed() {
-        (RunStatus::Ok, StageStatus::Ok)
-    } else {
-        (RunStatus::Failed, StageStatus::Failed)
-    };
-    let mut config = RunConfig { command_line: command_line(), ..RunConfig::default() };
-    config.settings.insert("jobs", options.jobs.to_string());
-    let mut bundle =
-        Bundle::new(run_record(started, run_status), machine(), extension, postgres, config);
-    bundle.stages.push(stage(
-        StageKind::Tap,
-        stage_status,
-        started,
-        report.duration,
-        crate::prove::render_summary(report, false),
-        None,
-    ));
-    bundle.tap = tap_files(report);
-    write_bundle(path, &bundle)
+    write_command_bundle(path, run, &pg_config, name, options.jobs)
 }
 
 #[cfg(test)]

@@ -37,5 +37,6 @@ pub mod regress;
 pub mod report;
 pub mod schedule;
 pub mod upload;
+pub mod worker;
 
 pub use error::{Error, Result};

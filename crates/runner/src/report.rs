@@ -1,35 +1,26 @@
 //! Result files every command can write: JUnit XML (via `quick-junit`) and a TAP 14 summary,
-//! built from a neutral list of [`Suite`]s, and the atomic file write they all use.
+//! built once from a run's model records ([`run_suite`]: bundle stages, regress tests, TAP files)
+//! with every outcome decided by `pgfarm-verdict`, and the atomic file write they all use.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use pgfarm_model::{RegressTest, StageKind, TapFile, TestStatus};
+use pgfarm_verdict::{JunitResult, RunParts};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::error::{Error, Result};
-
-/// The outcome of one test case in a result file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Passed.
-    Passed,
-    /// Failed (wrong output, failed assertion).
-    Failed,
-    /// Could not be judged (crash, timeout, psql error).
-    Errored,
-    /// Not run.
-    Skipped,
-}
 
 /// One test case: a pg_regress test, a pgTAP file or a stage.
 #[derive(Debug, Clone)]
 pub struct Case {
     /// Test name.
     pub name: String,
-    /// Outcome.
-    pub outcome: Outcome,
+    /// Its JUnit result (`pgfarm_verdict::junit_test` / `junit_stage`).
+    pub outcome: JunitResult,
     /// Wall time.
     pub duration: Duration,
     /// A one-line reason for a non-pass ("output differs from expected/x.out", "timeout").
@@ -41,10 +32,114 @@ pub struct Case {
 /// A named group of cases (one per suite and installation).
 #[derive(Debug, Clone)]
 pub struct Suite {
-    /// Suite name (`regress`, `tap`, `pg16/regress`).
+    /// Suite name (`regress`, `tap`, `pg16`).
     pub name: String,
     /// Cases in order.
     pub cases: Vec<Case>,
+}
+
+/// Which cases a run's suite holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cases {
+    /// `pgfarm test`: one case per stage, then each test as `STAGE/NAME`.
+    StagesAndTests,
+    /// `pgfarm regress` and `pgfarm prove`: the tests alone, by name.
+    TestsOnly,
+}
+
+/// The suite of one run: every outcome from `pgfarm_verdict::derive_parts`, messages and
+/// details from the raw outputs (the diff against the chosen expected file, the TAP stream).
+pub fn run_suite(name: impl Into<String>, parts: RunParts<'_>, cases: Cases) -> Suite {
+    let verdict = pgfarm_verdict::derive_parts(parts);
+    let mut out = Vec::new();
+    if cases == Cases::StagesAndTests {
+        for (stage, derived) in parts.stages.iter().zip(&verdict.stages) {
+            out.push(Case {
+                name: stage.kind.as_str().to_owned(),
+                outcome: pgfarm_verdict::junit_stage(stage.kind, derived.status),
+                duration: Duration::from_millis(stage.duration_ms),
+                message: stage.error.clone(),
+                detail: String::new(),
+            });
+        }
+    }
+    let regress = parts.regress.iter().chain(parts.isolation).map(Record::Regress);
+    let tap = parts.tap.iter().map(|f| Record::Tap(f, StageKind::Tap));
+    let perl_tap = parts.perl_tap.iter().map(|f| Record::Tap(f, StageKind::PerlTap));
+    for (record, derived) in regress.chain(tap).chain(perl_tap).zip(&verdict.tests) {
+        let outcome = pgfarm_verdict::junit_test(derived.status);
+        let name = match cases {
+            Cases::StagesAndTests => format!("{}/{}", derived.stage.as_str(), derived.name),
+            Cases::TestsOnly => derived.name.clone(),
+        };
+        let (message, detail) = match (record, outcome) {
+            (_, JunitResult::Success) => (None, String::new()),
+            (Record::Regress(test), _) => regress_message(test, derived.status),
+            (Record::Tap(file, stage), _) => tap_message(file, stage, derived.status),
+        };
+        out.push(Case {
+            name,
+            outcome,
+            duration: Duration::from_millis(derived.duration_ms),
+            message,
+            detail,
+        });
+    }
+    Suite { name: name.into(), cases: out }
+}
+
+#[derive(Clone, Copy)]
+enum Record<'a> {
+    Regress(&'a RegressTest),
+    Tap(&'a TapFile, StageKind),
+}
+
+/// A regress test's one-line reason and its diff against the chosen expected file.
+fn regress_message(test: &RegressTest, status: TestStatus) -> (Option<String>, String) {
+    let chosen = test.chosen().or_else(|| test.expected.first());
+    let mut detail = String::new();
+    if let Some(expected) = chosen {
+        let diff = pgfarm_diff::diff_bytes(
+            expected.content.as_bytes(),
+            test.actual.as_bytes(),
+            &pgfarm_diff::Options::default(),
+        );
+        let labels = pgfarm_diff::Labels {
+            expected: &format!("expected/{}", expected.file_name),
+            actual: &format!("results/{}.out", test.name),
+        };
+        let _ = diff.write_unified(&mut detail, &labels, 3);
+    }
+    let message = match (&test.reason, status, chosen) {
+        (Some(reason), _, _) => reason.clone(),
+        (None, TestStatus::Timeout, _) => "timeout".to_owned(),
+        (None, _, None) => "no expected file".to_owned(),
+        (None, _, Some(expected)) => format!("output differs from expected/{}", expected.file_name),
+    };
+    (Some(message), detail)
+}
+
+/// A TAP file's one-line reason (failed points, exit code, protocol errors) and its output.
+fn tap_message(file: &TapFile, stage: StageKind, status: TestStatus) -> (Option<String>, String) {
+    let summary = pgfarm_verdict::tap_summary(file, stage);
+    let mut reasons: Vec<String> = Vec::new();
+    if !summary.failures.is_empty() {
+        let ids: Vec<u64> = summary.failures.iter().map(|f| f.id).collect();
+        reasons.push(format!("failed tests: {}", crate::prove::id_ranges(&ids)));
+    }
+    if let Some(code) = file.exit_code.filter(|c| *c != 0) {
+        reasons.push(format!("exited with {code}"));
+    }
+    if status == TestStatus::Timeout {
+        reasons.push("timeout".into());
+    }
+    reasons.extend(summary.errors.iter().cloned());
+    if let Some(reason) = &summary.bailout {
+        reasons.push(format!("Bail out! {reason}"));
+    }
+    let mut detail = file.stream.to_string_lossy().into_owned();
+    let _ = write!(detail, "{}", file.stderr.to_string_lossy());
+    (Some(reasons.join("; ")).filter(|m| !m.is_empty()), detail)
 }
 
 /// Renders suites as JUnit XML.
@@ -56,15 +151,15 @@ pub fn junit_xml(report_name: &str, suites: &[Suite]) -> Result<String> {
         for case in &suite.cases {
             total += case.duration;
             let mut status = match case.outcome {
-                Outcome::Passed => TestCaseStatus::success(),
-                Outcome::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
-                Outcome::Errored => TestCaseStatus::non_success(NonSuccessKind::Error),
-                Outcome::Skipped => TestCaseStatus::skipped(),
+                JunitResult::Success => TestCaseStatus::success(),
+                JunitResult::Failure => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                JunitResult::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+                JunitResult::Skipped => TestCaseStatus::skipped(),
             };
             if let Some(message) = &case.message {
                 status.set_message(message.as_str());
             }
-            if case.outcome != Outcome::Passed && !case.detail.is_empty() {
+            if case.outcome != JunitResult::Success && !case.detail.is_empty() {
                 status.set_description(case.detail.as_str());
             }
             let mut test_case = TestCase::new(case.name.as_str(), status);
@@ -86,11 +181,11 @@ pub fn tap_stream(suites: &[Suite]) -> String {
         out.push_str(&format!("# Subtest: {}\n", escape(&suite.name)));
         let mut suite_ok = true;
         for (idx, case) in suite.cases.iter().enumerate() {
-            let ok = matches!(case.outcome, Outcome::Passed | Outcome::Skipped);
+            let ok = matches!(case.outcome, JunitResult::Success | JunitResult::Skipped);
             suite_ok &= ok;
             let directive = match (case.outcome, &case.message) {
-                (Outcome::Skipped, Some(m)) => format!(" # SKIP {}", escape(m)),
-                (Outcome::Skipped, None) => " # SKIP".to_owned(),
+                (JunitResult::Skipped, Some(m)) => format!(" # SKIP {}", escape(m)),
+                (JunitResult::Skipped, None) => " # SKIP".to_owned(),
                 _ => String::new(),
             };
             out.push_str(&format!(
@@ -167,14 +262,14 @@ mod tests {
             cases: vec![
                 Case {
                     name: "one".into(),
-                    outcome: Outcome::Passed,
+                    outcome: JunitResult::Success,
                     duration: Duration::from_millis(12),
                     message: None,
                     detail: String::new(),
                 },
                 Case {
                     name: "three # x".into(),
-                    outcome: Outcome::Failed,
+                    outcome: JunitResult::Failure,
                     duration: Duration::from_millis(40),
                     message: Some("output differs".into()),
                     detail: "-     4\n+     3".into(),
@@ -205,6 +300,34 @@ mod tests {
             tap,
             "TAP version 14\n# Subtest: regress\n    ok 1 - one\n    not ok 2 - three \\# x\n      ---\n      duration_ms: 40\n      message: \"output differs\"\n      detail: |-\n        -     4\n        +     3\n      ...\n    1..2\nnot ok 1 - regress\n1..1\n"
         );
+    }
+
+    fn sample(name: &str) -> pgfarm_model::Bundle {
+        let path = format!("{}/../../testdata/bundles/{name}", env!("CARGO_MANIFEST_DIR"));
+        pgfarm_model::Bundle::from_slice(&fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_runs_suite_takes_its_outcomes_from_the_verdict_and_its_details_from_the_raw_outputs() {
+        let bundle = sample("regress-fail.pgfarm.json");
+        let suite = run_suite("pg16", RunParts::of(&bundle), Cases::StagesAndTests);
+        let case = |name: &str| suite.cases.iter().find(|c| c.name == name).unwrap();
+        assert_eq!(case("regress").outcome, JunitResult::Failure);
+        assert_eq!(case("tap").outcome, JunitResult::Skipped);
+        let three = case("regress/three");
+        assert_eq!(three.outcome, JunitResult::Failure);
+        assert_eq!(three.message.as_deref(), Some("output differs from expected/three.out"));
+        assert!(three.detail.contains("--- expected/three.out") && three.detail.contains("+"));
+        let tap = sample("tap-fail.pgfarm.json");
+        let suite = run_suite("tap", RunParts::of(&tap), Cases::TestsOnly);
+        let case = |name: &str| suite.cases.iter().find(|c| c.name.contains(name)).unwrap();
+        // Its only `not ok` is a TODO: a success, as on the run page and the server.
+        assert_eq!(case("08-special-chars").outcome, JunitResult::Success);
+        assert_eq!(case("01-basic").outcome, JunitResult::Failure);
+        assert!(case("01-basic").message.as_deref().unwrap().starts_with("failed tests: "));
+        let died = case("09-died-midway");
+        assert_eq!(died.outcome, JunitResult::Error);
+        assert!(died.message.as_deref().unwrap().contains("exited with 3"), "{died:?}");
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct CredentialsFile {
     machine: Option<String>,
@@ -142,6 +142,42 @@ impl Credentials {
         Ok(Credentials { machine, secret, server: file.server })
     }
 
+    /// Writes the credentials file `path` (TOML, `machine`, `secret` and `server` when known)
+    /// with mode 0600, atomically (a temp file made 0600 before the secret goes in, then
+    /// renamed): the one writer of the file [`Credentials::from_file`] reads.
+    pub fn write_file(&self, path: &Path) -> Result<(), UploadError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let fail = |err: &dyn std::fmt::Display| {
+            UploadError::Credentials(format!("{}: {err}", path.display()))
+        };
+        let file = CredentialsFile {
+            machine: Some(self.machine.clone()),
+            secret: Some(self.secret.clone()),
+            server: self.server.clone(),
+        };
+        let text = toml::to_string(&file).map_err(|err| fail(&err))?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|err| fail(&err))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let result = (|| {
+            let mut out =
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            out.write_all(text.as_bytes())?;
+            out.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if let Err(err) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(fail(&err));
+        }
+        Ok(())
+    }
+
     /// Credentials from `machine` (or `PGFARM_MACHINE`) and `PGFARM_MACHINE_SECRET`, else from
     /// `file` (or the default file).
     pub fn resolve(machine: Option<&str>, file: Option<&Path>) -> Result<Credentials, UploadError> {
@@ -169,6 +205,29 @@ impl Credentials {
         }
         Ok(credentials)
     }
+}
+
+/// What [`UploadClient::machine_secret`] asks the server to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretAction {
+    /// Approve a pending machine.
+    Approve,
+    /// Give an approved machine a new secret (the old one stops working).
+    RotateSecret,
+}
+
+/// A URL path segment, percent-encoded (machine names are `A-Z a-z 0-9 . _ -`, but a path must
+/// never be built from anything else unencoded).
+fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"._-".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `sha256=<hex HMAC-SHA256(secret, timestamp "." body)>`.
@@ -251,22 +310,35 @@ impl UploadClient {
         pg_major: u32,
         limit: u32,
     ) -> Result<Vec<api::QueueItem>, UploadError> {
-        let machine: String = machine
-            .bytes()
-            .map(|byte| {
-                if byte.is_ascii_alphanumeric() || b"._-".contains(&byte) {
-                    char::from(byte).to_string()
-                } else {
-                    format!("%{byte:02X}")
-                }
-            })
-            .collect();
         let url = format!(
-            "{}/api/v1/machines/{machine}/queue?pg={pg_major}&limit={}",
+            "{}/api/v1/machines/{}/queue?pg={pg_major}&limit={}",
             self.base,
+            path_segment(machine),
             limit.clamp(1, 500)
         );
         let response = self.agent.get(&url).call();
+        UploadClient::finish(&url, response)
+    }
+
+    /// `POST /api/v1/admin/machines/{machine}/approve` (or `.../rotate-secret`) with the admin
+    /// token: the machine's new secret, which the server shows only in this answer.
+    pub fn machine_secret(
+        &self,
+        admin_token: &str,
+        machine: &str,
+        action: SecretAction,
+    ) -> Result<api::MachineSecret, UploadError> {
+        let action = match action {
+            SecretAction::Approve => "approve",
+            SecretAction::RotateSecret => "rotate-secret",
+        };
+        let url = format!("{}/api/v1/admin/machines/{}/{action}", self.base, path_segment(machine));
+        let response = self
+            .agent
+            .post(&url)
+            .header("authorization", format!("Bearer {admin_token}"))
+            .header("content-type", "application/json")
+            .send(&b"{}"[..]);
         UploadClient::finish(&url, response)
     }
 
@@ -323,5 +395,31 @@ mod tests {
         let credentials = Credentials::from_file(&path).unwrap();
         assert_eq!(credentials.machine, "m1");
         assert!(!format!("{credentials:?}").contains("abc"));
+    }
+
+    #[test]
+    fn the_written_credentials_file_is_0600_and_reads_back() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/machine.toml");
+        let written = Credentials {
+            machine: "m \"quoted\"".into(),
+            secret: "s3cr3t".into(),
+            server: Some("http://127.0.0.1:1".into()),
+        };
+        written.write_file(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let read = Credentials::from_file(&path).unwrap();
+        assert_eq!(
+            (read.machine, read.secret, read.server),
+            (written.machine, written.secret, written.server)
+        );
+        // Written again (a rotated secret): replaced whole, no temp file left.
+        Credentials { secret: "new".into(), ..Credentials::from_file(&path).unwrap() }
+            .write_file(&path)
+            .unwrap();
+        assert_eq!(Credentials::from_file(&path).unwrap().secret, "new");
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
 }

@@ -169,6 +169,8 @@ pub struct RunRow {
     pub status: String,
     /// First failed stage.
     pub failed_stage: Option<String>,
+    /// A test stage ran (pgfarm-verdict's `run-tested`): 1 or 0.
+    pub tested: i64,
     /// Number of tests.
     pub n_tests: i64,
     /// Failed tests.
@@ -224,6 +226,8 @@ pub struct NewRun {
     pub status: String,
     /// First failed stage.
     pub failed_stage: Option<String>,
+    /// A test stage ran (pgfarm-verdict's `run-tested`).
+    pub tested: bool,
     /// Number of tests.
     pub n_tests: i64,
     /// Failed tests.
@@ -259,6 +263,8 @@ pub struct LatestRow {
     pub failed_stage: Option<String>,
     /// Its run time (unix ms).
     pub created_at: i64,
+    /// Whether that run tested anything: 1 or 0.
+    pub tested: i64,
     /// Number of tests of that run.
     pub n_tests: i64,
     /// Its uuid.
@@ -331,6 +337,10 @@ pub struct ChangeRow {
     pub from_status: String,
     /// Status after.
     pub to_status: String,
+    /// The first failed stage of the run that changed it.
+    pub failed_stage: Option<String>,
+    /// Whether that run tested anything: 1 or 0.
+    pub tested: i64,
     /// When (unix ms).
     pub at: i64,
 }
@@ -544,6 +554,11 @@ pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "trends_by_extension_and_stage",
         include_str!("../../../migrations/sqlite/0004_trends_by_extension_and_stage.sql"),
     ),
+    (
+        5,
+        "verdict_machine_faults_and_tested",
+        include_str!("../../../migrations/sqlite/0005_verdict_machine_faults_and_tested.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
@@ -555,6 +570,11 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "trends_by_extension_and_stage",
         include_str!("../../../migrations/postgres/0004_trends_by_extension_and_stage.sql"),
+    ),
+    (
+        5,
+        "verdict_machine_faults_and_tested",
+        include_str!("../../../migrations/postgres/0005_verdict_machine_faults_and_tested.sql"),
     ),
 ];
 

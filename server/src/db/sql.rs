@@ -12,8 +12,8 @@ pub(crate) const MACHINE_COLUMNS: &str = "id, name, owner_email, description, os
 
 /// Columns of `RunRow` over `runs r JOIN machines m`.
 pub(crate) const RUN_COLUMNS: &str = "r.id, r.uuid, m.name AS machine, r.extension, \
-     r.ext_version, r.pg_version, r.pg_major, r.platform, r.status, r.failed_stage, r.n_tests, \
-     r.n_failed, r.created_at, r.received_at";
+     r.ext_version, r.pg_version, r.pg_major, r.platform, r.status, r.failed_stage, r.tested, \
+     r.n_tests, r.n_failed, r.created_at, r.received_at";
 
 /// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
 pub(crate) const INSERT_CHUNK: usize = 400;
@@ -251,9 +251,9 @@ macro_rules! impl_store {
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let (run_id,): (i64,) = sqlx::query_as(
                     "INSERT INTO runs (uuid, machine_id, extension, ext_version, pg_version, \
-                     pg_major, platform, status, failed_stage, n_tests, n_failed, created_at, \
-                     received_at, bundle_size) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     pg_major, platform, status, failed_stage, tested, n_tests, n_failed, \
+                     created_at, received_at, bundle_size) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                      RETURNING id",
                 )
                 .bind(&run.uuid)
@@ -265,6 +265,7 @@ macro_rules! impl_store {
                 .bind(&run.platform)
                 .bind(&run.status)
                 .bind(&run.failed_stage)
+                .bind(i64::from(run.tested))
                 .bind(run.n_tests)
                 .bind(run.n_failed)
                 .bind(run.created_at)
@@ -576,7 +577,7 @@ macro_rules! impl_store {
             ) -> crate::db::DbResult<Vec<crate::db::LatestRow>> {
                 let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT l.extension, l.pg_major, l.platform, l.ext_version, l.status, \
-                     l.failed_stage, l.created_at, r.n_tests, r.uuid AS run_uuid \
+                     l.failed_stage, l.created_at, r.tested, r.n_tests, r.uuid AS run_uuid \
                      FROM latest l JOIN runs r ON r.id = l.run_id",
                 );
                 if let Some(extension) = extension {
@@ -744,7 +745,7 @@ macro_rules! impl_store {
             ) -> crate::db::DbResult<Vec<crate::db::ChangeRow>> {
                 let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT c.id, c.extension, c.pg_major, c.platform, r.uuid AS run_uuid, \
-                     c.from_status, c.to_status, c.at \
+                     c.from_status, c.to_status, r.failed_stage, r.tested, c.at \
                      FROM status_changes c JOIN runs r ON r.id = c.run_id",
                 );
                 if let Some(extension) = extension {

@@ -6,11 +6,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use pgfarm_model::{RunStatus, api};
+use pgfarm_model::api;
 
 use super::{Caching, cached, cached_json};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::verdict;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -26,19 +27,6 @@ fn split_file(file: &str) -> Result<(&str, bool), ApiError> {
         Ok((name, true))
     } else {
         Err(ApiError::not_found(format!("badge `{file}` (use .svg or .json)")))
-    }
-}
-
-/// The badge text and colour for the cells of one extension (optionally one major).
-fn badge_message(statuses: &[RunStatus]) -> (&'static str, &'static str) {
-    if statuses.is_empty() {
-        ("no runs", "#9f9f9f")
-    } else if statuses.contains(&RunStatus::Failed) {
-        ("failing", "#e05d44")
-    } else if statuses.iter().all(|status| *status == RunStatus::Ok) {
-        ("passing", "#4c1")
-    } else {
-        ("unknown", "#dfb317")
     }
 }
 
@@ -86,15 +74,17 @@ async fn badge(
     major: Option<i64>,
     json: bool,
 ) -> ApiResult<Response> {
-    let statuses: Vec<RunStatus> = state
+    let cells: Vec<api::MatrixCell> = state
         .store
         .matrix(Some(extension))
         .await?
         .into_iter()
         .filter(|row| major.is_none_or(|major| row.pg_major == major))
-        .filter_map(|row| row.status.parse().ok())
+        .map(super::reads::cell)
         .collect();
-    let (message, color) = badge_message(&statuses);
+    let verdict::Badge { message, color } = verdict::badge(
+        cells.iter().map(|cell| verdict::cell(cell.status, cell.failed_stage, cell.tested).word),
+    );
     let label = match major {
         Some(major) => format!("{extension} pg{major}"),
         None => extension.to_owned(),
@@ -148,12 +138,5 @@ mod tests {
         let badge = svg("<script>x</script>", "passing", "#4c1");
         assert!(!badge.contains("<script>"));
         assert!(badge.contains("&lt;script&gt;"));
-    }
-
-    #[test]
-    fn one_failing_cell_makes_the_badge_red() {
-        assert_eq!(badge_message(&[RunStatus::Ok, RunStatus::Failed]).0, "failing");
-        assert_eq!(badge_message(&[RunStatus::Ok]).0, "passing");
-        assert_eq!(badge_message(&[]).0, "no runs");
     }
 }

@@ -38,15 +38,21 @@ pub(crate) fn atom(base_url: &str, self_path: &str, title: &str, changes: &[Chan
     out.push_str(&format!("  <updated>{updated}</updated>\n"));
     out.push_str("  <author><name>pgfarm</name></author>\n");
     for change in changes {
-        let verb = if change.to_status == "ok" { "fixed" } else { "broken" };
+        let cell = |status: &str| {
+            let status = status.parse().unwrap_or(pgfarm_model::RunStatus::Error);
+            let failed_stage = change.failed_stage.as_deref().and_then(|s| s.parse().ok());
+            crate::verdict::cell(status, failed_stage, change.tested != 0)
+        };
+        let to = cell(&change.to_status);
+        let verb = match to.word {
+            crate::verdict::CellWord::Ok => "fixed",
+            crate::verdict::CellWord::Missing => "lost its tests",
+            _ => "broken",
+        };
+        // The run before is only known by its status: its label is the status word.
         let title = format!(
             "{} {} on PostgreSQL {} ({}): {} -> {}",
-            change.extension,
-            verb,
-            change.pg_major,
-            change.platform,
-            change.from_status,
-            change.to_status
+            change.extension, verb, change.pg_major, change.platform, change.from_status, to.label
         );
         let link = format!("{base_url}/api/v1/runs/{}", change.run_uuid);
         out.push_str("  <entry>\n");

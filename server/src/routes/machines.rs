@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pgfarm_model::api;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{ApiJson, ApiQuery, Caching, cached_json};
 use crate::db::{MachineRow, NewMachine};
@@ -129,15 +129,6 @@ async fn one(
     Ok(cached_json(&headers, &machine_json(&row), Caching::Revalidate))
 }
 
-/// An owner, with the address masked (`a***@example.org`) and the machines it runs.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(crate) struct Owner {
-    /// The owner's address, masked: `a***@example.org`.
-    owner: String,
-    /// Names of the machines it registered.
-    machines: Vec<String>,
-}
-
 fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((user, host)) => {
@@ -153,8 +144,8 @@ async fn owners(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
     for row in state.store.machines().await? {
         by_owner.entry(mask_email(&row.owner_email)).or_default().push(row.name);
     }
-    let owners: Vec<Owner> =
-        by_owner.into_iter().map(|(owner, machines)| Owner { owner, machines }).collect();
+    let owners: Vec<api::Owner> =
+        by_owner.into_iter().map(|(owner, machines)| api::Owner { owner, machines }).collect();
     Ok(cached_json(&headers, &owners, Caching::Revalidate))
 }
 

@@ -116,7 +116,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Machine owners (addresses masked) and their machines.",
         statuses: &[200, 304],
         request: None,
-        response: json_of::<Vec<super::machines::Owner>>,
+        response: json_of::<Vec<api::Owner>>,
     },
     Endpoint {
         name: "admin_machine",
@@ -206,7 +206,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "One extension: its matrix cells and versions.",
         statuses: &[200, 304, 404],
         request: None,
-        response: json_of::<super::reads::ExtensionView>,
+        response: json_of::<api::ExtensionDetail>,
     },
     Endpoint {
         name: "extension_versions",
@@ -216,7 +216,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Versions of an extension with run counts.",
         statuses: &[200, 304],
         request: None,
-        response: json_of::<Vec<super::reads::VersionView>>,
+        response: json_of::<Vec<api::VersionCounts>>,
     },
     Endpoint {
         name: "extension_machines",

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use pgfarm_model::api;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::runs::{RunQuery, run_summary};
 use super::{ApiQuery, Caching, cached, cached_json, page_limit};
@@ -54,41 +54,24 @@ pub(super) fn cell(row: LatestRow) -> api::MatrixCell {
         version: row.ext_version,
         status: row.status.parse().unwrap_or(pgfarm_model::RunStatus::Error),
         failed_stage: row.failed_stage.as_deref().and_then(|stage| stage.parse().ok()),
+        tested: row.tested != 0,
         n_tests: row.n_tests,
         run: row.run_uuid,
         when: crate::rfc3339(row.created_at),
     }
 }
 
-/// `GET /api/v1/extensions/{extension}`.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(crate) struct ExtensionView {
-    /// Extension name.
-    name: String,
-    /// Its matrix cells.
-    cells: Vec<api::MatrixCell>,
-    /// Its versions with run counts.
-    versions: Vec<VersionView>,
-}
-
-/// A version of an extension with its run counts.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(crate) struct VersionView {
-    /// Version.
-    version: String,
-    /// Runs of it.
-    n_runs: i64,
-    /// Failed runs of it.
-    n_failed: i64,
-}
-
-async fn versions_of(state: &AppState, extension: &str) -> ApiResult<Vec<VersionView>> {
+async fn versions_of(state: &AppState, extension: &str) -> ApiResult<Vec<api::VersionCounts>> {
     Ok(state
         .store
         .extension_versions(extension)
         .await?
         .into_iter()
-        .map(|row| VersionView { version: row.version, n_runs: row.n_runs, n_failed: row.n_failed })
+        .map(|row| api::VersionCounts {
+            version: row.version,
+            n_runs: row.n_runs,
+            n_failed: row.n_failed,
+        })
         .collect())
 }
 
@@ -105,7 +88,7 @@ async fn extension(
     let versions = versions_of(&state, &extension).await?;
     Ok(cached_json(
         &headers,
-        &ExtensionView { name: extension, cells, versions },
+        &api::ExtensionDetail { name: extension, cells, versions },
         Caching::Revalidate,
     ))
 }

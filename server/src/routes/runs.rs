@@ -58,7 +58,6 @@ fn prepare_run(
     }
     let verdict = verdict::derive(&bundle);
     let created_at = (bundle.run.created_at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let n_failed = verdict.n_failed() as i64;
     Ok(NewRun {
         uuid: bundle.run.id.to_string(),
         machine_id: machine.id,
@@ -67,10 +66,11 @@ fn prepare_run(
         pg_version: bundle.postgres.version.clone(),
         pg_major: i64::from(bundle.postgres.major),
         platform: format!("{}/{}", machine.os, machine.arch),
-        status: verdict.run_status.as_str().to_owned(),
-        failed_stage: verdict.failed_stage.map(|kind| kind.as_str().to_owned()),
-        n_tests: verdict.tests.len() as i64,
-        n_failed,
+        status: verdict.run.status.as_str().to_owned(),
+        failed_stage: verdict.run.failed_stage.map(|kind| kind.as_str().to_owned()),
+        tested: verdict.run.tested,
+        n_tests: verdict.run.n_tests as i64,
+        n_failed: verdict.run.n_failed as i64,
         created_at,
         received_at,
         pg_min: required_pg_major(&bundle),
@@ -78,20 +78,20 @@ fn prepare_run(
         stages: verdict
             .stages
             .iter()
-            .map(|(kind, status, duration)| StageRow {
-                name: kind.as_str().to_owned(),
-                status: status.as_str().to_owned(),
-                duration_ms: i64::try_from(*duration).unwrap_or(i64::MAX),
+            .map(|stage| StageRow {
+                name: stage.kind.as_str().to_owned(),
+                status: stage.status.as_str().to_owned(),
+                duration_ms: i64::try_from(stage.duration_ms).unwrap_or(i64::MAX),
             })
             .collect(),
         tests: verdict
             .tests
             .iter()
-            .map(|(kind, name, status, duration)| TestRow {
-                stage: kind.as_str().to_owned(),
-                test_name: name.clone(),
-                status: status.as_str().to_owned(),
-                duration_ms: i64::try_from(*duration).unwrap_or(i64::MAX),
+            .map(|test| TestRow {
+                stage: test.stage.as_str().to_owned(),
+                test_name: test.name.clone(),
+                status: test.status.as_str().to_owned(),
+                duration_ms: i64::try_from(test.duration_ms).unwrap_or(i64::MAX),
             })
             .collect(),
     })
@@ -194,6 +194,7 @@ pub(crate) fn run_summary(row: &RunRow) -> api::RunSummary {
         platform: row.platform.clone(),
         status: row.status.parse().unwrap_or(pgfarm_model::RunStatus::Error),
         failed_stage: row.failed_stage.as_deref().and_then(|stage| stage.parse().ok()),
+        tested: row.tested != 0,
         n_tests: row.n_tests,
         n_failed: row.n_failed,
         created_at: crate::rfc3339(row.created_at),

@@ -7,7 +7,7 @@ use pgfarm_model::api::RunSummary;
 use crate::components::remote::RelativeTime;
 use crate::components::status::StatusBadge;
 use crate::logic::filters::encode_component;
-use crate::logic::matrix::verdict;
+use crate::logic::matrix::run_verdict;
 
 /// A table of runs (newest first as the API sends them). Every text is rendered as text.
 #[component]
@@ -18,7 +18,7 @@ pub fn RunTable(
     let rows = runs
         .into_iter()
         .map(|run| {
-            let verdict = verdict(run.status, run.failed_stage, run.n_tests);
+            let verdict = run_verdict(&run);
             let href = format!("/runs/{}", encode_component(&run.uuid));
             let ext_href = format!("/extensions/{}", encode_component(&run.extension));
             let machine_href = format!("/machines/{}", encode_component(&run.machine));
@@ -33,7 +33,7 @@ pub fn RunTable(
                 <tr data-run=run.uuid.clone()>
                     <td>
                         <a href=href.clone() class="run-link">
-                            <StatusBadge status=verdict.word label=verdict.label/>
+                            <StatusBadge status=verdict.word.as_str() label=verdict.label/>
                         </a>
                     </td>
                     <td>
@@ -118,6 +118,7 @@ pub(crate) mod tests {
             platform: HOSTILE.into(),
             status: RunStatus::Failed,
             failed_stage: Some(StageKind::Regress),
+            tested: true,
             n_tests: 3,
             n_failed: 1,
             created_at: HOSTILE.into(),

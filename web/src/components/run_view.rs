@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use pgfarm_model::api::RunDetail;
-use pgfarm_model::{Bundle, RawText, RegressTest, Stage, StageStatus, TestStatus};
+use pgfarm_model::{
+    Bundle, RawText, RegressTest, Stage, StageKind, StageStatus, TestCounts, TestStatus,
+};
+use pgfarm_verdict::Verdict;
 
 use crate::components::diff_view::DiffView;
 use crate::components::log_view::LogView;
@@ -94,13 +97,19 @@ fn CollapsedLog(
     }
 }
 
-fn stage_section(bundle: &Bundle) -> AnyView {
-    let rows = bundle
+fn stage_section(bundle: &Bundle, verdict: &Verdict) -> AnyView {
+    // Stages with their derived status, in the bundle's order.
+    let stages: Vec<(&Stage, StageStatus)> = bundle
         .stages
         .iter()
-        .map(|stage: &Stage| {
+        .zip(&verdict.stages)
+        .map(|(stage, derived)| (stage, derived.status))
+        .collect();
+    let rows = stages
+        .iter()
+        .map(|(stage, status)| {
             let kind = stage.kind.as_str();
-            let status = stage.status.as_str();
+            let status = status.as_str();
             let error = stage.error.clone().unwrap_or_default();
             view! {
                 <tr data-stage=kind data-status=status>
@@ -112,17 +121,16 @@ fn stage_section(bundle: &Bundle) -> AnyView {
             }
         })
         .collect_view();
-    let logs = bundle
-        .stages
+    let logs = stages
         .iter()
-        .filter(|stage| !stage.log.is_empty() || stage.status == StageStatus::Failed)
-        .map(|stage| {
+        .filter(|(stage, status)| !stage.log.is_empty() || *status == StageStatus::Failed)
+        .map(|(stage, status)| {
             let kind = stage.kind.as_str();
             let lines = stage.log.to_string_lossy().lines().count();
             let summary = view! {
                 <span class="stage-log-title">{format!("{kind} log")}</span>
                 " "
-                <StatusBadge status=stage.status.as_str()/>
+                <StatusBadge status=status.as_str()/>
                 <span class="muted">{format!(" {lines} lines")}</span>
             }
             .into_any();
@@ -131,7 +139,7 @@ fn stage_section(bundle: &Bundle) -> AnyView {
                     summary=summary
                     log=stage.log.clone()
                     file_name=format!("{kind}.log")
-                    open=stage.status == StageStatus::Failed
+                    open=*status == StageStatus::Failed
                     stage=kind
                 />
             }
@@ -159,14 +167,19 @@ fn stage_section(bundle: &Bundle) -> AnyView {
     .into_any()
 }
 
-fn regress_test(test: &RegressTest, history: Option<String>) -> AnyView {
-    let status = test.status.as_str();
+fn regress_test(
+    test: &RegressTest,
+    derived: TestStatus,
+    history: Option<String>,
+    results_dir: &str,
+) -> AnyView {
+    let status = derived.as_str();
     let name = test.name.clone();
     let title = match history {
         Some(href) => view! { <a class="test-name" href=href>{name.clone()}</a> }.into_any(),
         None => view! { <span class="test-name">{name.clone()}</span> }.into_any(),
     };
-    let shows_diff = test.status.is_failure() || test.status == TestStatus::Ignored;
+    let shows_diff = derived.is_failure() || derived == TestStatus::Ignored;
     let diff = shows_diff.then(|| {
         let rows = Arc::new(DiffRows::for_test(test));
         mark("pgfarm:diff");
@@ -190,7 +203,7 @@ fn regress_test(test: &RegressTest, history: Option<String>) -> AnyView {
                 <DiffView
                     rows=rows.clone()
                     expected_label=expected_label
-                    actual_label=format!("results/{}.out", test.name)
+                    actual_label=format!("{results_dir}/{}.out", test.name)
                 />
             }
             .into_any()
@@ -217,60 +230,82 @@ fn regress_test(test: &RegressTest, history: Option<String>) -> AnyView {
                 </span>
                 {psql}
             </div>
+            {test.reason.clone().map(|reason| view! { <p class="test-reason">{reason}</p> })}
             {diff}
         </li>
     }
     .into_any()
 }
 
-fn regress_section(bundle: &Bundle, linked: bool) -> AnyView {
-    if bundle.regress.is_empty() {
+/// The derived statuses of one stage's tests, in the bundle's order.
+fn statuses_of(verdict: &Verdict, stage: StageKind) -> Vec<TestStatus> {
+    verdict.tests.iter().filter(|test| test.stage == stage).map(|test| test.status).collect()
+}
+
+fn failed_of(statuses: &[TestStatus]) -> String {
+    let counts = TestCounts::from_statuses(statuses.iter().copied());
+    format!("{} of {}", counts.n_failures(), counts.total())
+}
+
+/// Regression tests (`regress`) or isolation specs (`isolation`), each with its diff.
+fn regress_section(bundle: &Bundle, verdict: &Verdict, stage: StageKind, linked: bool) -> AnyView {
+    let (tests, title, noun, results_dir, class) = match stage {
+        StageKind::Isolation => {
+            (&bundle.isolation, "Isolation specs", "specs", "output_iso/results", "run-isolation")
+        }
+        _ => (&bundle.regress, "Regression tests", "tests", "results", "run-regress"),
+    };
+    if tests.is_empty() {
         return ().into_any();
     }
-    let counts = bundle.regress_counts();
+    let statuses = statuses_of(verdict, stage);
     let extension = encode_component(&bundle.extension.name);
-    let items = bundle
-        .regress
+    let items = tests
         .iter()
-        .map(|test| {
+        .zip(&statuses)
+        .map(|(test, status)| {
             let history = linked.then(|| {
                 format!("/extensions/{extension}/tests/{}/history", encode_component(&test.name))
             });
-            regress_test(test, history)
+            regress_test(test, *status, history, results_dir)
         })
         .collect_view();
     view! {
-        <section class="run-regress">
-            <h2>"Regression tests"</h2>
-            <p class="muted">
-                {format!("{} of {} tests failed", counts.n_failures(), counts.total())}
-            </p>
+        <section class=class>
+            <h2>{title}</h2>
+            <p class="muted">{format!("{} {noun} failed", failed_of(&statuses))}</p>
             <ul class="regress-tests">{items}</ul>
         </section>
     }
     .into_any()
 }
 
-fn tap_section(bundle: &Bundle) -> AnyView {
-    if bundle.tap.is_empty() {
+/// pgTAP files (`tap`) or Perl TAP files (`perl_tap`) as trees.
+fn tap_section(bundle: &Bundle, verdict: &Verdict, stage: StageKind) -> AnyView {
+    let (files, title, class) = match stage {
+        StageKind::PerlTap => (&bundle.perl_tap, "Perl TAP files", "run-perl-tap"),
+        _ => (&bundle.tap, "pgTAP files", "run-tap"),
+    };
+    if files.is_empty() {
         return ().into_any();
     }
-    let counts = bundle.tap_counts();
-    let files =
-        bundle.tap.iter().map(|file| view! { <TapFileView file=file.clone()/> }).collect_view();
+    let statuses = statuses_of(verdict, stage);
+    let views = files
+        .iter()
+        .zip(&statuses)
+        .map(|(file, status)| view! { <TapFileView file=file.clone() stage=stage status=*status/> })
+        .collect_view();
     view! {
-        <section class="run-tap">
-            <h2>"pgTAP files"</h2>
-            <p class="muted">
-                {format!("{} of {} files failed", counts.n_failures(), counts.total())}
-            </p>
-            {files}
+        <section class=class>
+            <h2>{title}</h2>
+            <p class="muted">{format!("{} files failed", failed_of(&statuses))}</p>
+            {views}
         </section>
     }
     .into_any()
 }
 
-fn header(bundle: &Bundle, detail: Option<&RunDetail>) -> AnyView {
+fn header(bundle: &Bundle, verdict: &Verdict, detail: Option<&RunDetail>) -> AnyView {
     let run = &bundle.run;
     let ext = &bundle.extension;
     let machine = &bundle.machine;
@@ -293,8 +328,7 @@ fn header(bundle: &Bundle, detail: Option<&RunDetail>) -> AnyView {
     } else {
         machine.name.clone().into_any()
     };
-    let failed_stage =
-        bundle.first_failed_stage().map(|stage| format!("failed at {}", stage.kind.as_str()));
+    let cell = verdict.run.cell();
     let platform =
         format!("{}/{} ({} {})", machine.os, machine.arch, machine.os_version, machine.compiler);
     let received = detail.map(|d| {
@@ -319,7 +353,7 @@ fn header(bundle: &Bundle, detail: Option<&RunDetail>) -> AnyView {
                 {bundle.postgres.version.clone()}
             </h1>
             <p class="run-status">
-                <StatusBadge status=run.status.as_str() label=failed_stage.unwrap_or_else(|| run.status.as_str().to_owned())/>
+                <StatusBadge status=cell.word.as_str() label=cell.label/>
             </p>
             <dl class="run-facts">
                 <dt>"Machine"</dt>
@@ -375,6 +409,9 @@ pub fn RunView(
         }
     });
     let linked = detail.is_some();
+    // Every status this page shows, derived once from the bundle's raw outputs (the rules the
+    // server stores by).
+    let verdict = pgfarm_verdict::derive(&bundle);
     let warning = warning
         .filter(|w| !w.is_empty())
         .map(|w| view! { <p class="run-warning" role="note">{w}</p> }.into_any());
@@ -401,10 +438,12 @@ pub fn RunView(
             data-rendered=move || rendered.get().to_string()
         >
             {warning}
-            {header(&bundle, detail.as_ref())}
-            {stage_section(&bundle)}
-            {regress_section(&bundle, linked)}
-            {tap_section(&bundle)}
+            {header(&bundle, &verdict, detail.as_ref())}
+            {stage_section(&bundle, &verdict)}
+            {regress_section(&bundle, &verdict, StageKind::Regress, linked)}
+            {regress_section(&bundle, &verdict, StageKind::Isolation, linked)}
+            {tap_section(&bundle, &verdict, StageKind::Tap)}
+            {tap_section(&bundle, &verdict, StageKind::PerlTap)}
             {server_log}
         </div>
     }
@@ -541,6 +580,61 @@ mod tests {
             html.contains("data-rendered=\"false\""),
             "set to true by an effect in the browser"
         );
+    }
+
+    #[test]
+    fn every_status_shown_is_the_derived_one() {
+        // tap-fail's runner wrote `failed` for 08-special-chars, whose only `not ok` is a TODO.
+        let html = render(bundle("tap-fail.pgfarm.json"));
+        assert!(
+            html.contains("data-tap-file=\"test/sql/08-special-chars.sql\" data-status=\"ok\""),
+            "{html}"
+        );
+        assert!(html.contains("The runner reported failed; the stream says ok."));
+        // A regress test the runner called ok whose output differs, in a stage it called ok.
+        let mut lying = (*bundle("pass.pgfarm.json")).clone();
+        lying.regress[0].actual = RawText::from("something else\n".to_owned());
+        let html = render(Arc::new(lying));
+        assert!(html.contains("data-test=\"one\" data-status=\"failed\""), "{html}");
+        assert!(html.contains("data-stage=\"regress\" data-status=\"failed\""), "{html}");
+        assert!(html.contains("failed at regress"), "the header shows the derived run status");
+    }
+
+    #[test]
+    fn isolation_specs_perl_tap_files_and_the_installcheck_log_are_shown() {
+        let mut run = (*bundle("pass.pgfarm.json")).clone();
+        let mut spec = run.regress[0].clone();
+        spec.name = "deadlock".into();
+        spec.actual = RawText::from("step s1: changed\n".to_owned());
+        run.isolation.push(spec);
+        run.perl_tap.push(pgfarm_model::TapFile {
+            path: "t/001_basic.pl".into(),
+            status: TestStatus::Ok,
+            duration_ms: 5,
+            exit_code: Some(0),
+            stream: RawText::from("ok 1 - server starts\n1..1\n".to_owned()),
+            stderr: RawText::new(),
+        });
+        for (kind, log) in [
+            (StageKind::Isolation, ""),
+            (StageKind::PerlTap, ""),
+            (StageKind::Installcheck, "make installcheck\n# All 3 tests passed\n"),
+        ] {
+            let mut stage = Stage::new(kind, StageStatus::Ok, 1);
+            stage.log = RawText::from(log.to_owned());
+            run.stages.push(stage);
+        }
+        run.sort_stages();
+        let html = render(Arc::new(run));
+        assert_inert(&html);
+        assert!(
+            html.contains("Isolation specs") && html.contains("output_iso/results/deadlock.out")
+        );
+        assert!(html.contains("data-test=\"deadlock\" data-status=\"failed\""), "{html}");
+        assert!(
+            html.contains("Perl TAP files") && html.contains("data-tap-file=\"t/001_basic.pl\"")
+        );
+        assert!(html.contains("installcheck log"), "{html}");
     }
 
     #[test]

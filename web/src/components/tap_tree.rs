@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pgfarm_model::TapFile;
+use pgfarm_model::{StageKind, TapFile, TestStatus};
 
 use crate::components::log_view::LogView;
 use crate::components::status::StatusBadge;
@@ -137,8 +137,13 @@ fn render_row(
 pub fn TapFileView(
     /// The file from the bundle.
     file: TapFile,
+    /// Its stage (`tap` or `perl_tap`): decides the TAP dialect (pgfarm-verdict's `tap_options`).
+    stage: StageKind,
+    /// Its status as pgfarm-verdict derived it (once per run page).
+    status: TestStatus,
 ) -> impl IntoView {
-    let tree = Arc::new(TapTree::parse(file.stream.as_bytes()));
+    let tree =
+        Arc::new(TapTree::parse_with(file.stream.as_bytes(), pgfarm_verdict::tap_options(stage)));
     crate::components::run_view::mark("pgfarm:tap-tree");
     // Toggled subtests (XOR their default) and unfolded passing runs.
     let open = RwSignal::new(HashSet::<usize>::new());
@@ -182,19 +187,19 @@ pub fn TapFileView(
     let bail = tree.bail_out.clone().map(|reason| {
         view! { <p class="tap-bailout-note" role="note">"Bail out! " {reason}</p> }
     });
+    let stderr_title = if stage == StageKind::Tap { "psql standard error" } else { "log" };
     let stderr = (!file.stderr.is_empty()).then(|| {
         let text: Arc<str> = Arc::from(file.stderr.to_string_lossy().as_ref());
         let raw: Arc<[u8]> = Arc::from(file.stderr.as_bytes());
         view! {
             <details class="tap-stderr" open=true>
-                <summary>"psql standard error"</summary>
+                <summary>{stderr_title}</summary>
                 <LogView text=text raw=raw file_name="stderr.txt"/>
             </details>
         }
     });
     let n_rows = Signal::derive(move || rows.with(|r| r.len()));
-    // The server's rule (crate pgfarm-verdict): the stream and psql's exit code decide.
-    let derived = pgfarm_verdict::tap_file_status(&file);
+    let derived = status;
     let status = derived.as_str();
     let reported = (derived != file.status).then(|| {
         view! {

@@ -166,7 +166,7 @@ impl RunFilters {
     pub fn api_path(&self, limit: u32) -> String {
         let mut pairs = self.to_pairs();
         pairs.push(("limit", limit.to_string()));
-        format!("/api/v1/runs{}", to_query(&pairs))
+        format!(crate::api!("/runs{}"), to_query(&pairs))
     }
 
     /// The same filters on the page after `next`.
@@ -278,7 +278,7 @@ impl FailureFilters {
         let mut pairs = vec![("days", self.days.to_string())];
         pairs.extend(self.to_pairs().into_iter().filter(|(key, _)| *key != "days"));
         pairs.push(("limit", limit.to_string()));
-        format!("/api/v1/failures{}", to_query(&pairs))
+        format!(crate::api!("/failures{}"), to_query(&pairs))
     }
 
     /// The same filters on the page after `next`.

@@ -5,31 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pgfarm_model::api::{MatrixCell, RunSummary};
-use pgfarm_model::{RunStatus, StageKind};
+use pgfarm_verdict::Cell;
 
-/// What a cell says about its latest run: the status word (for the class `status-WORD` and the
-/// badge icon) and the label shown ("ok", "failed at regress", "error at cluster").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// Serde name of the run status.
-    pub word: &'static str,
-    /// Words for people.
-    pub label: String,
+/// What a matrix cell says about the latest run of an extension on a major and platform
+/// (pgfarm-verdict's cell rule, shared with badges and the feed: "failed at regress",
+/// "missing tests").
+pub fn cell_verdict(cell: &MatrixCell) -> Cell {
+    pgfarm_verdict::cell(cell.status, cell.failed_stage, cell.tested)
 }
 
-/// The verdict of a run from its status, first failed stage and number of tests: a run that is
-/// `ok` with no tests at all is "missing tests" (word `missing`), never a pass.
-pub fn verdict(status: RunStatus, failed_stage: Option<StageKind>, n_tests: i64) -> Verdict {
-    let word = status.as_str();
-    let label = match (status, failed_stage) {
-        (RunStatus::Ok, _) if n_tests == 0 => {
-            return Verdict { word: "missing", label: "missing tests".to_owned() };
-        }
-        (RunStatus::Ok, _) => "ok".to_owned(),
-        (_, Some(stage)) => format!("{word} at {}", stage.as_str()),
-        (_, None) => word.to_owned(),
-    };
-    Verdict { word, label }
+/// What a run list's row says about its run, by the same rule as [`cell_verdict`].
+pub fn run_verdict(run: &RunSummary) -> Cell {
+    pgfarm_verdict::cell(run.status, run.failed_stage, run.tested)
 }
 
 /// One row of the matrix: an extension on a platform, one slot per column of [`Matrix::majors`].
@@ -105,7 +92,7 @@ pub fn platforms(cells: &[MatrixCell]) -> Vec<String> {
 pub fn count_by_word(cells: &[MatrixCell]) -> Vec<(&'static str, usize)> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for cell in cells {
-        *counts.entry(verdict(cell.status, cell.failed_stage, cell.n_tests).word).or_default() += 1;
+        *counts.entry(cell_verdict(cell).word.as_str()).or_default() += 1;
     }
     crate::logic::filters::RUN_STATUSES
         .iter()
@@ -205,35 +192,18 @@ mod tests {
     }
 
     #[test]
-    fn cells_say_which_stage_failed_first() {
+    fn cells_say_which_stage_failed_first_and_count_by_word() {
+        // The labels themselves are pgfarm-verdict's rules (its tests/rules.rs); here: the
+        // fixture's cells go through them.
         let cells = cells();
         let tap = cells.iter().find(|c| c.extension == "pgtap_samples").unwrap();
-        assert_eq!(verdict(tap.status, tap.failed_stage, tap.n_tests).label, "failed at tap");
-        assert_eq!(verdict(RunStatus::Ok, None, 3), Verdict { word: "ok", label: "ok".into() });
-        assert_eq!(verdict(RunStatus::Failed, Some(StageKind::Build), 0).label, "failed at build");
-        assert_eq!(
-            verdict(RunStatus::Error, Some(StageKind::Cluster), 0).label,
-            "error at cluster"
-        );
-        assert_eq!(verdict(RunStatus::Interrupted, None, 1).label, "interrupted");
+        assert_eq!(cell_verdict(tap).label, "failed at tap");
         let counts = count_by_word(&cells);
         assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), cells.len());
-    }
-
-    #[test]
-    fn an_ok_run_without_tests_is_missing_tests_not_a_pass() {
-        let missing = verdict(RunStatus::Ok, None, 0);
-        assert_eq!(missing, Verdict { word: "missing", label: "missing tests".into() });
-        let mut cells = cells();
-        let ok = cells
-            .iter_mut()
-            .find(|c| c.status == RunStatus::Ok)
-            .expect("an ok cell in the fixture");
-        ok.n_tests = 0;
-        let counts = count_by_word(&cells);
-        assert!(counts.contains(&("missing", 1)), "{counts:?}");
-        // A failed run keeps its stage even with no tests (it failed before any ran).
-        assert_eq!(verdict(RunStatus::Failed, Some(StageKind::Build), 0).label, "failed at build");
+        let mut cells = cells;
+        let ok = cells.iter_mut().find(|c| c.status == pgfarm_model::RunStatus::Ok).unwrap();
+        ok.tested = false;
+        assert!(count_by_word(&cells).contains(&("missing", 1)));
     }
 
     #[test]

@@ -64,14 +64,14 @@ pub fn AdminPage() -> impl IntoView {
     let reload = RwSignal::new(0_u32);
     let machines: Remote<Vec<Machine>> = LocalResource::new(move || {
         reload.track();
-        async { get_json::<Vec<Machine>>("/api/v1/machines").await }
+        async { get_json::<Vec<Machine>>(crate::api!("/machines")).await }
     });
     let act = move |name: String, action: &'static str| {
         let bearer = token.get_untracked();
         busy.set(true);
         outcome.set(None);
         spawn_local(async move {
-            let path = format!("/api/v1/admin/machines/{}/{action}", segment(&name));
+            let path = format!(crate::api!("/admin/machines/{}/{}"), segment(&name), action);
             let result = post_empty::<serde_json::Value>(&path, Some(&bearer)).await;
             let next = match result {
                 Err(failure) => Outcome::Failed(failure),

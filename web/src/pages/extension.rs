@@ -11,7 +11,7 @@ use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
 use crate::logic::badges::badge_snippets;
 use crate::logic::filters::{RunFilters, to_query};
-use crate::logic::matrix::{MachineGrid, verdict};
+use crate::logic::matrix::{MachineGrid, run_verdict};
 use crate::pages::overview::MatrixTable;
 
 /// The machine grid's runs: the latest run per machine and PostgreSQL major of an extension
@@ -21,7 +21,7 @@ async fn grid_runs(
     version: Option<String>,
 ) -> Result<Vec<RunSummary>, ApiFailure> {
     let query = to_query(&[("version", version.unwrap_or_default())]);
-    let path = format!("/api/v1/extensions/{}/machines{query}", segment(&extension));
+    let path = format!(crate::api!("/extensions/{}/machines{}"), segment(&extension), query);
     match get_json::<Vec<RunSummary>>(&path).await {
         Err(ApiFailure::Status { status: 404, .. }) => Ok(Vec::new()),
         answer => answer,
@@ -32,8 +32,9 @@ async fn grid_runs(
 #[component]
 pub fn ExtensionsPage() -> impl IntoView {
     set_title("Extensions");
-    let list: Remote<Vec<Extension>> =
-        LocalResource::new(|| async { get_json::<Vec<Extension>>("/api/v1/extensions").await });
+    let list: Remote<Vec<Extension>> = LocalResource::new(|| async {
+        get_json::<Vec<Extension>>(crate::api!("/extensions")).await
+    });
     view! {
         <section class="page" data-page="extensions">
             <h1>"Extensions"</h1>
@@ -114,15 +115,15 @@ pub fn MachineGridTable(
                 .into_iter()
                 .map(|slot| match slot {
                     Some(run) => {
-                        let verdict = verdict(run.status, run.failed_stage, run.n_tests);
-                        let class = format!("cell {}", status_class(verdict.word));
+                        let verdict = run_verdict(&run);
+                        let class = format!("cell {}", status_class(verdict.word.as_str()));
                         let key = format!("{}/{}", run.machine, run.pg_major);
                         let href = format!("/runs/{}", segment(&run.uuid));
                         view! {
                             <td>
                                 <a class=class data-machine-cell=key href=href>
                                     <span class="cell-verdict">
-                                        <span aria-hidden="true">{status_icon(verdict.word)}</span>
+                                        <span aria-hidden="true">{status_icon(verdict.word.as_str())}</span>
                                         " "
                                         {verdict.label}
                                     </span>
@@ -243,7 +244,7 @@ pub fn ExtensionPage() -> impl IntoView {
     let extension = extension_param();
     Effect::new(move |_| set_title(&extension.get()));
     let detail: Remote<ExtensionDetail> = LocalResource::new(move || {
-        let path = format!("/api/v1/extensions/{}", segment(&extension.get()));
+        let path = format!(crate::api!("/extensions/{}"), segment(&extension.get()));
         async move { get_json::<ExtensionDetail>(&path).await }
     });
     let runs: Remote<Vec<RunSummary>> =
@@ -261,7 +262,7 @@ pub fn ExtensionPage() -> impl IntoView {
                 }>"Failures"</a>
                 " · "
                 <a href=move || {
-                    format!("/api/v1/extensions/{}/feed.atom", segment(&extension.get()))
+                    format!(crate::api!("/extensions/{}/feed.atom"), segment(&extension.get()))
                 }>"Atom feed of status changes"</a>
             </p>
             {remote_view(

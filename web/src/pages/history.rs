@@ -154,7 +154,7 @@ pub fn TestHistoryPage() -> impl IntoView {
     Effect::new(move |_| set_title(&format!("{} / {} history", extension.get(), test.get())));
     let history: Remote<TestHistory> = LocalResource::new(move || {
         let path = format!(
-            "/api/v1/extensions/{}/tests/{}/history",
+            crate::api!("/extensions/{}/tests/{}/history"),
             segment(&extension.get()),
             segment(&test.get())
         );

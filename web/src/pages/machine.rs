@@ -16,7 +16,7 @@ use crate::logic::filters::{PAGE_SIZE, RunFilters};
 pub fn MachinesPage() -> impl IntoView {
     set_title("Machines");
     let machines: Remote<Vec<Machine>> =
-        LocalResource::new(|| async { get_json::<Vec<Machine>>("/api/v1/machines").await });
+        LocalResource::new(|| async { get_json::<Vec<Machine>>(crate::api!("/machines")).await });
     view! {
         <section class="page" data-page="machines">
             <h1>"Machines"</h1>
@@ -80,11 +80,11 @@ pub fn MachinePage() -> impl IntoView {
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     Effect::new(move |_| set_title(&format!("Machine {}", name.get())));
     let machine: Remote<Machine> = LocalResource::new(move || {
-        let path = format!("/api/v1/machines/{}", segment(&name.get()));
+        let path = format!(crate::api!("/machines/{}"), segment(&name.get()));
         async move { get_json::<Machine>(&path).await }
     });
     let owners: Remote<Vec<Owner>> =
-        LocalResource::new(|| async { get_json::<Vec<Owner>>("/api/v1/owners").await });
+        LocalResource::new(|| async { get_json::<Vec<Owner>>(crate::api!("/owners")).await });
     let filters = move || RunFilters { machine: Some(name.get()), ..RunFilters::default() };
     let runs: Remote<Page<RunSummary>> = LocalResource::new(move || {
         let path = filters().api_path(PAGE_SIZE);

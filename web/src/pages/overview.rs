@@ -10,7 +10,7 @@ use crate::components::filter_bar::{SelectFilter, word_options};
 use crate::components::remote::{Remote, now_ms, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
-use crate::logic::matrix::{Matrix, count_by_word, platforms, verdict};
+use crate::logic::matrix::{Matrix, cell_verdict, count_by_word, platforms};
 use crate::logic::time_ago::{absolute_utc, time_ago_or_unknown};
 
 /// One matrix cell: a link to the run, classed by status, with the verdict and the age.
@@ -21,8 +21,8 @@ pub fn MatrixCellLink(
     /// Now, in Unix milliseconds.
     now: i64,
 ) -> impl IntoView {
-    let verdict = verdict(cell.status, cell.failed_stage, cell.n_tests);
-    let class = format!("cell {}", status_class(verdict.word));
+    let verdict = cell_verdict(&cell);
+    let class = format!("cell {}", status_class(verdict.word.as_str()));
     let key = format!("{}/{}/{}", cell.extension, cell.pg_major, cell.platform);
     let href = format!("/runs/{}", segment(&cell.run));
     let ago = time_ago_or_unknown(Some(&cell.when), now);
@@ -38,7 +38,7 @@ pub fn MatrixCellLink(
     view! {
         <a class=class data-cell=key href=href title=title>
             <span class="cell-verdict">
-                <span aria-hidden="true">{status_icon(verdict.word)}</span>
+                <span aria-hidden="true">{status_icon(verdict.word.as_str())}</span>
                 " "
                 {verdict.label}
             </span>
@@ -162,7 +162,7 @@ pub fn OverviewPage() -> impl IntoView {
     set_title("Matrix");
     let query = use_query_map();
     let matrix: Remote<Vec<MatrixCell>> =
-        LocalResource::new(|| async { get_json::<Vec<MatrixCell>>("/api/v1/matrix").await });
+        LocalResource::new(|| async { get_json::<Vec<MatrixCell>>(crate::api!("/matrix")).await });
     view! {
         <section class="page" data-page="overview">
             <h1>"Extension status by PostgreSQL version"</h1>
@@ -238,6 +238,7 @@ mod tests {
             version: HOSTILE.into(),
             status: pgfarm_model::RunStatus::Ok,
             failed_stage: None,
+            tested: true,
             n_tests: 1,
             run: HOSTILE.into(),
             when: HOSTILE.into(),

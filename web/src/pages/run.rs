@@ -26,7 +26,8 @@ struct LoadedRun {
 }
 
 async fn load(uuid: String) -> Result<LoadedRun, ApiFailure> {
-    let detail: RunDetail = get_json(&format!("/api/v1/runs/{}", encode_component(&uuid))).await?;
+    let detail: RunDetail =
+        get_json(&format!(crate::api!("/runs/{}"), encode_component(&uuid))).await?;
     let bytes = get_bytes(&detail.bundle_url).await?;
     mark_data_arrived();
     // The server validated the bundle when it was submitted; read it as stored.

@@ -125,15 +125,16 @@ pub fn TrendsPage() -> impl IntoView {
     });
     let pg = Memo::new(move |_| query.with(|q| q.get("pg").and_then(|v| v.trim().parse().ok())));
     let trends: Remote<Vec<TrendPoint>> = LocalResource::new(move || {
-        let path = format!("/api/v1/trends{}", trends_query(days.get(), &extension.get()));
+        let path = format!(crate::api!("/trends{}"), trends_query(days.get(), &extension.get()));
         async move { get_json::<Vec<TrendPoint>>(&path).await }
     });
     let stages: Remote<Vec<StageTrendPoint>> = LocalResource::new(move || {
-        let path = format!("/api/v1/trends/stages{}", trends_query(days.get(), &extension.get()));
+        let path =
+            format!(crate::api!("/trends/stages{}"), trends_query(days.get(), &extension.get()));
         async move { get_json::<Vec<StageTrendPoint>>(&path).await }
     });
     let stats: Remote<Stats> =
-        LocalResource::new(|| async { get_json::<Stats>("/api/v1/stats").await });
+        LocalResource::new(|| async { get_json::<Stats>(crate::api!("/stats")).await });
     let options = PERIODS
         .iter()
         .map(|d| {

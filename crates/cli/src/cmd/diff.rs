@@ -218,7 +218,7 @@ fn load_candidates(args: &Args) -> anyhow::Result<Vec<Candidate>> {
                 format!("cannot use resultmap \"{}\"", resultmap_path.display())
             })?;
             let test = test_name(&args.expected);
-            let platform = args.platform.clone().unwrap_or_else(host_platform);
+            let platform = args.platform.clone().unwrap_or_else(pgfarm_diff::host_platform);
             expected_candidates(&test, &base, Some(&resultmap), &platform)
         }
         None => std::iter::once(base.clone())
@@ -241,18 +241,6 @@ fn load_candidates(args: &Args) -> anyhow::Result<Vec<Candidate>> {
 /// The test name pg_regress would use for an expected file: its file name without extension.
 fn test_name(expected: &Path) -> String {
     expected.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// This machine as a config.guess-style triple, for resultmap patterns.
-fn host_platform() -> String {
-    let arch = std::env::consts::ARCH;
-    match std::env::consts::OS {
-        "linux" => format!("{arch}-pc-linux-gnu"),
-        "macos" => format!("{arch}-apple-darwin"),
-        "windows" => format!("{arch}-w64-mingw32"),
-        "freebsd" => format!("{arch}-unknown-freebsd"),
-        os => format!("{arch}-unknown-{os}"),
-    }
 }
 
 /// GNU diff's header label: the path, a tab and the file's modification time in UTC.

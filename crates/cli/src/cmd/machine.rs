@@ -1,9 +1,11 @@
-//! `pgfarm machine register`: ask a pgfarm server to accept this machine as a test machine.
+//! `pgfarm machine register`: ask a pgfarm server to accept this machine as a test machine;
+//! `pgfarm machine approve`: the server's admin approves it and writes its credentials file.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pgfarm_model::api::MachineRegistration;
-use pgfarm_runner::upload::UploadClient;
+use pgfarm_runner::upload::{Credentials, SecretAction, UploadClient};
 
 /// Arguments of `pgfarm machine`.
 #[derive(Debug, clap::Args)]
@@ -17,8 +19,9 @@ enum MachineCommand {
     /// Register this machine; it stays `pending` until the server's admin approves it and
     /// hands over its secret.
     #[command(after_help = "\
-After approval (`pgfarm-server admin approve NAME` on the server) the admin gives you the
-secret once. Keep it in PGFARM_MACHINE_SECRET or in ~/.config/pgfarm/machine.toml (mode 0600):
+After approval (`pgfarm machine approve NAME`, or `pgfarm-server admin approve NAME` on the
+server) the admin gives you the secret once. Keep it in PGFARM_MACHINE_SECRET or in
+~/.config/pgfarm/machine.toml (mode 0600; `pgfarm machine approve` writes that file):
     machine = \"NAME\"
     secret = \"...\"
     server = \"URL\"
@@ -26,6 +29,38 @@ secret once. Keep it in PGFARM_MACHINE_SECRET or in ~/.config/pgfarm/machine.tom
 Exit status: 0 when registered, 1 when the server refused (name taken, rate limit, ...),
 2 on a usage error.")]
     Register(RegisterArgs),
+    /// As the server's admin: approve a pending machine and write its secret, which the server
+    /// shows only once, into a credentials file (mode 0600) for `pgfarm submit` and `pgfarm
+    /// worker`.
+    #[command(after_help = "\
+The file is written whole (temp file + rename, mode 0600) and holds:
+    machine = \"NAME\"
+    secret = \"...\"
+    server = \"URL\"
+--rotate-secret gives an approved machine a new secret instead (the old one stops working),
+which is how a lost credentials file is replaced.
+
+Exit status: 0 when approved and written, 1 when the server refused (unknown machine, not
+pending, bad admin token) or the file could not be written, 2 on a usage error.")]
+    Approve(ApproveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ApproveArgs {
+    /// Server URL [env: PGFARM_SERVER].
+    #[arg(long, env = "PGFARM_SERVER", value_name = "URL")]
+    server: String,
+    /// The server's admin token [env: PGFARM_ADMIN_TOKEN].
+    #[arg(long, env = "PGFARM_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    admin_token: String,
+    /// The machine to approve.
+    name: String,
+    /// Where to write its credentials (default: ~/.config/pgfarm/machine.toml).
+    #[arg(long, env = "PGFARM_CREDENTIALS", value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// Rotate an approved machine's secret instead of approving a pending one.
+    #[arg(long)]
+    rotate_secret: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +91,48 @@ struct RegisterArgs {
 pub(crate) fn run(args: Args) -> ExitCode {
     match args.command {
         MachineCommand::Register(args) => register(args),
+        MachineCommand::Approve(args) => approve(args),
+    }
+}
+
+fn approve(args: ApproveArgs) -> ExitCode {
+    let Some(path) = args.credentials.clone().or_else(Credentials::default_path) else {
+        eprintln!("pgfarm machine approve: no HOME for the credentials file: pass --credentials");
+        return ExitCode::from(2);
+    };
+    let client = UploadClient::new(&args.server);
+    let action =
+        if args.rotate_secret { SecretAction::RotateSecret } else { SecretAction::Approve };
+    let answer = match client.machine_secret(&args.admin_token, &args.name, action) {
+        Ok(answer) => answer,
+        Err(err) => {
+            eprintln!("pgfarm machine approve: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let credentials = Credentials {
+        machine: answer.name,
+        secret: answer.secret,
+        server: Some(client.base_url().to_owned()),
+    };
+    match credentials.write_file(&path) {
+        Ok(()) => {
+            println!(
+                "machine {} {}: credentials written to {}",
+                credentials.machine,
+                if args.rotate_secret { "has a new secret" } else { "approved" },
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            // The secret is shown once: say how to get another rather than print it.
+            eprintln!(
+                "pgfarm machine approve: {err}; the secret is lost, run again with \
+                 --rotate-secret to get a new one"
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use pgfarm_runner::prove::{self, ProveEvent, ProveOptions, Script};
-use pgfarm_runner::report::{self, Case, Outcome, Suite};
+use pgfarm_runner::prove::{self, ProveEvent, ProveOptions};
+use pgfarm_runner::report;
 
 const AFTER_HELP: &str = "\
 Runs each file as pg_prove does: psql --no-psqlrc --no-align --quiet --pset pager=off
@@ -15,8 +15,9 @@ in pgTAP mode and judges it as TAP::Harness does: a file passes when every plann
 and passed (TODO failures excepted), no test ran past the plan and psql exited with 0, so a
 script that dies midway fails even when the TAP it printed looks fine.
 
-Exit status: 0 all files passed, 1 some file failed, 2 an error (no test files found, psql
-could not be started, bad option).";
+Exit status (docs/exit-codes.md): 0 all files passed, 1 some file failed, 2 an error (no test
+files found, psql could not be started, bad option, a file timed out, interrupted, a result file
+could not be written).";
 
 /// Arguments of `pgfarm prove` (pg_prove's options that matter).
 #[derive(Debug, clap::Args)]
@@ -185,66 +186,27 @@ pub(crate) fn run(args: Args) -> ExitCode {
     } else {
         print!("{summary}");
     }
-    let suites = [suite(&report, &scripts)];
-    let mut failed_output = false;
+    let run = pgfarm_runner::bundle::prove_run(&report);
+    let suites = [report::run_suite("tap", run.parts(), report::Cases::TestsOnly)];
+    let mut write_failed = false;
     if let Some(path) = &args.junit
         && let Err(err) = report::junit_xml("pgfarm prove", &suites)
             .and_then(|xml| report::write_atomic(path, xml.as_bytes()))
     {
         eprintln!("pgfarm prove: --junit: {err}");
-        failed_output = true;
+        write_failed = true;
     }
     if let Some(path) = &args.tap
         && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
     {
         eprintln!("pgfarm prove: --tap: {err}");
-        failed_output = true;
+        write_failed = true;
     }
     if let Some(path) = &args.bundle
-        && let Err(err) = pgfarm_runner::bundle::write_prove_bundle(path, &options, &report)
+        && let Err(err) = pgfarm_runner::bundle::write_prove_bundle(path, &options, &run)
     {
         eprintln!("pgfarm prove: --bundle: {err}");
-        failed_output = true;
+        write_failed = true;
     }
-    if failed_output {
-        ExitCode::from(2)
-    } else if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-fn suite(report: &prove::ProveReport, _scripts: &[Script]) -> Suite {
-    let cases = report
-        .files
-        .iter()
-        .map(|file| {
-            let outcome = if file.passed {
-                Outcome::Passed
-            } else if file.timed_out || file.exit_code != Some(0) {
-                Outcome::Errored
-            } else {
-                Outcome::Failed
-            };
-            let message = (!file.passed).then(|| {
-                let mut reasons: Vec<String> = Vec::new();
-                if !file.failed_ids.is_empty() {
-                    reasons.push(format!("failed tests: {}", prove::id_ranges(&file.failed_ids)));
-                }
-                if let Some(code) = file.exit_code.filter(|c| *c != 0) {
-                    reasons.push(format!("psql exited with {code}"));
-                }
-                if file.timed_out {
-                    reasons.push("timeout".into());
-                }
-                reasons.extend(file.parse_errors.iter().cloned());
-                reasons.join("; ")
-            });
-            let detail =
-                if file.passed { String::new() } else { format!("{}{}", file.stdout, file.stderr) };
-            Case { name: file.name.clone(), outcome, duration: file.duration, message, detail }
-        })
-        .collect();
-    Suite { name: "tap".into(), cases }
+    ExitCode::from(pgfarm_verdict::exit_code([&run.verdict().run], write_failed).code())
 }

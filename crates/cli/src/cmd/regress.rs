@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use pgfarm_runner::regress::{self, RegressOptions, Stream, Style, TestStatus};
-use pgfarm_runner::report::{self, Case, Outcome, Suite};
+use pgfarm_runner::regress::{self, RegressOptions, Stream, Style};
+use pgfarm_runner::report;
 
 const AFTER_HELP: &str = "\
 Accepts pg_regress's options, so PGXS can call it in place of pg_regress:
@@ -23,9 +23,10 @@ output directory exactly where pg_regress writes them.
 Output is pg_regress 16+'s TAP format; --classic prints pg_regress 15's format and uses its
 rules (`ignore:` lines accepted, a psql error exit alone does not fail a test).
 
-Exit status (as pg_regress): 0 all tests passed, 1 some test failed (or timed out), 2 the tests
-could not be run (bad option, schedule syntax error, psql set-up command failed, server not
-reachable) or a result file could not be written.";
+Exit status (docs/exit-codes.md): 0 all tests passed, 1 some test failed, 2 the tests could not
+be run (bad option, schedule syntax error, psql set-up command failed, server not reachable), a
+test timed out or crashed the server, or a result file could not be written, 4 there was no test
+to run.";
 
 /// Arguments of `pgfarm regress` (pg_regress's, plus pgfarm's output and speed options).
 ///
@@ -179,60 +180,31 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let suites = [suite(&report)];
-    let mut code = report.exit_code;
+    let run = pgfarm_runner::bundle::regress_run(&report);
+    let suites = [report::run_suite("regress", run.parts(), report::Cases::TestsOnly)];
+    let mut write_failed = false;
     if let Some(path) = &args.junit
         && let Err(err) = report::junit_xml("pgfarm regress", &suites)
             .and_then(|xml| report::write_atomic(path, xml.as_bytes()))
     {
         eprintln!("pgfarm regress: --junit: {err}");
-        code = 2;
+        write_failed = true;
     }
     if let Some(path) = &args.tap
         && let Err(err) = report::write_atomic(path, report::tap_stream(&suites).as_bytes())
     {
         eprintln!("pgfarm regress: --tap: {err}");
-        code = 2;
+        write_failed = true;
     }
     if let Some(path) = &args.bundle
-        && let Err(err) = pgfarm_runner::bundle::write_regress_bundle(path, &options, &report)
+        && let Err(err) = pgfarm_runner::bundle::write_regress_bundle(path, &options, &run)
     {
         eprintln!("pgfarm regress: --bundle: {err}");
-        code = 2;
+        write_failed = true;
     }
-    ExitCode::from(u8::try_from(code).unwrap_or(2))
-}
-
-fn suite(report: &regress::RegressReport) -> Suite {
-    let cases = report
-        .tests
-        .iter()
-        .map(|test| {
-            let (outcome, message) = match test.status {
-                TestStatus::Passed => (Outcome::Passed, None),
-                TestStatus::Failed if test.diff.is_empty() => {
-                    (Outcome::Errored, test.child_failure.as_ref().map(|c| format!("{c:?}")))
-                }
-                TestStatus::Failed | TestStatus::FailedIgnored => {
-                    let against = test
-                        .chosen
-                        .and_then(|i| test.expected.get(i))
-                        .map(|e| e.path.display().to_string());
-                    (
-                        Outcome::Failed,
-                        Some(format!("output differs from {}", against.unwrap_or_default())),
-                    )
-                }
-                TestStatus::TimedOut => (Outcome::Errored, Some("timeout".to_owned())),
-            };
-            Case {
-                name: test.name.clone(),
-                outcome,
-                duration: Duration::from_secs_f64(test.millis / 1000.0),
-                message,
-                detail: test.diff.clone(),
-            }
-        })
-        .collect();
-    Suite { name: "regress".into(), cases }
+    if report.exit_code == 2 {
+        // pg_regress's own status, which PGXS relies on: the tests could not be run.
+        return ExitCode::from(2);
+    }
+    ExitCode::from(pgfarm_verdict::exit_code([&run.verdict().run], write_failed).code())
 }

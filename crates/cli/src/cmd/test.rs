@@ -14,7 +14,7 @@ use pgfarm_pgnode::{Installation, Selection};
 use pgfarm_runner::extension::ExtensionSource;
 use pgfarm_runner::farm::{self, FarmEvent, FarmOptions, InstallationResult, STAGES};
 use pgfarm_runner::process::CancelFlag;
-use pgfarm_runner::report::{self, Case, Outcome, Suite};
+use pgfarm_runner::report::{self, Suite};
 
 const AFTER_HELP: &str = "\
 Stages per installation, in order, set up as the extension's own `make installcheck` sets them
@@ -210,30 +210,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
 }
 
 fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
-    if write_failed
-        || results.iter().any(|r| matches!(r.status, RunStatus::Error | RunStatus::Interrupted))
-    {
-        return 2;
-    }
-    if results.iter().any(|r| r.status == RunStatus::Failed) {
-        return 1;
-    }
-    let no_tests = results.iter().all(|r| {
-        r.stages
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.kind,
-                    StageKind::Regress
-                        | StageKind::Isolation
-                        | StageKind::Tap
-                        | StageKind::PerlTap
-                        | StageKind::Installcheck
-                )
-            })
-            .all(|s| matches!(s.status, StageStatus::Missing | StageStatus::Skipped))
-    });
-    if no_tests { 4 } else { 0 }
+    let verdicts: Vec<pgfarm_verdict::Verdict> =
+        results.iter().map(|result| pgfarm_verdict::derive(&result.bundle)).collect();
+    pgfarm_verdict::exit_code(verdicts.iter().map(|verdict| &verdict.run), write_failed).code()
 }
 
 fn stage_name(kind: StageKind) -> &'static str {
@@ -333,11 +312,12 @@ fn print_matrix(results: &[InstallationResult], colour: bool) {
     for result in results {
         let mut line = format!("{:<8}", result.label);
         for kind in STAGES {
-            let cell = result.stages.iter().find(|s| s.kind == kind).map(|s| {
+            // The bundle's stages: their statuses are pgfarm-verdict's.
+            let cell = result.bundle.stages.iter().find(|s| s.kind == kind).map(|s| {
                 let text = if s.status == StageStatus::Skipped || s.status == StageStatus::Missing {
                     status_name(s.status).to_owned()
                 } else {
-                    format!("{} {:.1}s", status_name(s.status), s.duration.as_secs_f64())
+                    format!("{} {:.1}s", status_name(s.status), s.duration_ms as f64 / 1000.0)
                 };
                 paint(s.status, format!("{text:<15}"))
             });
@@ -347,7 +327,7 @@ fn print_matrix(results: &[InstallationResult], colour: bool) {
         println!("{}", line.trim_end());
     }
     for result in results {
-        for stage in result.stages.iter().filter(|s| s.status == StageStatus::Failed) {
+        for stage in result.bundle.stages.iter().filter(|s| s.status == StageStatus::Failed) {
             println!(
                 "{} {}: {}",
                 result.label,
@@ -362,49 +342,8 @@ fn suites(results: &[InstallationResult]) -> Vec<Suite> {
     results
         .iter()
         .map(|result| {
-            let mut cases: Vec<Case> = result
-                .stages
-                .iter()
-                .map(|s| Case {
-                    name: stage_name(s.kind).to_owned(),
-                    outcome: match s.status {
-                        StageStatus::Ok => Outcome::Passed,
-                        StageStatus::Failed => Outcome::Failed,
-                        _ => Outcome::Skipped,
-                    },
-                    duration: s.duration,
-                    message: s.error.clone(),
-                    detail: String::new(),
-                })
-                .collect();
-            if let Some(regress) = &result.regress {
-                cases.extend(regress.tests.iter().map(|t| Case {
-                    name: format!("regress/{}", t.name),
-                    outcome: match t.status {
-                        pgfarm_runner::regress::TestStatus::Passed
-                        | pgfarm_runner::regress::TestStatus::FailedIgnored => Outcome::Passed,
-                        pgfarm_runner::regress::TestStatus::Failed => Outcome::Failed,
-                        pgfarm_runner::regress::TestStatus::TimedOut => Outcome::Errored,
-                    },
-                    duration: Duration::from_secs_f64(t.millis / 1000.0),
-                    message: None,
-                    detail: t.diff.clone(),
-                }));
-            }
-            if let Some(tap) = &result.tap {
-                cases.extend(tap.files.iter().map(|f| Case {
-                    name: format!("tap/{}", f.name),
-                    outcome: if f.passed { Outcome::Passed } else { Outcome::Failed },
-                    duration: f.duration,
-                    message: None,
-                    detail: if f.passed {
-                        String::new()
-                    } else {
-                        format!("{}{}", f.stdout, f.stderr)
-                    },
-                }));
-            }
-            Suite { name: result.label.clone(), cases }
+            let parts = pgfarm_verdict::RunParts::of(&result.bundle);
+            report::run_suite(result.label.clone(), parts, report::Cases::StagesAndTests)
         })
         .collect()
 }

@@ -1,15 +1,15 @@
-//! `pgfarm worker`: the machine's loop: ask the server's work queue what to test, run
-//! `pgfarm test` on that extension version's source, submit the bundles, back off on errors.
+//! `pgfarm worker`: the machine's loop (`pgfarm_runner::worker`: ask the server's work queue
+//! what to test, run `pgfarm test` on that extension version's source, submit the bundles, back
+//! off on errors), with its arguments and its output.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{ExitCode, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
-use pgfarm_model::api::QueueItem;
-use pgfarm_runner::extension::ExtensionSource;
-use pgfarm_runner::process::{CancelFlag, Spawn};
-use pgfarm_runner::upload::{Credentials, UploadClient, UploadError};
+use pgfarm_runner::process::CancelFlag;
+use pgfarm_runner::upload::{Credentials, UploadClient};
+use pgfarm_runner::worker::{Worker, WorkerEnd, WorkerEvent, WorkerOptions};
 
 const AFTER_HELP: &str = "\
 Each round, for every --pg major: GET /api/v1/machines/NAME/queue?pg=N (released extension
@@ -75,38 +75,6 @@ pub(crate) struct Args {
     timeout: f64,
 }
 
-/// How long a release without a usable source is left alone.
-const SKIP_FOR: Duration = Duration::from_secs(3600);
-/// First and largest pause after an error.
-const FIRST_BACKOFF: Duration = Duration::from_secs(5);
-const MAX_BACKOFF: Duration = Duration::from_secs(600);
-/// Queue items asked for per major (the worker skips those it cannot test).
-const QUEUE_LIMIT: u32 = 20;
-
-/// What one round did.
-#[derive(Debug, Default)]
-struct Round {
-    /// Jobs whose bundles were all submitted.
-    submitted: usize,
-    /// Jobs or calls that failed.
-    failed: usize,
-    /// A retryable error happened (server unreachable, 5xx, 429): back off.
-    transient: bool,
-}
-
-struct Worker {
-    client: UploadClient,
-    credentials: Credentials,
-    majors: Vec<u32>,
-    /// The installation each major is tested on (its bin dir, passed to `pgfarm test --pg`).
-    bindirs: HashMap<u32, PathBuf>,
-    sources: PathBuf,
-    workdir: PathBuf,
-    timeout: f64,
-    cancel: CancelFlag,
-    skipped: HashMap<(String, String, i64), Instant>,
-}
-
 pub(crate) fn run(args: Args) -> ExitCode {
     let usage = |message: String| {
         eprintln!("pgfarm worker: {message}");
@@ -142,342 +110,70 @@ pub(crate) fn run(args: Args) -> ExitCode {
     if !args.sources.is_dir() {
         return usage(format!("--sources {}: not a directory", args.sources.display()));
     }
+    let pgfarm = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(err) => return usage(format!("cannot find the pgfarm executable: {err}")),
+    };
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
         return usage(err.to_string());
     }
-    let mut worker = Worker {
+    let options = WorkerOptions {
         client: UploadClient::new(&server),
         credentials,
         majors,
         bindirs,
         sources: args.sources.clone(),
         workdir: args.workdir.clone(),
+        pgfarm,
         timeout: args.timeout,
+        interval: Duration::from_secs(args.interval),
+        once: args.once,
         cancel,
-        skipped: HashMap::new(),
     };
     eprintln!(
         "pgfarm worker: machine {} on {}, PostgreSQL {}, sources in {}",
-        worker.credentials.machine,
-        worker.client.base_url(),
-        worker.majors.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
-        worker.sources.display()
+        options.credentials.machine,
+        options.client.base_url(),
+        options.majors.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+        options.sources.display()
     );
-    let mut backoff = FIRST_BACKOFF;
-    loop {
-        let round = worker.round();
-        if worker.cancel.is_cancelled() {
+    match Worker::new(options).run(&mut render) {
+        WorkerEnd::Done => ExitCode::SUCCESS,
+        WorkerEnd::Failed => ExitCode::FAILURE,
+        WorkerEnd::Stopped => {
             eprintln!("pgfarm worker: stopped");
-            return ExitCode::from(130);
-        }
-        if args.once {
-            return if round.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
-        }
-        let pause = if round.transient || round.failed > 0 {
-            let pause = backoff;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-            eprintln!("pgfarm worker: backing off for {} s", pause.as_secs());
-            pause
-        } else {
-            backoff = FIRST_BACKOFF;
-            if round.submitted > 0 {
-                // There may be more work: ask again at once.
-                continue;
-            }
-            Duration::from_secs(args.interval)
-        };
-        if !worker.sleep(pause) {
-            eprintln!("pgfarm worker: stopped");
-            return ExitCode::from(130);
+            ExitCode::from(130)
         }
     }
 }
 
-impl Worker {
-    /// Sleeps `pause` in short steps; false when a signal asked to stop.
-    fn sleep(&self, pause: Duration) -> bool {
-        let until = Instant::now() + pause;
-        while Instant::now() < until {
-            if self.cancel.is_cancelled() {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(100).min(until - Instant::now()));
+/// Prints what the worker does: progress on stderr, stored runs on stdout.
+fn render(event: WorkerEvent) {
+    match event {
+        WorkerEvent::QueueFailed { major, error } => {
+            eprintln!("pgfarm worker: queue for PostgreSQL {major}: {error}")
         }
-        !self.cancel.is_cancelled()
-    }
-
-    /// One pass over the majors: the first testable queue item of each.
-    fn round(&mut self) -> Round {
-        let mut round = Round::default();
-        self.skipped.retain(|_, since| since.elapsed() < SKIP_FOR);
-        for major in self.majors.clone() {
-            if self.cancel.is_cancelled() {
-                break;
-            }
-            let items = match self.client.queue(&self.credentials.machine, major, QUEUE_LIMIT) {
-                Ok(items) => items,
-                Err(err) => {
-                    eprintln!("pgfarm worker: queue for PostgreSQL {major}: {err}");
-                    round.failed += 1;
-                    round.transient |= err.is_retryable();
-                    continue;
-                }
-            };
-            let Some((item, source)) = self.pick(&items) else {
-                if !items.is_empty() {
-                    eprintln!(
-                        "pgfarm worker: PostgreSQL {major}: {} queued release(s), none with a \
-                         source in {}",
-                        items.len(),
-                        self.sources.display()
-                    );
-                }
-                continue;
-            };
-            match self.job(&item, &source) {
-                Ok(n_bundles) => {
-                    round.submitted += 1;
-                    eprintln!(
-                        "pgfarm worker: {} {} on PostgreSQL {}: {n_bundles} bundle(s) submitted",
-                        item.extension, item.version, item.pg_major
-                    );
-                }
-                Err(JobError::Cancelled) => break,
-                Err(JobError::Skip(message)) => {
-                    eprintln!("pgfarm worker: {message}; skipping it for an hour");
-                    self.skip(&item);
-                    round.failed += 1;
-                }
-                Err(JobError::Failed { message, transient }) => {
-                    eprintln!("pgfarm worker: {message}");
-                    round.failed += 1;
-                    round.transient |= transient;
-                }
-            }
+        WorkerEvent::NoSource { major, n_items, sources } => eprintln!(
+            "pgfarm worker: PostgreSQL {major}: {n_items} queued release(s), none with a source \
+             in {}",
+            sources.display()
+        ),
+        WorkerEvent::Skipped { message } | WorkerEvent::JobFailed { message } => {
+            eprintln!("pgfarm worker: {message}")
         }
-        round
-    }
-
-    fn skip(&mut self, item: &QueueItem) {
-        self.skipped
-            .insert((item.extension.clone(), item.version.clone(), item.pg_major), Instant::now());
-    }
-
-    /// The first queue item not skipped whose source is found (skipping, with a message, the
-    /// ones without).
-    fn pick(&mut self, items: &[QueueItem]) -> Option<(QueueItem, PathBuf)> {
-        for item in items {
-            let key = (item.extension.clone(), item.version.clone(), item.pg_major);
-            if self.skipped.contains_key(&key) {
-                continue;
-            }
-            match find_source(&self.sources, &item.extension, &item.version) {
-                Ok(path) => return Some((item.clone(), path)),
-                Err(message) => {
-                    eprintln!("pgfarm worker: {message}; skipping it for an hour");
-                    self.skip(item);
-                }
-            }
+        WorkerEvent::Testing { label, source } => {
+            eprintln!("pgfarm worker: testing {label} from {}", source.display())
         }
-        None
-    }
-
-    /// Tests one queue item and submits its bundles; the number of bundles submitted.
-    fn job(&self, item: &QueueItem, source: &Path) -> Result<usize, JobError> {
-        let label = format!("{} {} on PostgreSQL {}", item.extension, item.version, item.pg_major);
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_secs())
-            .unwrap_or(0);
-        let job_dir = self
-            .workdir
-            .join(format!("{}-{}-pg{}-{stamp}", item.extension, item.version, item.pg_major));
-        let bundles_dir = job_dir.join("bundles");
-        let scratch = job_dir.join("work");
-        eprintln!("pgfarm worker: testing {label} from {}", source.display());
-        let exe = std::env::current_exe().map_err(|err| JobError::Failed {
-            message: format!("cannot find the pgfarm executable: {err}"),
-            transient: false,
-        })?;
-        let bindir = u32::try_from(item.pg_major).ok().and_then(|m| self.bindirs.get(&m));
-        let Some(bindir) = bindir else {
-            return Err(JobError::Skip(format!(
-                "the queue sent PostgreSQL {}, which this worker was not started for",
-                item.pg_major
-            )));
-        };
-        let spawn = Spawn::new(exe)
-            .args(["test", "--plain", "--pg"])
-            .arg(bindir)
-            .arg("--timeout")
-            .arg(self.timeout.to_string())
-            .arg("--out")
-            .arg(&bundles_dir)
-            .arg("--workdir")
-            .arg(&scratch)
-            .arg(source)
-            .env("PGFARM_MACHINE", self.credentials.machine.clone());
-        let status = self.wait_for(&spawn)?;
-        let _ = std::fs::remove_dir_all(&scratch);
-        if self.cancel.is_cancelled() {
-            return Err(JobError::Cancelled);
+        WorkerEvent::Stored { label, url } => println!("{label}: stored as {url}"),
+        WorkerEvent::AlreadyStored { label, path } => {
+            println!("{label}: {} already on the server", path.display())
         }
-        if status.code() == Some(3) {
-            return Err(JobError::Skip(format!(
-                "`{}` refused {} (exit status 3: usage or configuration error)",
-                spawn.display(),
-                source.display()
-            )));
+        WorkerEvent::JobDone { label, n_bundles } => {
+            eprintln!("pgfarm worker: {label}: {n_bundles} bundle(s) submitted")
         }
-        let bundles = bundle_files(&bundles_dir);
-        if bundles.is_empty() {
-            return Err(JobError::Failed {
-                message: format!(
-                    "{label}: `pgfarm test` wrote no bundle ({})",
-                    pgfarm_runner::process::describe_status(status)
-                ),
-                transient: false,
-            });
+        WorkerEvent::BackingOff { pause } => {
+            eprintln!("pgfarm worker: backing off for {} s", pause.as_secs())
         }
-        for path in &bundles {
-            let bytes = std::fs::read(path).map_err(|err| JobError::Failed {
-                message: format!("{}: {err}", path.display()),
-                transient: false,
-            })?;
-            match self.client.submit(&self.credentials, &bytes) {
-                Ok(created) => {
-                    println!("{label}: stored as {}{}", self.client.base_url(), created.url);
-                }
-                Err(err) if err.status() == Some(409) => {
-                    println!("{label}: {} already on the server", path.display());
-                }
-                Err(err) => {
-                    return Err(JobError::Failed {
-                        transient: err.is_retryable(),
-                        message: submit_failure(&label, path, &err),
-                    });
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&job_dir);
-        Ok(bundles.len())
-    }
-
-    /// Runs `pgfarm test`, forwarding a stop request to it as SIGINT (so it removes its
-    /// clusters and writes `interrupted` bundles) instead of killing it.
-    fn wait_for(&self, spawn: &Spawn) -> Result<ExitStatus, JobError> {
-        let mut child = spawn
-            .start(Stdio::null(), Stdio::inherit(), Stdio::inherit())
-            .map_err(|err| JobError::Failed { message: err.to_string(), transient: false })?;
-        let mut forwarded = false;
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return Ok(status),
-                Ok(None) => {}
-                Err(err) => {
-                    return Err(JobError::Failed {
-                        message: format!("waiting for `pgfarm test`: {err}"),
-                        transient: false,
-                    });
-                }
-            }
-            if self.cancel.is_cancelled() && !forwarded {
-                // On a terminal the child got the same Ctrl-C; a SIGTERM to the worker alone
-                // reaches it only through this.
-                let _ = Spawn::new("kill").args(["-INT", &child.id().to_string()]).output();
-                forwarded = true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-/// Why a job did not submit.
-#[derive(Debug)]
-enum JobError {
-    /// A signal asked to stop.
-    Cancelled,
-    /// This release cannot be tested here (bad source): leave it alone for a while.
-    Skip(String),
-    /// The job failed; `transient` when a later retry may succeed.
-    Failed { message: String, transient: bool },
-}
-
-fn submit_failure(label: &str, path: &Path, err: &UploadError) -> String {
-    format!("{label}: submitting {}: {err} (the bundle stays there)", path.display())
-}
-
-/// The bundle files (`*.pgfarm.json.gz`, `*.pgfarm.json`) directly in `dir`, sorted.
-fn bundle_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.is_file()
-                && path.file_name().and_then(|name| name.to_str()).is_some_and(|name| {
-                    name.ends_with(".pgfarm.json.gz") || name.ends_with(".pgfarm.json")
-                })
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-/// The source folder of `extension` `version` under `sources`: `<extension>-<version>/`, else
-/// `<extension>/` when it states that version. The error says what was looked for.
-fn find_source(sources: &Path, extension: &str, version: &str) -> Result<PathBuf, String> {
-    let safe = |part: &str| {
-        !part.is_empty() && !part.starts_with('.') && !part.contains(['/', '\\', '\0'])
-    };
-    if !safe(extension) || !safe(version) {
-        return Err(format!("queue item {extension:?} {version:?}: not a safe folder name"));
-    }
-    let versioned = sources.join(format!("{extension}-{version}"));
-    let checkout = sources.join(extension);
-    let mut looked = Vec::new();
-    for dir in [versioned, checkout] {
-        if !dir.is_dir() {
-            looked.push(format!("{}/ (absent)", dir.display()));
-            continue;
-        }
-        match ExtensionSource::discover(&dir) {
-            Ok(found) if found.name == extension && found.version == version => return Ok(dir),
-            Ok(found) => {
-                looked.push(format!("{}/ (holds {} {})", dir.display(), found.name, found.version))
-            }
-            Err(err) => looked.push(format!("{}/ ({err})", dir.display())),
-        }
-    }
-    Err(format!("no source for {extension} {version}: looked at {}", looked.join(", ")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/extensions")).join(name)
-    }
-
-    #[test]
-    fn sources_are_found_by_versioned_folder_or_by_a_checkout_of_that_version() {
-        let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(fixture("pure_sql"), dir.path().join("pure_sql")).unwrap();
-        assert_eq!(
-            find_source(dir.path(), "pure_sql", "1.0.0").unwrap(),
-            dir.path().join("pure_sql")
-        );
-        let err = find_source(dir.path(), "pure_sql", "2.0.0").unwrap_err();
-        assert!(err.contains("holds pure_sql 1.0.0"), "{err}");
-        std::os::unix::fs::symlink(fixture("pure_sql"), dir.path().join("pure_sql-1.0.0")).unwrap();
-        assert_eq!(
-            find_source(dir.path(), "pure_sql", "1.0.0").unwrap(),
-            dir.path().join("pure_sql-1.0.0")
-        );
-        assert!(find_source(dir.path(), "../etc", "1").is_err());
-        assert!(find_source(dir.path(), "absent", "1.0").unwrap_err().contains("absent"));
     }
 }

@@ -351,26 +351,10 @@ fn run_installation(
     drop(job.cluster.take());
     drop(tree_lock);
 
-    let interrupted = options.cancel.is_cancelled();
-    let crashed_or_timed_out = job
-        .bundle_regress
-        .iter()
-        .chain(&job.isolation)
-        .any(|t| t.reason.is_some() || t.status == pgfarm_model::TestStatus::Timeout);
-    let status = if interrupted {
-        RunStatus::Interrupted
-    } else if crashed_or_timed_out
-        || stages.iter().any(|s| {
-            s.status == StageStatus::Failed
-                && matches!(s.kind, StageKind::Build | StageKind::Install | StageKind::Cluster)
-        })
-    {
-        RunStatus::Error
-    } else if stages.iter().any(|s| s.status == StageStatus::Failed) {
-        RunStatus::Failed
-    } else {
-        RunStatus::Ok
-    };
+    // The run status is pgfarm-verdict's (after the bundle is assembled, below); the runner
+    // only says whether it was interrupted.
+    let reported =
+        if options.cancel.is_cancelled() { RunStatus::Interrupted } else { RunStatus::Ok };
     let postgres =
         bundle::postgres_from_pg_config(&installation.bin("pg_config")).unwrap_or_else(|_| {
             pgfarm_model::Postgres {
@@ -404,7 +388,7 @@ fn run_installation(
         config.settings.insert("test_timeout_s", t.as_secs_f64().to_string());
     }
     let mut result_bundle = Bundle::new(
-        bundle::run_record(created_at, status),
+        bundle::run_record(created_at, reported),
         bundle::machine(),
         extension,
         postgres,
@@ -433,6 +417,7 @@ fn run_installation(
     result_bundle.tap = std::mem::take(&mut job.tap_files);
     result_bundle.perl_tap = std::mem::take(&mut job.perl_tap);
     result_bundle.server_log = pgfarm_model::RawText::from(server_log);
+    let status = pgfarm_verdict::judge(&mut result_bundle).run.status;
     let file_name = format!("{}-{}-{}.pgfarm.json.gz", source.name, source.version, label);
     let path = options.out_dir.join(file_name);
     let (bundle_path, bundle_error) = match bundle::write_bundle(&path, &result_bundle) {

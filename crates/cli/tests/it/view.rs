@@ -6,6 +6,11 @@
 //! The dashboard folder is a temporary one with a small index.html, so these tests do not need
 //! the wasm build; the browser tests in web/e2e/ open the real viewer.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

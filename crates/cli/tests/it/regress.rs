@@ -6,6 +6,11 @@
 //! postgresql-server-dev-15); without it each test prints a note and returns. The semver and
 //! pgTAP suites additionally need `postgresql-15-semver` / `postgresql-15-pgtap`.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,11 +33,15 @@ fn corpus() -> PathBuf {
     path
 }
 
-fn server() -> Option<Cluster> {
-    if !Path::new(PG_REGRESS).is_file() {
-        eprintln!(
-            "note: {PG_REGRESS} not found (apt-get install postgresql-server-dev-15); skipping"
-        );
+/// Debian's PostgreSQL 15 with pg_regress, and the corpus: the comparison's two sides (`None`:
+/// a named skip, see pgfarm_testsupport).
+fn server(test: &str) -> Option<Cluster> {
+    pgfarm_testsupport::corpus(test, "regress")?;
+    if !pgfarm_testsupport::require(
+        test,
+        &format!("{PG_REGRESS} (apt-get install postgresql-server-dev-15)"),
+        Path::new(PG_REGRESS).is_file(),
+    ) {
         return None;
     }
     let installation = Installation::from_bindir(BINDIR).expect("PostgreSQL 15 installation");
@@ -138,7 +147,9 @@ fn assert_same_run(suite: &Path, pg_regress_out: &str, pgfarm_out: &str) {
 
 #[test]
 fn format_samples_classic_matches_pg_regress_15_byte_for_byte() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("format_samples_classic_matches_pg_regress_15_byte_for_byte") else {
+        return;
+    };
     let suite = copy_suite("format-samples/suite");
     let dir = suite.path();
     let common =
@@ -172,7 +183,10 @@ fn format_samples_classic_matches_pg_regress_15_byte_for_byte() {
 
 #[test]
 fn pg_regress_diff_opts_shape_regression_diffs_as_in_pg_regress() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("pg_regress_diff_opts_shape_regression_diffs_as_in_pg_regress")
+    else {
+        return;
+    };
     let suite = copy_suite("format-samples/suite");
     let dir = suite.path();
     let common =
@@ -218,7 +232,9 @@ fn pg_regress_diff_opts_shape_regression_diffs_as_in_pg_regress() {
 
 #[test]
 fn format_samples_ignore_and_psql_exit_follow_each_dialect() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("format_samples_ignore_and_psql_exit_follow_each_dialect") else {
+        return;
+    };
     let suite = copy_suite("format-samples/suite");
     let dir = suite.path();
     // PG15 rules: `ignore:` gives "failed (ignored)" and exit 0, like pg_regress 15.
@@ -296,10 +312,10 @@ fn format_samples_ignore_and_psql_exit_follow_each_dialect() {
 fn semver_suite_matches_pg_regress() {
     let script = Path::new("/usr/share/postgresql/15/extension/semver--0.32.0.sql");
     if !script.is_file() {
-        eprintln!("note: postgresql-15-semver not installed; skipping");
+        pgfarm_testsupport::optional(module_path!(), "postgresql-15-semver", false);
         return;
     }
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("semver_suite_matches_pg_regress") else { return };
     let suite = copy_suite("semver-0.32.0");
     let dir = suite.path();
     fs::create_dir_all(dir.join("sql")).unwrap();
@@ -318,10 +334,10 @@ fn semver_suite_matches_pg_regress() {
 fn pgtap_suite_matches_pg_regress() {
     let script = Path::new("/usr/share/postgresql/15/extension/pgtap--1.2.0.sql");
     if !script.is_file() {
-        eprintln!("note: postgresql-15-pgtap not installed; skipping");
+        pgfarm_testsupport::require(module_path!(), "postgresql-15-pgtap", false);
         return;
     }
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("pgtap_suite_matches_pg_regress") else { return };
     let suite = copy_suite("pgtap-1.2.0");
     let dir = suite.path();
     fs::create_dir_all(dir.join("sql")).unwrap();
@@ -369,7 +385,7 @@ fn tiny_suite(tests: &[(&str, &str, &str)]) -> tempfile::TempDir {
 
 #[test]
 fn timeout_cancels_a_hung_test_and_the_run_goes_on() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("timeout_cancels_a_hung_test_and_the_run_goes_on") else { return };
     let suite = tiny_suite(&[
         ("hang", "SELECT pg_sleep(60);\n", "SELECT pg_sleep(60);\n"),
         ("after", "SELECT 1 AS x;\n", "SELECT 1 AS x;\n x \n---\n 1\n(1 row)\n\n"),
@@ -392,18 +408,19 @@ fn timeout_cancels_a_hung_test_and_the_run_goes_on() {
         ],
     );
     assert!(started.elapsed() < Duration::from_secs(20), "the hung test was not cancelled");
-    assert_eq!(out.status.code(), Some(1));
+    // A time-out is an error of the run (pgfarm-verdict's run-machine-fault): exit 2.
+    assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("not ok 1     - hang"), "{stdout}");
     assert!(stdout.contains("ok 2         - after"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("# (test timed out after 1 s)"));
     let xml = fs::read_to_string(junit).unwrap();
-    assert!(xml.contains("<error message=\"timeout\""), "{xml}");
+    assert!(xml.contains("<error message=\"timed out after 1 s"), "{xml}");
 }
 
 #[test]
 fn jobs_run_positional_tests_in_separate_databases() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("jobs_run_positional_tests_in_separate_databases") else { return };
     // Both tests create the same table: in one shared database the second one fails.
     let create = "CREATE TABLE shared_name (id int);\n";
     let suite = tiny_suite(&[
@@ -429,7 +446,16 @@ fn jobs_run_positional_tests_in_separate_databases() {
 
 #[test]
 fn temp_instance_runs_the_suite_on_a_private_server() {
-    if !Path::new(PG_REGRESS).is_file() {
+    if !pgfarm_testsupport::require(
+        "temp_instance_runs_the_suite_on_a_private_server",
+        PG_REGRESS,
+        Path::new(PG_REGRESS).is_file(),
+    ) || pgfarm_testsupport::corpus(
+        "temp_instance_runs_the_suite_on_a_private_server",
+        "regress",
+    )
+    .is_none()
+    {
         return;
     }
     let suite = copy_suite("format-samples/suite");
@@ -463,7 +489,11 @@ fn temp_instance_runs_the_suite_on_a_private_server() {
 /// REGRESS_OPTS) after our `--inputdir=./`, and the last value wins as with getopt.
 #[test]
 fn temp_instance_takes_the_locale_from_the_environment_as_pg_regress_does() {
-    if !Path::new(PG_REGRESS).is_file() {
+    if !pgfarm_testsupport::require(
+        "temp_instance_takes_the_locale_from_the_environment_as_pg_regress_does",
+        PG_REGRESS,
+        Path::new(PG_REGRESS).is_file(),
+    ) {
         return;
     }
     let query =
@@ -502,7 +532,7 @@ fn temp_instance_takes_the_locale_from_the_environment_as_pg_regress_does() {
 
 #[test]
 fn pgxs_installcheck_runs_pgfarm_regress_unchanged() {
-    let Some(cluster) = server() else { return };
+    let Some(cluster) = server("pgxs_installcheck_runs_pgfarm_regress_unchanged") else { return };
     let pg_config = format!("{BINDIR}/pg_config");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pure_sql");
@@ -517,7 +547,11 @@ fn pgxs_installcheck_runs_pgfarm_regress_unchanged() {
         .output()
         .unwrap();
     if !install.status.success() {
-        eprintln!("note: cannot install into the PostgreSQL 15 tree (not root?); skipping");
+        pgfarm_testsupport::require(
+            module_path!(),
+            "a PostgreSQL 15 tree to install into (root)",
+            false,
+        );
         return;
     }
     let out = Command::new("make")

@@ -1,6 +1,11 @@
 //! `pgfarm tap` end to end: the built binary on corpus TAP files (real pgTAP runs and node
 //! tap-parser fixtures), its JSON output, exit codes, stdin handling and TAP re-emission.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -59,6 +64,11 @@ fn failure_ids(value: &Value) -> Vec<u64> {
 
 #[test]
 fn json_has_exactly_the_documented_fields_in_order() {
+    let Some(_) =
+        pgfarm_testsupport::corpus("json_has_exactly_the_documented_fields_in_order", "tap")
+    else {
+        return;
+    };
     let (value, _) = json_of(&corpus_tap().join("pgtap/tap/01-basic-pass-fail.tap"), &["--pgtap"]);
     let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     let mut sorted_expected = vec![
@@ -79,6 +89,9 @@ fn json_has_exactly_the_documented_fields_in_order() {
 
 #[test]
 fn json_text_keeps_the_field_order() {
+    let Some(_) = pgfarm_testsupport::corpus("json_text_keeps_the_field_order", "tap") else {
+        return;
+    };
     let file = corpus_tap().join("pgtap/tap/03-skip-todo-diag.tap");
     let output = pgfarm(&["tap", "--format", "json", file.to_str().unwrap()], None);
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -90,6 +103,10 @@ fn json_text_keeps_the_field_order() {
 
 #[test]
 fn pgtap_failures_match_pg_prove_and_exit_1() {
+    let Some(_) = pgfarm_testsupport::corpus("pgtap_failures_match_pg_prove_and_exit_1", "tap")
+    else {
+        return;
+    };
     // pg_prove-summary.txt: "Failed tests:  2-3, 5, 8, 10-12, 14" (8/14).
     let (value, code) =
         json_of(&corpus_tap().join("pgtap/tap/01-basic-pass-fail.tap"), &["--pgtap"]);
@@ -103,6 +120,10 @@ fn pgtap_failures_match_pg_prove_and_exit_1() {
 
 #[test]
 fn passing_stream_with_todo_and_skip_exits_0() {
+    let Some(_) = pgfarm_testsupport::corpus("passing_stream_with_todo_and_skip_exits_0", "tap")
+    else {
+        return;
+    };
     let (value, code) =
         json_of(&corpus_tap().join("pgtap/tap/03-skip-todo-diag.tap"), &["--pgtap"]);
     assert_eq!(code, 0);
@@ -112,6 +133,11 @@ fn passing_stream_with_todo_and_skip_exits_0() {
 
 #[test]
 fn plan_mismatch_is_a_protocol_error_not_a_failure() {
+    let Some(_) =
+        pgfarm_testsupport::corpus("plan_mismatch_is_a_protocol_error_not_a_failure", "tap")
+    else {
+        return;
+    };
     // pg_prove: "Bad plan.  You planned 5 tests but ran 3."
     let (value, code) = json_of(&corpus_tap().join("pgtap/tap/05-plan-mismatch.tap"), &[]);
     assert_eq!(code, 1);
@@ -123,6 +149,11 @@ fn plan_mismatch_is_a_protocol_error_not_a_failure() {
 
 #[test]
 fn bailout_reason_and_skip_all_plan_are_reported() {
+    let Some(_) =
+        pgfarm_testsupport::corpus("bailout_reason_and_skip_all_plan_are_reported", "tap")
+    else {
+        return;
+    };
     let (value, code) = json_of(&corpus_tap().join("node-tap-parser/fixtures/bailout.tap"), &[]);
     assert_eq!(code, 1);
     assert_eq!(value["bailout"], "GERONIMMMOOOOOO!!!");
@@ -160,6 +191,11 @@ fn unknown_format_is_a_usage_error() {
 
 #[test]
 fn human_format_shows_failure_diagnostics_and_errors() {
+    let Some(_) =
+        pgfarm_testsupport::corpus("human_format_shows_failure_diagnostics_and_errors", "tap")
+    else {
+        return;
+    };
     let file = corpus_tap().join("pgtap/tap/02-throws-lives.tap");
     let output = pgfarm(&["tap", "--pgtap", file.to_str().unwrap()], None);
     assert_eq!(output.status.code(), Some(1));
@@ -172,6 +208,10 @@ fn human_format_shows_failure_diagnostics_and_errors() {
 
 #[test]
 fn tap14_output_reparses_to_the_same_json() {
+    let Some(_) = pgfarm_testsupport::corpus("tap14_output_reparses_to_the_same_json", "tap")
+    else {
+        return;
+    };
     for name in [
         "pgtap/tap/07-xunit-subtests.tap",
         "node-tap-parser/fixtures/subtest-buffer.tap",
@@ -201,6 +241,9 @@ fn tap14_output_reparses_to_the_same_json() {
 
 #[test]
 fn tap13_output_starts_with_version_13() {
+    let Some(_) = pgfarm_testsupport::corpus("tap13_output_starts_with_version_13", "tap") else {
+        return;
+    };
     let file = corpus_tap().join("pgtap/tap/04-no-plan.tap");
     let tap = pgfarm(&["tap", "--format", "tap13", file.to_str().unwrap()], None);
     assert_eq!(tap.status.code(), Some(1));

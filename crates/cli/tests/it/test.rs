@@ -5,6 +5,11 @@
 //! Needs two installations with PGXS (scripts/setup-pg.sh puts 13-18 under .pg/); with fewer
 //! each test prints a note and returns.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -20,15 +25,16 @@ fn fixtures() -> PathBuf {
 }
 
 /// The lowest and highest majors with PGXS and pgTAP, as `--pg` wants them.
-fn two_majors() -> Option<String> {
+fn two_majors(test: &str) -> Option<String> {
     let mut majors: Vec<u32> =
         Installation::discover().iter().filter(|i| i.has_pgxs()).map(Installation::major).collect();
     majors.sort_unstable();
     majors.dedup();
-    if majors.len() < 2 {
-        eprintln!(
-            "note: fewer than two PostgreSQL installations with PGXS; skipping (run scripts/setup-pg.sh)"
-        );
+    if !pgfarm_testsupport::require(
+        test,
+        "two PostgreSQL installations with PGXS (scripts/setup-pg.sh)",
+        majors.len() >= 2,
+    ) {
         return None;
     }
     Some(format!("{},{}", majors[0], majors[majors.len() - 1]))
@@ -94,7 +100,10 @@ fn describe(out: &Output) -> String {
 
 #[test]
 fn a_run_waits_for_another_that_holds_the_installation_tree() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("a_run_waits_for_another_that_holds_the_installation_tree")
+    else {
+        return;
+    };
     let major: u32 = majors.split(',').next().unwrap().parse().unwrap();
     let installation = Installation::find(major).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -125,7 +134,10 @@ fn a_run_waits_for_another_that_holds_the_installation_tree() {
 
 #[test]
 fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("passing_fixtures_pass_on_two_majors_with_one_bundle_each")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     for (name, regress, tap, upgrade) in [
         ("pure_sql", StageStatus::Ok, StageStatus::Missing, StageStatus::Missing),
@@ -174,7 +186,10 @@ fn passing_fixtures_pass_on_two_majors_with_one_bundle_each() {
 
 #[test]
 fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("tap_files_run_in_parallel_each_in_its_own_copy_of_the_database")
+    else {
+        return;
+    };
     let newest = majors.rsplit(',').next().unwrap_or_default().to_owned();
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
@@ -218,7 +233,11 @@ fn tap_files_run_in_parallel_each_in_its_own_copy_of_the_database() {
 
 #[test]
 fn makefile_functions_and_version_conditionals_are_evaluated_per_installation() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) =
+        two_majors("makefile_functions_and_version_conditionals_are_evaluated_per_installation")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("make_functions", tmp.path());
     let out_dir = tmp.path().join("out");
@@ -235,7 +254,7 @@ fn makefile_functions_and_version_conditionals_are_evaluated_per_installation() 
 
 #[test]
 fn failing_fixture_exits_1_and_keeps_the_diff() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("failing_fixture_exits_1_and_keeps_the_diff") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("failing", tmp.path());
     let junit = tmp.path().join("junit.xml");
@@ -267,7 +286,11 @@ fn failing_fixture_exits_1_and_keeps_the_diff() {
 
 #[test]
 fn upgrade_stage_fails_when_the_update_differs_from_a_fresh_install() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) =
+        two_majors("upgrade_stage_fails_when_the_update_differs_from_a_fresh_install")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     // A renamed copy, so the install into the shared trees cannot race the passing fixture.
     let dir = tmp.path().join("upgrade_drift");
@@ -319,7 +342,7 @@ fn upgrade_stage_fails_when_the_update_differs_from_a_fresh_install() {
 
 #[test]
 fn extension_without_tests_exits_4() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("extension_without_tests_exits_4") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("tap_only", tmp.path());
     fs::remove_dir_all(dir.join("test")).unwrap();
@@ -349,7 +372,9 @@ fn usage_and_configuration_errors_exit_3() {
 
 #[test]
 fn sigterm_stops_the_run_and_writes_interrupted_bundles() {
-    let Some(majors) = two_majors() else { return };
+    let Some(majors) = two_majors("sigterm_stops_the_run_and_writes_interrupted_bundles") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_fixture("pure_sql", tmp.path());
     // A test that would hang for a minute.

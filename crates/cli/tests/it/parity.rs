@@ -8,6 +8,11 @@
 //! Without PostgreSQL trees each test says why it skips, and fails when
 //! `PGFARM_TEST_REQUIRE_PG=1`.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -29,12 +34,11 @@ fn majors() -> Option<(u32, u32)> {
     match (majors.first(), majors.last()) {
         (Some(&low), Some(&high)) if low < high => Some((low, high)),
         _ => {
-            if std::env::var("PGFARM_TEST_REQUIRE_PG").is_ok_and(|v| v == "1") {
-                panic!(
-                    "two PostgreSQL installations with PGXS are required (PGFARM_TEST_REQUIRE_PG=1)"
-                );
-            }
-            eprintln!("skipped: fewer than two PostgreSQL installations with PGXS (scripts/setup)");
+            pgfarm_testsupport::require(
+                module_path!(),
+                "two PostgreSQL installations with PGXS (scripts/setup)",
+                false,
+            );
             None
         }
     }

@@ -1,6 +1,11 @@
 //! `pgfarm diff` end to end: the built binary on corpus files, its exit codes, and its output
 //! compared with GNU diff's.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -91,6 +96,12 @@ fn three_result(dir: &Path) -> PathBuf {
 
 #[test]
 fn differing_files_exit_1_with_regression_diffs_style_output_identical_to_gnu_diff() {
+    let Some(_) = pgfarm_testsupport::corpus(
+        "differing_files_exit_1_with_regression_diffs_style_output_identical_to_gnu_diff",
+        "regress",
+    ) else {
+        return;
+    };
     let dir = ScratchDir::new();
     let result = three_result(dir.path());
     let expected = format_samples_expected().join("three.out");
@@ -109,6 +120,10 @@ fn differing_files_exit_1_with_regression_diffs_style_output_identical_to_gnu_di
 
 #[test]
 fn context_format_is_identical_to_gnu_diff() {
+    let Some(_) = pgfarm_testsupport::corpus("context_format_is_identical_to_gnu_diff", "regress")
+    else {
+        return;
+    };
     let dir = ScratchDir::new();
     let result = three_result(dir.path());
     let expected = format_samples_expected().join("three.out");
@@ -121,6 +136,9 @@ fn context_format_is_identical_to_gnu_diff() {
 
 #[test]
 fn equal_files_exit_0_with_no_output() {
+    let Some(_) = pgfarm_testsupport::corpus("equal_files_exit_0_with_no_output", "regress") else {
+        return;
+    };
     let expected = format_samples_expected().join("one.out");
     let run = pgfarm_diff(&[path_str(&expected), path_str(&expected)]);
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
@@ -128,6 +146,12 @@ fn equal_files_exit_0_with_no_output() {
 
 #[test]
 fn variants_report_against_the_first_of_equally_close_candidates() {
+    let Some(_) = pgfarm_testsupport::corpus(
+        "variants_report_against_the_first_of_equally_close_candidates",
+        "regress",
+    ) else {
+        return;
+    };
     let dir = ScratchDir::new();
     let result = three_result(dir.path());
     let expected = format_samples_expected().join("three.out");
@@ -140,6 +164,12 @@ fn variants_report_against_the_first_of_equally_close_candidates() {
 
 #[test]
 fn variants_pass_when_an_alternative_matches_and_name_it() {
+    let Some(_) = pgfarm_testsupport::corpus(
+        "variants_pass_when_an_alternative_matches_and_name_it",
+        "regress",
+    ) else {
+        return;
+    };
     // Every postgres-15-core test with an `_1` variant that differs from its base file.
     let expected_dir = corpus_regress().join("postgres-15-core/expected");
     let dir = ScratchDir::new();
@@ -171,6 +201,10 @@ fn variants_pass_when_an_alternative_matches_and_name_it() {
 
 #[test]
 fn json_report_has_the_documented_fields() {
+    let Some(_) = pgfarm_testsupport::corpus("json_report_has_the_documented_fields", "regress")
+    else {
+        return;
+    };
     let dir = ScratchDir::new();
     let result = three_result(dir.path());
     let expected = format_samples_expected().join("three.out");
@@ -208,6 +242,12 @@ fn json_report_has_the_documented_fields() {
 
 #[test]
 fn whitespace_mode_decides_whether_trailing_blanks_count() {
+    let Some(_) = pgfarm_testsupport::corpus(
+        "whitespace_mode_decides_whether_trailing_blanks_count",
+        "regress",
+    ) else {
+        return;
+    };
     // psql pads column headers with a trailing blank (" three "); an editor that strips it
     // breaks the test under pg_regress on Linux (exact) but not with -w.
     let dir = ScratchDir::new();
@@ -237,6 +277,11 @@ fn whitespace_mode_decides_whether_trailing_blanks_count() {
 
 #[test]
 fn resultmap_substitute_is_used_on_matching_platforms() {
+    let Some(_) =
+        pgfarm_testsupport::corpus("resultmap_substitute_is_used_on_matching_platforms", "regress")
+    else {
+        return;
+    };
     let core = corpus_regress().join("postgres-15-core");
     let base = core.join("expected/float4.out");
     let resultmap = core.join("resultmap");
@@ -266,6 +311,12 @@ fn resultmap_substitute_is_used_on_matching_platforms() {
 
 #[test]
 fn unreadable_files_exit_2_with_one_line_naming_the_file() {
+    let Some(_) = pgfarm_testsupport::corpus(
+        "unreadable_files_exit_2_with_one_line_naming_the_file",
+        "regress",
+    ) else {
+        return;
+    };
     let expected = format_samples_expected().join("one.out");
     let run = pgfarm_diff(&[path_str(&expected), "/nonexistent/results/one.out"]);
     assert_eq!(run.code, 2);

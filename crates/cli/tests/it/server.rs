@@ -3,6 +3,11 @@
 //! `testdata/bundles` submitted with the secret from the environment and from a credentials
 //! file (refused while readable by others).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -199,4 +204,54 @@ fn register_approve_and_submit_through_the_cli() {
     let (code, _, stderr) = pgfarm(&["submit", second, "--server", &server.base], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("PGFARM_MACHINE_SECRET"), "{stderr}");
+}
+
+#[test]
+fn machine_approve_writes_the_credentials_file_submit_reads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start_server(&dir.path().join("data"));
+    let register = ["machine", "register", "--server", &server.base, "--name", "cli-m2"];
+    let (code, stdout, stderr) =
+        pgfarm(&[&register[..], &["--owner-email", "o@example.org"]].concat(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let credentials = dir.path().join("creds/machine.toml");
+    let credentials_arg = credentials.to_str().unwrap();
+    let approve = ["machine", "approve", "cli-m2", "--server", &server.base];
+    let token = [("PGFARM_ADMIN_TOKEN", server.admin_token.as_str())];
+    // A wrong admin token: refused, nothing written.
+    let (code, _, stderr) = pgfarm(
+        &[&approve[..], &["--credentials", credentials_arg]].concat(),
+        &[("PGFARM_ADMIN_TOKEN", "pgfarm_wrong")],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!credentials.exists());
+    let (code, stdout, stderr) =
+        pgfarm(&[&approve[..], &["--credentials", credentials_arg]].concat(), &token);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("approved") && stdout.contains(credentials_arg), "{stdout}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&credentials).expect("written").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&credentials).unwrap();
+    let secret = text.lines().find_map(|l| l.strip_prefix("secret = ")).expect("a secret line");
+    assert!(secret.len() > 10 && !stdout.contains(secret.trim_matches('"')), "secret printed");
+    let first = bundle_file(dir.path(), "cli-m2", "7b0c6a52-2222-4a5b-8c3d-000000000001");
+    let (code, stdout, stderr) =
+        pgfarm(&["submit", first.to_str().unwrap(), "--credentials", credentials_arg], &[]);
+    assert_eq!(code, 0, "the file names the server and the machine: {stdout}{stderr}");
+    // Approved already: approving again is refused; --rotate-secret replaces the file.
+    let (code, _, _) =
+        pgfarm(&[&approve[..], &["--credentials", credentials_arg]].concat(), &token);
+    assert_eq!(code, 1);
+    let old = std::fs::read_to_string(&credentials).unwrap();
+    let (code, stdout, stderr) = pgfarm(
+        &[&approve[..], &["--credentials", credentials_arg, "--rotate-secret"]].concat(),
+        &token,
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_ne!(std::fs::read_to_string(&credentials).unwrap(), old);
+    let second = bundle_file(dir.path(), "cli-m2", "7b0c6a52-2222-4a5b-8c3d-000000000002");
+    let (code, stdout, stderr) =
+        pgfarm(&["submit", second.to_str().unwrap(), "--credentials", credentials_arg], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }

@@ -8,6 +8,11 @@
 //! fails when `PGFARM_TEST_REQUIRE_PG=1` (the README's test command sets it).
 //! `scripts/corpus-matrix.sh` runs the same check on all six majors.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test harness runs the binaries under test and the peer tools it compares with"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,14 +28,7 @@ fn corpus() -> PathBuf {
 
 /// Skips (returns false) with a reason, or fails when the environment requires the component.
 fn available(what: &str, ok: bool) -> bool {
-    if ok {
-        return true;
-    }
-    if std::env::var("PGFARM_TEST_REQUIRE_PG").is_ok_and(|v| v == "1") {
-        panic!("required component missing: {what} (PGFARM_TEST_REQUIRE_PG=1)");
-    }
-    eprintln!("skipped: {what} not available");
-    false
+    pgfarm_testsupport::require(module_path!(), what, ok)
 }
 
 fn majors_found() -> Vec<u32> {
