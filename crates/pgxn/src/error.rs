@@ -1,3 +1,4 @@
+//! The error type of the PGXN client: each variant names the URL, document, field, member or digests at fault.
 use std::io;
 use std::path::PathBuf;
 

@@ -14,9 +14,6 @@ use super::ExpectedFile;
 use super::bail::Bail;
 use super::engine::Engine;
 
-/// The host triple resultmap patterns are matched against (`config.guess` on x86_64 Linux).
-pub(crate) const HOST_PLATFORM: &str = "x86_64-pc-linux-gnu";
-
 /// A test's comparison: whether it differs, what was compared and the diff written.
 pub(super) struct Compared {
     pub(super) differ: bool,
@@ -47,7 +44,7 @@ impl Engine<'_> {
             name,
             &default_expected,
             self.resultmap.as_ref(),
-            HOST_PLATFORM,
+            &pgfarm_diff::host_platform(),
         );
         let mut expected = Vec::new();
         for (position, candidate) in names.iter().enumerate() {
