@@ -98,7 +98,9 @@ fn auxiliary_processes_are_classified() {
         let aux = loop {
             let aux = cluster.auxiliary_processes().unwrap();
             let has = |k: ProcessKind| aux.iter().any(|p| p.kind == k);
-            if (has(ProcessKind::Checkpointer) && has(ProcessKind::WalWriter))
+            if (has(ProcessKind::Checkpointer)
+                && has(ProcessKind::WalWriter)
+                && has(ProcessKind::BackgroundWriter))
                 || std::time::Instant::now() > deadline
             {
                 break aux;

@@ -21,8 +21,9 @@ pub(crate) enum Bail {
     /// cannot be created, an unreadable resultmap); the message is the error's.
     #[error(transparent)]
     Prepare(Error),
-    /// A helper psql (set-up, a database copy) could not be run or failed; the message is the
-    /// process error's.
+    /// A helper psql (set-up, a database copy) could not be run or failed, or a schedule line
+    /// was refused (`Error::ScheduleSyntax`, `Error::TooManyParallelTests`): the message is the
+    /// error's.
     #[error(transparent)]
     Process(#[from] Error),
     /// A set-up psql (`DROP DATABASE`, `CREATE ROLE`, `CREATE EXTENSION`, ...) exited non-zero.
@@ -54,30 +55,6 @@ pub(crate) enum Bail {
         path: PathBuf,
         /// Why.
         source: io::Error,
-    },
-    /// A schedule line is neither `test:` nor (classic dialect) `ignore:`.
-    #[error("syntax error in schedule file \"{file}\" line {line}: {text}")]
-    ScheduleSyntax {
-        /// The schedule file as given.
-        file: String,
-        /// 1-based line number.
-        line: usize,
-        /// The line, trailing whitespace removed.
-        text: String,
-    },
-    /// A parallel group is larger than `--max-concurrent-tests` (or pg_regress's 100).
-    #[error(
-        "too many parallel tests (more than {max}) in schedule file \"{file}\" line {line}: {text}"
-    )]
-    TooManyParallelTests {
-        /// The limit.
-        max: usize,
-        /// The schedule file as given.
-        file: String,
-        /// 1-based line number.
-        line: usize,
-        /// The line.
-        text: String,
     },
     /// The file handle for a test's output could not be duplicated (stdout and stderr).
     #[error("could not duplicate a file handle: {0}")]
@@ -116,13 +93,7 @@ pub(crate) enum Bail {
 impl Bail {
     /// The bail-out for a schedule line [`crate::schedule::Schedule::parse`] refused.
     pub(crate) fn invalid_line(invalid: &InvalidLine, file: &str) -> Bail {
-        match invalid.to_error(file) {
-            Error::TooManyParallelTests { max, file, line, text } => {
-                Bail::TooManyParallelTests { max, file, line, text }
-            }
-            Error::ScheduleSyntax { file, line, text } => Bail::ScheduleSyntax { file, line, text },
-            other => Bail::Process(other),
-        }
+        Bail::Process(invalid.to_error(file))
     }
 }
 
@@ -141,8 +112,8 @@ mod tests {
             (Bail::OpenForReading { path: "/s/sched".into(), source: io() }, "could not open file \"/s/sched\" for reading: No such file or directory (os error 2)"),
             (Bail::OpenForWriting { path: "/o/r.out".into(), source: io() }, "could not open file \"/o/r.out\" for writing: No such file or directory (os error 2)"),
             (Bail::Write { path: "/o/regression.diffs".into(), source: io() }, "could not write to file \"/o/regression.diffs\": No such file or directory (os error 2)"),
-            (Bail::ScheduleSyntax { file: "s".into(), line: 3, text: "tset: a".into() }, "syntax error in schedule file \"s\" line 3: tset: a"),
-            (Bail::TooManyParallelTests { max: 2, file: "s".into(), line: 1, text: "test: a b c".into() }, "too many parallel tests (more than 2) in schedule file \"s\" line 1: test: a b c"),
+            (Bail::Process(Error::ScheduleSyntax { file: "s".into(), line: 3, text: "tset: a".into() }), "syntax error in schedule file \"s\" line 3: tset: a"),
+            (Bail::Process(Error::TooManyParallelTests { max: 2, file: "s".into(), line: 1, text: "test: a b c".into() }), "too many parallel tests (more than 2) in schedule file \"s\" line 1: test: a b c"),
             (Bail::DuplicateHandle(io()), "could not duplicate a file handle: No such file or directory (os error 2)"),
             (Bail::StartTest { name: "t".into() }, "could not start process for test t"),
             (Bail::WaitTest { name: "t".into() }, "failed to wait for test t"),

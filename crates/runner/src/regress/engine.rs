@@ -132,12 +132,12 @@ impl<'o> Engine<'o> {
                             && self.options.max_concurrent_tests > 0
                             && self.options.max_concurrent_tests < tests.len()
                         {
-                            return Err(Bail::TooManyParallelTests {
+                            return Err(Bail::Process(Error::TooManyParallelTests {
                                 max: self.options.max_concurrent_tests,
                                 file: file.clone(),
                                 line,
                                 text,
-                            });
+                            }));
                         }
                         self.run_group(console, &tests)?;
                     }
