@@ -142,7 +142,10 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 
 /// The whole application: API routes, the web UI (or a built-in index page), middleware.
 pub fn app(state: AppState) -> Router {
-    let mut router = routes::router();
+    // Every /api path the API does not route is the API's JSON 404, never the web app's page.
+    let mut router = routes::router()
+        .route("/api", axum::routing::any(not_found))
+        .route("/api/{*rest}", axum::routing::any(not_found));
     // The web app: --static-dir when given, else the files embedded at build time
     // (pgfarm-webapp); without either, a built-in index page and the API.
     router = match pgfarm_webapp::WebApp::resolve(state.config.static_dir.as_deref()) {

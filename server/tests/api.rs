@@ -566,12 +566,15 @@ fn operations_endpoints_answer(backend: Backend) {
     );
     let home = farm.get("/");
     if pgfarm_webapp::WebApp::embedded().is_some() {
-        // Built after scripts/web-build.sh: `/` is the dashboard (the API index is /api/v1).
+        // Built after scripts/web-build.sh: `/` is the dashboard (the API index is /api/v1), and
+        // any other page path is the app's to route (SPA fallback).
         assert!(home.text().contains("<html"), "{}", home.text());
+        assert!(farm.get("/no/such/page").text().contains("<html"));
     } else {
         assert!(home.text().contains("/api/v1/openapi.json"));
+        farm.get("/no/such/page").expect_error(404, "not_found");
     }
-    farm.get("/no/such/page").expect_error(404, "not_found");
+    farm.get("/api/v1/no/such/thing").expect_error(404, "not_found");
     // gzip answers when asked.
     let compressed = farm.get_with("/api/v1/openapi.json", &[("accept-encoding", "gzip")]);
     assert_eq!(compressed.status, 200);
