@@ -320,6 +320,31 @@ pub(crate) fn fetch_release(
     })
 }
 
+/// The highest release (semantic version) of the statuses `accept` takes that satisfies `range`.
+pub fn highest_satisfying(dist: &pgfarm_pgxn::Dist, accept: Accept, range: &str) -> Option<String> {
+    dist.releases
+        .iter()
+        .filter(|(status, r)| accept.accepts(*status) && satisfies(&r.version, range))
+        .filter_map(|(_, r)| pgfarm_pgxn::parse_version(&r.version).map(|v| (v, r)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, r)| r.version.clone())
+}
+
+/// The release before `current`: the highest semantic version below it among the statuses
+/// `accept` takes (plus `current`'s own status, so a testing release's predecessor may be a
+/// testing one).
+pub fn previous_release(dist: &pgfarm_pgxn::Dist, accept: Accept, current: &str) -> Option<String> {
+    let current_v = pgfarm_pgxn::parse_version(current)?;
+    let own = dist.releases.iter().find(|(_, r)| r.version == current).map(|(s, _)| s);
+    dist.releases
+        .iter()
+        .filter(|(status, _)| accept.accepts(*status) || Some(*status) == own)
+        .filter_map(|(_, r)| pgfarm_pgxn::parse_version(&r.version).map(|v| (v, r)))
+        .filter(|(v, _)| *v < current_v)
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, r)| r.version.clone())
+}
+
 /// Unpacks `zip` into `into`, replacing what an earlier run of the same work folder left.
 fn unpack_fresh(
     zip: &Path,

@@ -32,6 +32,7 @@ use crate::process::CancelFlag;
 use crate::prove::ProveReport;
 use crate::regress::RegressReport;
 
+mod pgxn;
 mod stages;
 mod suites;
 
@@ -206,6 +207,8 @@ struct Job<'a> {
     logs: Vec<(StageKind, OffsetDateTime, String)>,
     /// PGXN prerequisites looked for in the tree (install stage), for the bundle.
     prerequisites: Vec<pgfarm_model::PrerequisiteDist>,
+    /// The run's PGXN mirror, its index read once.
+    pgxn_client: Option<pgfarm_pgxn::Client>,
 }
 
 /// How a stage ended, with the one-line reason when not ok.
@@ -274,6 +277,7 @@ fn run_installation(
         perl_tap: Vec::new(),
         logs: Vec::new(),
         prerequisites: Vec::new(),
+        pgxn_client: None,
     };
     let mut stages: Vec<StageResult> = Vec::new();
     let mut blocked: Option<String> = None;

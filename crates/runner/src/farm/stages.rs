@@ -29,7 +29,12 @@ impl Job<'_> {
     pub(super) fn stage(&mut self, kind: StageKind, log: &mut String) -> Result<StageOutcome> {
         match kind {
             StageKind::Build => self.build(log),
-            StageKind::Install => self.run_make(&["install"], log),
+            StageKind::Install => {
+                if let Some(missing) = self.install_prerequisites(log)? {
+                    return Ok(missing);
+                }
+                self.run_make(&["install"], log)
+            }
             StageKind::Cluster => self.start_cluster(log),
             StageKind::Load => self.load(log),
             StageKind::Regress => self.regress(log),
@@ -76,7 +81,7 @@ impl Job<'_> {
 
     /// Runs `spawn` with the build time limit, appending its output to `log`; `Some(Failed)`
     /// with the last lines of the output when it fails.
-    fn run_logged(
+    pub(super) fn run_logged(
         &self,
         spawn: &Spawn,
         what: &str,
@@ -629,6 +634,42 @@ impl Job<'_> {
         Ok(versions)
     }
 
+    /// In `pgfarm_upgraded`, `CREATE EXTENSION` at the version the previous release `release`
+    /// installed (its control file's `default_version`), which must be earlier than `to`.
+    fn create_previous(
+        &mut self,
+        name: &str,
+        to: &str,
+        release: &str,
+        log: &mut String,
+    ) -> Result<std::result::Result<String, StageOutcome>> {
+        let Some(from) = self.tree_version(name) else {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs no {name}.control"
+            ))));
+        };
+        if crate::extension::compare_versions(&from, to) != std::cmp::Ordering::Less {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs {name} {from}, not earlier than {to}"
+            ))));
+        }
+        Ok(match self.sql(
+            "pgfarm_upgraded",
+            &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
+            log,
+        )? {
+            Ok(_) => {
+                log.push_str(&format!(
+                    "pgfarm: {name} {from} from the previous release {release}, now updated with this release's scripts\n"
+                ));
+                Ok(from)
+            }
+            Err(e) => Err(StageOutcome::Failed(format!(
+                "the previous release {release}: CREATE EXTENSION {name} VERSION '{from}' failed: {e}"
+            ))),
+        })
+    }
+
     fn upgrade(&mut self, log: &mut String) -> Result<StageOutcome> {
         if !self.source.upgrade_enabled {
             return Ok(StageOutcome::Missing(
@@ -640,11 +681,6 @@ impl Job<'_> {
         };
         let name = self.source.name.clone();
         let candidates = self.installable_earlier_versions(&to, log)?;
-        if candidates.is_empty() {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} is installable in this tree (pg_available_extension_versions lists none before {to})"
-            )));
-        }
         for db in ["pgfarm_upgraded", "pgfarm_fresh"] {
             if let Err(e) = self.sql("postgres", &format!("CREATE DATABASE {db}"), log)? {
                 return Ok(StageOutcome::Failed(e));
@@ -668,11 +704,37 @@ impl Job<'_> {
                 }
             }
         }
-        let Some(from) = from else {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} installs on this PostgreSQL (tried {})",
-                candidates.join(", ")
-            )));
+        let from = match from {
+            Some(from) => from,
+            None => {
+                // As pgTAP's updatecheck: the previous PGXN release, then this release's
+                // update scripts.
+                let tree = if candidates.is_empty() {
+                    format!("pg_available_extension_versions lists none before {to}")
+                } else {
+                    format!("tried {}", candidates.join(", "))
+                };
+                let (release, snapshot) = match self.install_previous_release(log)? {
+                    Ok(installed) => installed,
+                    Err(why) => {
+                        return Ok(StageOutcome::Missing(format!(
+                            "no earlier version of {name} is installable in this tree ({tree}); {why}"
+                        )));
+                    }
+                };
+                let created = self.create_previous(&name, &to, &release, log);
+                let reinstalled = self.reinstall(log);
+                snapshot.remove_added(log);
+                if let Some(failed) = reinstalled? {
+                    return Ok(StageOutcome::Failed(format!(
+                        "reinstalling {name} after the previous release {release}: {failed}"
+                    )));
+                }
+                match created? {
+                    Ok(from) => from,
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
         };
         if let Err(e) = self.sql(
             "pgfarm_upgraded",
