@@ -216,6 +216,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
     }
     for warning in &source.warnings {
+        // A distribution is named by its META version whatever the control file says.
+        if source.provenance.release.is_some() && warning.starts_with("META.json version") {
+            continue;
+        }
         eprintln!("pgfarm test: warning: {warning}");
     }
     let cancel = CancelFlag::new();
@@ -244,10 +248,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
         installations,
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
+    let (name, version) = match &source.provenance.release {
+        Some(release) => (&release.dist, &release.version),
+        None => (&source.name, &source.version),
+    };
     eprintln!(
-        "pgfarm test: {} {} on {}",
-        source.name,
-        source.version,
+        "pgfarm test: {name} {version} on {}",
         farm::labels(&options.installations).join(", ")
     );
     let results = if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };

@@ -75,7 +75,10 @@ impl Job<'_> {
     /// satisfying the range), built and installed; each is recorded for the bundle. A
     /// prerequisite the mirror does not have (a contrib module the tree lacks, ...) is left to
     /// the load stage's dependency check; one that cannot be fetched or built is `Some(Missing)`.
-    pub(super) fn install_prerequisites(&mut self, log: &mut String) -> Result<Option<StageOutcome>> {
+    pub(super) fn install_prerequisites(
+        &mut self,
+        log: &mut String,
+    ) -> Result<Option<StageOutcome>> {
         let own: Vec<String> = self.source.controls.iter().map(|c| c.name.to_lowercase()).collect();
         let wanted: Vec<Prereq> = self
             .source
@@ -141,11 +144,16 @@ impl Job<'_> {
                 ));
             };
             let into = self.dir.join("prerequisites");
-            let Fetched { root, release } =
-                match dist::fetch_release(&client, &mirror, &releases.name, Some(&version), &into) {
-                    Ok(fetched) => fetched,
-                    Err(err) => return missing(err.to_string()),
-                };
+            let Fetched { root, release } = match dist::fetch_release(
+                &client,
+                &mirror,
+                &releases.name,
+                Some(&version),
+                &into,
+            ) {
+                Ok(fetched) => fetched,
+                Err(err) => return missing(err.to_string()),
+            };
             log.push_str(&format!(
                 "pgfarm: prerequisite {} {}: installing {} {} (sha1 {}) from {}\n",
                 prereq.name,
@@ -207,11 +215,11 @@ impl Job<'_> {
             )));
         };
         let into = self.dir.join("previous");
-        let fetched = match dist::fetch_release(&client, &mirror, &dist_name, Some(&previous), &into)
-        {
-            Ok(fetched) => fetched,
-            Err(err) => return Ok(Err(err.to_string())),
-        };
+        let fetched =
+            match dist::fetch_release(&client, &mirror, &dist_name, Some(&previous), &into) {
+                Ok(fetched) => fetched,
+                Err(err) => return Ok(Err(err.to_string())),
+            };
         log.push_str(&format!(
             "pgfarm: installing the previous release {} {} (sha1 {}) from {}\n",
             fetched.release.dist,
@@ -230,7 +238,8 @@ impl Job<'_> {
     /// Installs the release under test again over what the previous release installed.
     pub(super) fn reinstall(&mut self, log: &mut String) -> Result<Option<String>> {
         let spawn = self.make.command(&self.src, &["install"]);
-        Ok(self.run_logged(&spawn, "make install (again, after the previous release)", log)?
+        Ok(self
+            .run_logged(&spawn, "make install (again, after the previous release)", log)?
             .map(outcome_text))
     }
 }

@@ -653,21 +653,23 @@ impl Job<'_> {
                 "the previous release {release} installs {name} {from}, not earlier than {to}"
             ))));
         }
-        Ok(match self.sql(
-            "pgfarm_upgraded",
-            &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
-            log,
-        )? {
-            Ok(_) => {
-                log.push_str(&format!(
+        Ok(
+            match self.sql(
+                "pgfarm_upgraded",
+                &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
+                log,
+            )? {
+                Ok(_) => {
+                    log.push_str(&format!(
                     "pgfarm: {name} {from} from the previous release {release}, now updated with this release's scripts\n"
                 ));
-                Ok(from)
-            }
-            Err(e) => Err(StageOutcome::Failed(format!(
-                "the previous release {release}: CREATE EXTENSION {name} VERSION '{from}' failed: {e}"
-            ))),
-        })
+                    Ok(from)
+                }
+                Err(e) => Err(StageOutcome::Failed(format!(
+                    "the previous release {release}: CREATE EXTENSION {name} VERSION '{from}' failed: {e}"
+                ))),
+            },
+        )
     }
 
     fn upgrade(&mut self, log: &mut String) -> Result<StageOutcome> {
