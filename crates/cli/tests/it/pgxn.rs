@@ -205,8 +205,63 @@ fn mirror() -> &'static TestMirror {
         add(needy, Stable, "2026-03-03T00:00:00Z");
         let beta = ext_source(&sources.join("beta"), Spec { dist: "PgfarmBetaOnly", ext: "pgfarm_betaonly", version: "0.1.0", ext_version: "0.1", installs: &["0.1"], updates: &[], prereqs: none.clone(), requires: "" });
         add(beta, Testing, "2026-04-01T00:00:00Z");
-        let bad = ext_source(&sources.join("bad"), Spec { dist: "PgfarmBadSum", ext: "pgfarm_badsum", version: "1.0.0", ext_version: "1.0", installs: &["1.0"], updates: &[], prereqs: none, requires: "" });
+        let bad = ext_source(&sources.join("bad"), Spec { dist: "PgfarmBadSum", ext: "pgfarm_badsum", version: "1.0.0", ext_version: "1.0", installs: &["1.0"], updates: &[], prereqs: none.clone(), requires: "" });
         add(bad, Stable, "2026-04-02T00:00:00Z");
+        // PgfarmRerun (`pgfarm_rerun`, `[upgrade] rerun = true`): a table filled by each
+        // install script; the update 1.0 -> 1.1 keeps its row, 1.1 -> 1.2 deletes it (the
+        // catalogs still agree: only the re-run pgTAP file sees it).
+        for (i, (version, ext_version, update)) in [
+            ("1.0.0", "1.0", None),
+            ("1.1.0", "1.1", Some(("1.0", "UPDATE pgfarm_rerun_conf SET v = '1.1';\n"))),
+            ("1.2.0", "1.2", Some(("1.1", "DELETE FROM pgfarm_rerun_conf;\n"))),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let src = ext_source(
+                &sources.join("rerun"),
+                Spec {
+                    dist: "PgfarmRerun",
+                    ext: "pgfarm_rerun",
+                    version,
+                    ext_version,
+                    installs: &[ext_version],
+                    updates: &[],
+                    prereqs: none.clone(),
+                    requires: "",
+                },
+            );
+            fs::write(
+                src.join(format!("pgfarm_rerun--{ext_version}.sql")),
+                format!(
+                    "CREATE FUNCTION pgfarm_rerun_answer() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 42 $$;\n\
+                     CREATE TABLE pgfarm_rerun_conf (v text);\nINSERT INTO pgfarm_rerun_conf VALUES ('{ext_version}');\n"
+                ),
+            )
+            .unwrap();
+            let mut data = vec![format!("pgfarm_rerun--{ext_version}.sql")];
+            if let Some((from, sql)) = update {
+                let file = format!("pgfarm_rerun--{from}--{ext_version}.sql");
+                fs::write(src.join(&file), sql).unwrap();
+                data.push(file);
+            }
+            fs::write(
+                src.join("Makefile"),
+                format!(
+                    "EXTENSION = pgfarm_rerun\nDATA = {}\nREGRESS = basic\nPG_CONFIG ?= pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n",
+                    data.join(" ")
+                ),
+            )
+            .unwrap();
+            fs::create_dir_all(src.join("test")).unwrap();
+            fs::write(
+                src.join("test/conf.sql"),
+                "SELECT plan(1);\nSELECT is((SELECT count(*)::int FROM pgfarm_rerun_conf), 1, 'one configuration row');\nSELECT * FROM finish();\n",
+            )
+            .unwrap();
+            fs::write(src.join("pgfarm.toml"), "[upgrade]\nrerun = true\n").unwrap();
+            add(src, Stable, &format!("2026-05-0{}T00:00:00Z", i + 1));
+        }
         let meta_path = root.join("dist/pgfarmbadsum/1.0.0/META.json");
         let mut meta: serde_json::Value =
             serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
@@ -499,4 +554,51 @@ fn a_prerequisite_from_the_mirror_is_installed_once_per_tree_and_recorded() {
     assert_eq!(load.status, StageStatus::Missing);
     assert!(load.error.as_deref().unwrap_or("").contains("pgfarm_helper"), "{:?}", load.error);
     let _ = &m.root;
+}
+
+#[test]
+fn upgrade_rerun_runs_the_pgtap_files_in_the_updated_database() {
+    let Some(major) = one_major("upgrade_rerun_runs_the_pgtap_files_in_the_updated_database")
+    else {
+        return;
+    };
+    let m = mirror();
+    let tree = installation(&major);
+    if !pgfarm_testsupport::require(
+        "upgrade_rerun_runs_the_pgtap_files_in_the_updated_database",
+        "pgTAP in the tree",
+        tree.has_pgtap(),
+    ) {
+        return;
+    }
+    for v in ["1.0", "1.1"] {
+        let _ = fs::remove_file(tree.sharedir.join(format!("extension/pgfarm_rerun--{v}.sql")));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // 1.1.0: updated from 1.0.0, the row kept: the re-run passes
+    let out = tmp.path().join("ok");
+    let output = pgfarm_test(
+        &["pgxn:PgfarmRerun@1.1.0", "--pg", &major, "--pgxn-mirror", &m.http_url],
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let bundle = only_bundle(&out);
+    assert_eq!(stage(&bundle, StageKind::Tap).status, StageStatus::Ok);
+    let upgrade = stage(&bundle, StageKind::Upgrade);
+    assert_eq!(upgrade.status, StageStatus::Ok, "{:?}", upgrade.error);
+    assert!(upgrade.log.to_string_lossy().contains("the pgTAP files again after 1.0 -> 1.1"));
+    // 1.2.0: its update script loses the row; only the re-run in the updated database sees it
+    let out = tmp.path().join("broken");
+    let output =
+        pgfarm_test(&["pgxn:PgfarmRerun", "--pg", &major, "--pgxn-mirror", &m.http_url], &out);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let bundle = only_bundle(&out);
+    assert_eq!(stage(&bundle, StageKind::Tap).status, StageStatus::Ok);
+    let upgrade = stage(&bundle, StageKind::Upgrade);
+    assert_eq!(upgrade.status, StageStatus::Failed);
+    let error = upgrade.error.as_deref().unwrap_or("");
+    assert!(
+        error.contains("after ALTER EXTENSION UPDATE 1.1 -> 1.2") && error.contains("conf"),
+        "{error}"
+    );
 }

@@ -13,7 +13,7 @@ use crate::copy;
 use crate::error::{Error, Result};
 use crate::pgxs::{self, Driver, RegressArgs};
 use crate::process::{Ended, Spawn};
-use crate::prove::{self, ProveOptions, Script};
+use crate::prove::{self, ProveOptions, ProveReport, Script};
 use crate::regress::{self, RegressOptions, Stream, Style};
 
 /// How many lines of a failing command's log the stage's one-line reason carries.
@@ -559,14 +559,29 @@ impl Job<'_> {
         if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_tap", log)? {
             return Ok(StageOutcome::Failed(e));
         }
+        let (outcome, report) = self.run_tap_files("pgfarm_tap", log)?;
+        if let Some(report) = report {
+            self.tap_files = bundle::tap_files(&report);
+            self.tap = Some(report);
+        }
+        Ok(outcome)
+    }
+
+    /// The pgTAP files in database `db` after the TAP set-up statements (idempotent: `IF NOT
+    /// EXISTS`), with the outcome and the report.
+    fn run_tap_files(
+        &mut self,
+        db: &str,
+        log: &mut String,
+    ) -> Result<(StageOutcome, Option<ProveReport>)> {
         for setup in &self.source.tap_setup {
-            if let Err(e) = self.sql("pgfarm_tap", setup, log)? {
-                return Ok(StageOutcome::Failed(format!("TAP set-up failed: {e}")));
+            if let Err(e) = self.sql(db, setup, log)? {
+                return Ok((StageOutcome::Failed(format!("TAP set-up failed: {e}")), None));
             }
         }
         let cluster = self.cluster()?;
         let options = ProveOptions {
-            dbname: Some("pgfarm_tap".into()),
+            dbname: Some(db.into()),
             username: Some(cluster.superuser().to_owned()),
             host: Some(cluster.host()),
             port: Some(cluster.port()),
@@ -594,7 +609,6 @@ impl Job<'_> {
         })?;
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
-        self.tap_files = bundle::tap_files(&report);
         let failed: Vec<&str> =
             report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
         let outcome = if report.passed() {
@@ -607,8 +621,7 @@ impl Job<'_> {
                 failed.join(", ")
             ))
         };
-        self.tap = Some(report);
-        Ok(outcome)
+        Ok((outcome, Some(report)))
     }
 
     /// The versions of the extension this tree can install (`pg_available_extension_versions`),
@@ -769,7 +782,17 @@ impl Job<'_> {
                 "catalog objects after {from} -> {to} equal a fresh {to} ({} objects)\n",
                 fresh.lines().count()
             ));
-            return Ok(StageOutcome::Ok);
+            if !self.source.upgrade_rerun || self.source.tap_files.is_empty() {
+                return Ok(StageOutcome::Ok);
+            }
+            // `[upgrade] rerun = true`: the pgTAP suites again, in the updated database.
+            log.push_str(&format!("pgfarm: the pgTAP files again after {from} -> {to}\n"));
+            return Ok(match self.run_tap_files("pgfarm_upgraded", log)?.0 {
+                StageOutcome::Failed(why) => StageOutcome::Failed(format!(
+                    "after ALTER EXTENSION UPDATE {from} -> {to}: {why}"
+                )),
+                other => other,
+            });
         }
         let mut text = String::new();
         let labels = pgfarm_diff::Labels {
