@@ -18,6 +18,16 @@ use pgfarm_runner::process::CancelFlag;
 use pgfarm_runner::report::{self, Suite};
 
 const AFTER_HELP: &str = "\
+SOURCE is a directory (default .), pgxn:NAME or pgxn:NAME@VERSION (the highest stable release
+on the mirror; --testing, --unstable widen the choice), FILE.zip or an http(s)://...zip URL: a
+distribution is downloaded into $PGFARM_HOME/cache/pgxn (keyed by SHA-1, verified against the
+release), unpacked into the work folder (no member may escape its one top folder), and its
+bundle is named by its META.json name and version, with the release in extension.source. The
+mirror (--pgxn-mirror, PGFARM_PGXN_MIRROR, default https://api.pgxn.org/ for pgxn: sources; a
+directory or zip uses the network only when one is given) also gives the META.json
+prerequisites the tree lacks (installed before the extension, once per tree) and the previous
+release for the upgrade stage.
+
 Stages per installation, in order, set up as the extension's own `make installcheck` sets them
 up: build (a faithful copy of the source outside it, ./configure when present, make USE_PGXS=1
 PG_CONFIG=.. [build] make_args), install (make install into that installation's tree), cluster
@@ -29,9 +39,10 @@ pg_isolation_regress over ISOLATION), tap (pgTAP files directly in test/ or t/ t
 no_plan( or runtests(, or pgfarm.toml [tap] files), perl_tap (TAP_TESTS' t/*.pl as
 prove_installcheck runs them; `missing` on a tree without --enable-tap-tests), installcheck
 (only when the Makefile's own installcheck recipe runs more than PGXS's drivers), upgrade (from
-the newest earlier version the tree can install, ALTER EXTENSION .. UPDATE, catalog compared
-with a fresh install). A failed or missing build, install, cluster or load skips the later
-stages; a failing suite does not stop the others. One bundle per installation is written to
+the newest earlier version the tree can install, else the previous PGXN release, ALTER
+EXTENSION .. UPDATE, catalog compared with a fresh install; [upgrade] rerun = true runs the
+pgTAP files again in the updated database). A failed or missing build, install, cluster or
+load skips the later stages; a failing suite does not stop the others. One bundle per installation is written to
 --out (temp file + rename). Details: docs/runner.md.
 
 Exit status:
@@ -39,8 +50,11 @@ Exit status:
   1  a test or check failed (load, regress, isolation, tap, perl_tap, installcheck, upgrade)
   2  pgfarm or the machine could not run something: build, install or cluster failure, a
      server crash, a timeout, interrupted (Ctrl-C / SIGTERM: clusters are removed and bundles
-     written as `interrupted`), or a bundle could not be written
-  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation)
+     written as `interrupted`), or a bundle could not be written; a distribution whose
+     download fails (the URL is named), whose checksum differs (both digests are named) or
+     whose archive is hostile (the member is named)
+  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation, an
+     unknown distribution or no release of the accepted statuses)
   4  nothing was tested (no suite ran on any installation)";
 
 /// Arguments of `pgfarm test`.

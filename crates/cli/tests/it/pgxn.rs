@@ -18,6 +18,10 @@ use pgfarm_pgxn::mirror::{Mirror, MirrorRelease, Published};
 
 const PGFARM: &str = env!("CARGO_BIN_EXE_pgfarm");
 
+/// The end of a PGXS Makefile.
+const PGXS_LINES: &str =
+    "PG_CONFIG ?= pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n";
+
 /// One major with PGXS, as `--pg` wants it: the second highest when there are several (the
 /// other modules' tests take the lowest and the highest, and a run waits for a tree another run
 /// holds).
@@ -93,10 +97,7 @@ fn ext_source(dir: &Path, spec: Spec<'_>) -> PathBuf {
     }
     fs::write(
         root.join("Makefile"),
-        format!(
-            "EXTENSION = {ext}\nDATA = {}\nREGRESS = basic\nPG_CONFIG ?= pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n",
-            data.join(" ")
-        ),
+        format!("EXTENSION = {ext}\nDATA = {}\nREGRESS = basic\n{PGXS_LINES}", data.join(" ")),
     )
     .unwrap();
     fs::write(
@@ -158,7 +159,11 @@ impl TestMirror {
 /// - `PgfarmBetaOnly`: 0.1.0 testing only; `PgfarmBadSum`: a META whose sha1 is forty zeros.
 fn mirror() -> &'static TestMirror {
     static MIRROR: OnceLock<TestMirror> = OnceLock::new();
-    MIRROR.get_or_init(|| {
+    MIRROR.get_or_init(build_mirror)
+}
+
+fn build_mirror() -> TestMirror {
+    {
         let dir = tempfile::tempdir().unwrap();
         let sources = dir.path().join("src");
         let root = dir.path().join("mirror");
@@ -189,23 +194,108 @@ fn mirror() -> &'static TestMirror {
         .into_iter()
         .enumerate()
         {
-            let src = ext_source(&sources.join("pick"), Spec { dist: "PgfarmPick", ext: "pgfarm_pick", version, ext_version, installs: &[ext_version], updates: &chain[..i], prereqs: none.clone(), requires: "" });
+            let src = ext_source(
+                &sources.join("pick"),
+                Spec {
+                    dist: "PgfarmPick",
+                    ext: "pgfarm_pick",
+                    version,
+                    ext_version,
+                    installs: &[ext_version],
+                    updates: &chain[..i],
+                    prereqs: none.clone(),
+                    requires: "",
+                },
+            );
             add(src, status, &format!("2026-01-0{}T00:00:00Z", i + 1));
         }
-        let up10 = ext_source(&sources.join("up"), Spec { dist: "PgfarmUp", ext: "pgfarm_up", version: "1.0.0", ext_version: "1.0", installs: &["1.0"], updates: &[], prereqs: none.clone(), requires: "" });
+        let up10 = ext_source(
+            &sources.join("up"),
+            Spec {
+                dist: "PgfarmUp",
+                ext: "pgfarm_up",
+                version: "1.0.0",
+                ext_version: "1.0",
+                installs: &["1.0"],
+                updates: &[],
+                prereqs: none.clone(),
+                requires: "",
+            },
+        );
         add(up10, Stable, "2026-02-01T00:00:00Z");
-        let up11 = ext_source(&sources.join("up"), Spec { dist: "PgfarmUp", ext: "pgfarm_up", version: "1.1.0", ext_version: "1.1", installs: &["1.1"], updates: &[("1.0", "1.1")], prereqs: none.clone(), requires: "" });
+        let up11 = ext_source(
+            &sources.join("up"),
+            Spec {
+                dist: "PgfarmUp",
+                ext: "pgfarm_up",
+                version: "1.1.0",
+                ext_version: "1.1",
+                installs: &["1.1"],
+                updates: &[("1.0", "1.1")],
+                prereqs: none.clone(),
+                requires: "",
+            },
+        );
         add(up11, Stable, "2026-02-02T00:00:00Z");
-        for (version, date) in [("0.9.0", "2026-03-01T00:00:00Z"), ("1.0.0", "2026-03-02T00:00:00Z")]
+        for (version, date) in
+            [("0.9.0", "2026-03-01T00:00:00Z"), ("1.0.0", "2026-03-02T00:00:00Z")]
         {
-            let helper = ext_source(&sources.join("helper"), Spec { dist: "pgfarm_helper", ext: "pgfarm_helper", version, ext_version: version, installs: &[version], updates: &[], prereqs: none.clone(), requires: "" });
+            let helper = ext_source(
+                &sources.join("helper"),
+                Spec {
+                    dist: "pgfarm_helper",
+                    ext: "pgfarm_helper",
+                    version,
+                    ext_version: version,
+                    installs: &[version],
+                    updates: &[],
+                    prereqs: none.clone(),
+                    requires: "",
+                },
+            );
             add(helper, Stable, date);
         }
-        let needy = ext_source(&sources.join("needy"), Spec { dist: "PgfarmNeedy", ext: "pgfarm_needy", version: "1.0.0", ext_version: "1.0", installs: &["1.0"], updates: &[], prereqs: serde_json::json!({"runtime": {"requires": {"PostgreSQL": "13.0.0", "pgfarm_helper": "1.0.0"}}}), requires: "pgfarm_helper" });
+        let needy = ext_source(
+            &sources.join("needy"),
+            Spec {
+                dist: "PgfarmNeedy",
+                ext: "pgfarm_needy",
+                version: "1.0.0",
+                ext_version: "1.0",
+                installs: &["1.0"],
+                updates: &[],
+                prereqs: serde_json::json!({"runtime": {"requires": {"PostgreSQL": "13.0.0", "pgfarm_helper": "1.0.0"}}}),
+                requires: "pgfarm_helper",
+            },
+        );
         add(needy, Stable, "2026-03-03T00:00:00Z");
-        let beta = ext_source(&sources.join("beta"), Spec { dist: "PgfarmBetaOnly", ext: "pgfarm_betaonly", version: "0.1.0", ext_version: "0.1", installs: &["0.1"], updates: &[], prereqs: none.clone(), requires: "" });
+        let beta = ext_source(
+            &sources.join("beta"),
+            Spec {
+                dist: "PgfarmBetaOnly",
+                ext: "pgfarm_betaonly",
+                version: "0.1.0",
+                ext_version: "0.1",
+                installs: &["0.1"],
+                updates: &[],
+                prereqs: none.clone(),
+                requires: "",
+            },
+        );
         add(beta, Testing, "2026-04-01T00:00:00Z");
-        let bad = ext_source(&sources.join("bad"), Spec { dist: "PgfarmBadSum", ext: "pgfarm_badsum", version: "1.0.0", ext_version: "1.0", installs: &["1.0"], updates: &[], prereqs: none.clone(), requires: "" });
+        let bad = ext_source(
+            &sources.join("bad"),
+            Spec {
+                dist: "PgfarmBadSum",
+                ext: "pgfarm_badsum",
+                version: "1.0.0",
+                ext_version: "1.0",
+                installs: &["1.0"],
+                updates: &[],
+                prereqs: none.clone(),
+                requires: "",
+            },
+        );
         add(bad, Stable, "2026-04-02T00:00:00Z");
         // PgfarmRerun (`pgfarm_rerun`, `[upgrade] rerun = true`): a table filled by each
         // install script; the update 1.0 -> 1.1 keeps its row, 1.1 -> 1.2 deletes it (the
@@ -233,10 +323,12 @@ fn mirror() -> &'static TestMirror {
             );
             fs::write(
                 src.join(format!("pgfarm_rerun--{ext_version}.sql")),
-                format!(
-                    "CREATE FUNCTION pgfarm_rerun_answer() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 42 $$;\n\
-                     CREATE TABLE pgfarm_rerun_conf (v text);\nINSERT INTO pgfarm_rerun_conf VALUES ('{ext_version}');\n"
-                ),
+                [
+                    "CREATE FUNCTION pgfarm_rerun_answer() RETURNS int LANGUAGE sql IMMUTABLE",
+                    " AS $$ SELECT 42 $$;\nCREATE TABLE pgfarm_rerun_conf (v text);\n",
+                    &format!("INSERT INTO pgfarm_rerun_conf VALUES ('{ext_version}');\n"),
+                ]
+                .concat(),
             )
             .unwrap();
             let mut data = vec![format!("pgfarm_rerun--{ext_version}.sql")];
@@ -248,7 +340,7 @@ fn mirror() -> &'static TestMirror {
             fs::write(
                 src.join("Makefile"),
                 format!(
-                    "EXTENSION = pgfarm_rerun\nDATA = {}\nREGRESS = basic\nPG_CONFIG ?= pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n",
+                    "EXTENSION = pgfarm_rerun\nDATA = {}\nREGRESS = basic\n{PGXS_LINES}",
                     data.join(" ")
                 ),
             )
@@ -270,7 +362,7 @@ fn mirror() -> &'static TestMirror {
         let file_url = m.file_url().unwrap();
         let http_url = pgfarm_testsupport::http::serve_dir(root.clone());
         TestMirror { _dir: dir, root, file_url, http_url, published }
-    })
+    }
 }
 
 fn pgfarm_test(args: &[&str], out: &Path) -> Output {
