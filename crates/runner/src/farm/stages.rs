@@ -13,7 +13,7 @@ use crate::copy;
 use crate::error::{Error, Result};
 use crate::pgxs::{self, Driver, RegressArgs};
 use crate::process::{Ended, Spawn};
-use crate::prove::{self, ProveOptions, Script};
+use crate::prove::{self, ProveOptions, ProveReport, Script};
 use crate::regress::{self, RegressOptions, Stream, Style};
 
 /// How many lines of a failing command's log the stage's one-line reason carries.
@@ -29,7 +29,12 @@ impl Job<'_> {
     pub(super) fn stage(&mut self, kind: StageKind, log: &mut String) -> Result<StageOutcome> {
         match kind {
             StageKind::Build => self.build(log),
-            StageKind::Install => self.run_make(&["install"], log),
+            StageKind::Install => {
+                if let Some(missing) = self.install_prerequisites(log)? {
+                    return Ok(missing);
+                }
+                self.run_make(&["install"], log)
+            }
             StageKind::Cluster => self.start_cluster(log),
             StageKind::Load => self.load(log),
             StageKind::Regress => self.regress(log),
@@ -76,7 +81,7 @@ impl Job<'_> {
 
     /// Runs `spawn` with the build time limit, appending its output to `log`; `Some(Failed)`
     /// with the last lines of the output when it fails.
-    fn run_logged(
+    pub(super) fn run_logged(
         &self,
         spawn: &Spawn,
         what: &str,
@@ -554,14 +559,29 @@ impl Job<'_> {
         if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_tap", log)? {
             return Ok(StageOutcome::Failed(e));
         }
+        let (outcome, report) = self.run_tap_files("pgfarm_tap", log)?;
+        if let Some(report) = report {
+            self.tap_files = bundle::tap_files(&report);
+            self.tap = Some(report);
+        }
+        Ok(outcome)
+    }
+
+    /// The pgTAP files in database `db` after the TAP set-up statements (idempotent: `IF NOT
+    /// EXISTS`), with the outcome and the report.
+    fn run_tap_files(
+        &mut self,
+        db: &str,
+        log: &mut String,
+    ) -> Result<(StageOutcome, Option<ProveReport>)> {
         for setup in &self.source.tap_setup {
-            if let Err(e) = self.sql("pgfarm_tap", setup, log)? {
-                return Ok(StageOutcome::Failed(format!("TAP set-up failed: {e}")));
+            if let Err(e) = self.sql(db, setup, log)? {
+                return Ok((StageOutcome::Failed(format!("TAP set-up failed: {e}")), None));
             }
         }
         let cluster = self.cluster()?;
         let options = ProveOptions {
-            dbname: Some("pgfarm_tap".into()),
+            dbname: Some(db.into()),
             username: Some(cluster.superuser().to_owned()),
             host: Some(cluster.host()),
             port: Some(cluster.port()),
@@ -589,7 +609,6 @@ impl Job<'_> {
         })?;
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
-        self.tap_files = bundle::tap_files(&report);
         let failed: Vec<&str> =
             report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
         let outcome = if report.passed() {
@@ -602,8 +621,7 @@ impl Job<'_> {
                 failed.join(", ")
             ))
         };
-        self.tap = Some(report);
-        Ok(outcome)
+        Ok((outcome, Some(report)))
     }
 
     /// The versions of the extension this tree can install (`pg_available_extension_versions`),
@@ -629,6 +647,44 @@ impl Job<'_> {
         Ok(versions)
     }
 
+    /// In `pgfarm_upgraded`, `CREATE EXTENSION` at the version the previous release `release`
+    /// installed (its control file's `default_version`), which must be earlier than `to`.
+    fn create_previous(
+        &mut self,
+        name: &str,
+        to: &str,
+        release: &str,
+        log: &mut String,
+    ) -> Result<std::result::Result<String, StageOutcome>> {
+        let Some(from) = self.tree_version(name) else {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs no {name}.control"
+            ))));
+        };
+        if crate::extension::compare_versions(&from, to) != std::cmp::Ordering::Less {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs {name} {from}, not earlier than {to}"
+            ))));
+        }
+        Ok(
+            match self.sql(
+                "pgfarm_upgraded",
+                &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
+                log,
+            )? {
+                Ok(_) => {
+                    log.push_str(&format!(
+                    "pgfarm: {name} {from} from the previous release {release}, now updated with this release's scripts\n"
+                ));
+                    Ok(from)
+                }
+                Err(e) => Err(StageOutcome::Failed(format!(
+                    "the previous release {release}: CREATE EXTENSION {name} VERSION '{from}' failed: {e}"
+                ))),
+            },
+        )
+    }
+
     fn upgrade(&mut self, log: &mut String) -> Result<StageOutcome> {
         if !self.source.upgrade_enabled {
             return Ok(StageOutcome::Missing(
@@ -640,11 +696,6 @@ impl Job<'_> {
         };
         let name = self.source.name.clone();
         let candidates = self.installable_earlier_versions(&to, log)?;
-        if candidates.is_empty() {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} is installable in this tree (pg_available_extension_versions lists none before {to})"
-            )));
-        }
         for db in ["pgfarm_upgraded", "pgfarm_fresh"] {
             if let Err(e) = self.sql("postgres", &format!("CREATE DATABASE {db}"), log)? {
                 return Ok(StageOutcome::Failed(e));
@@ -668,11 +719,37 @@ impl Job<'_> {
                 }
             }
         }
-        let Some(from) = from else {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} installs on this PostgreSQL (tried {})",
-                candidates.join(", ")
-            )));
+        let from = match from {
+            Some(from) => from,
+            None => {
+                // As pgTAP's updatecheck: the previous PGXN release, then this release's
+                // update scripts.
+                let tree = if candidates.is_empty() {
+                    format!("pg_available_extension_versions lists none before {to}")
+                } else {
+                    format!("tried {}", candidates.join(", "))
+                };
+                let (release, snapshot) = match self.install_previous_release(log)? {
+                    Ok(installed) => installed,
+                    Err(why) => {
+                        return Ok(StageOutcome::Missing(format!(
+                            "no earlier version of {name} is installable in this tree ({tree}); {why}"
+                        )));
+                    }
+                };
+                let created = self.create_previous(&name, &to, &release, log);
+                let reinstalled = self.reinstall(log);
+                snapshot.remove_added(log);
+                if let Some(failed) = reinstalled? {
+                    return Ok(StageOutcome::Failed(format!(
+                        "reinstalling {name} after the previous release {release}: {failed}"
+                    )));
+                }
+                match created? {
+                    Ok(from) => from,
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
         };
         if let Err(e) = self.sql(
             "pgfarm_upgraded",
@@ -705,7 +782,17 @@ impl Job<'_> {
                 "catalog objects after {from} -> {to} equal a fresh {to} ({} objects)\n",
                 fresh.lines().count()
             ));
-            return Ok(StageOutcome::Ok);
+            if !self.source.upgrade_rerun || self.source.tap_files.is_empty() {
+                return Ok(StageOutcome::Ok);
+            }
+            // `[upgrade] rerun = true`: the pgTAP suites again, in the updated database.
+            log.push_str(&format!("pgfarm: the pgTAP files again after {from} -> {to}\n"));
+            return Ok(match self.run_tap_files("pgfarm_upgraded", log)?.0 {
+                StageOutcome::Failed(why) => StageOutcome::Failed(format!(
+                    "after ALTER EXTENSION UPDATE {from} -> {to}: {why}"
+                )),
+                other => other,
+            });
         }
         let mut text = String::new();
         let labels = pgfarm_diff::Labels {
