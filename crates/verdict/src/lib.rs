@@ -71,9 +71,11 @@
 //! - **run-cause**: a `failed` or `error` run has a failure cause ([`cause`]), `pgfarm-causes`'
 //!   classification of, in this order, the first failed stage's log, that stage's `error` line,
 //!   the `reason` and psql standard error of that stage's failed tests, and the server log slice;
-//!   a run without a failed stage (a reported `error`) classifies the server log alone. A
-//!   classification that finds nothing is [`Cause::Unknown`], said as such. `ok` and
-//!   `interrupted` runs have no cause.
+//!   a run without a failed stage (a reported `error`) classifies the server log alone. When the
+//!   failed stage runs tests (regress, isolation, tap, perl_tap, installcheck) the server log
+//!   holds the errors its tests expect, so it counts only when it shows an event (a crash, a
+//!   PANIC, out of memory or disk, a time-out: `Cause::is_event`). A classification that finds
+//!   nothing is [`Cause::Unknown`], said as such. `ok` and `interrupted` runs have no cause.
 //!
 //! Cells, badges, feed:
 //! - **cell-missing-tests**: an `ok` run that tested nothing is "missing tests" (word `missing`),
@@ -492,17 +494,21 @@ pub fn cause_logs<'a>(bundle: &'a Bundle, run: &RunVerdict) -> Vec<CauseLog<'a>>
             }
         }
     }
-    logs.push(CauseLog { source: LogSource::ServerLog, text: bundle.server_log.to_string_lossy() });
+    let server_log = bundle.server_log.to_string_lossy();
+    let tests_ran = run.failed_stage.is_some_and(is_test_stage);
+    if !tests_ran || pgfarm_causes::classify(&server_log).cause.is_event() {
+        logs.push(CauseLog { source: LogSource::ServerLog, text: server_log });
+    }
     logs
 }
 
 /// The failure cause of a run with verdict `run` (rule `run-cause`); `None` for an `ok` or
 /// `interrupted` run.
 pub fn cause(bundle: &Bundle, run: &RunVerdict) -> Option<RunCause> {
-    let logs = cause_logs(bundle, run);
-    if logs.is_empty() {
+    if !matches!(run.status, RunStatus::Failed | RunStatus::Error) {
         return None;
     }
+    let logs = cause_logs(bundle, run);
     let texts: Vec<&str> = logs.iter().map(|log| log.text.as_ref()).collect();
     let finding = pgfarm_causes::classify_logs(&texts);
     Some(RunCause {

@@ -865,6 +865,48 @@ const ROWS: &[Row] = &[
     },
     Row {
         rule: "run-cause",
+        case: "a regress failure: the server log's ERROR of a test that expects it is not the cause",
+        bundles: || vec![sample("regress-fail")],
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Regress),
+            cell: "failed at regress",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::TestFailures,
+                Some(|| LogSource::Stage(StageKind::Regress)),
+                "1 of 4 tests failed",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a failed load: the server log is read whole (its ERROR is the load's)",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Load);
+                set_log(b, StageKind::Load, "psql exited with code 3\n");
+                b.server_log = RawText::from(cause_log("undefined_symbol"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::UndefinedSymbol,
+                Some(|| LogSource::ServerLog),
+                "undefined symbol: pgfarm_nowhere",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
         case: "a later stage's log is not read: a failed load names its own cause, not the build's warnings",
         bundles: || {
             with(pass(), |b| {
