@@ -66,3 +66,25 @@ pub async fn backfill(store: &dyn Store, max_decompressed_bytes: u64) -> DbResul
     }
     Ok(n_set)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{MAX_CAUSE_LINE, RunCauseRow};
+    use crate::verdict::{Cause, CauseLine, LogSource, RunCause};
+
+    #[test]
+    fn a_long_cause_line_is_cut_at_a_character_boundary() {
+        let text = format!("ERROR:  out of memory {}", "é".repeat(5000));
+        let cause = RunCause {
+            cause: Cause::OutOfMemory,
+            line: Some(CauseLine { source: LogSource::ServerLog, number: 1, text }),
+        };
+        let row = RunCauseRow::of(&cause);
+        let line = row.line.unwrap();
+        assert!(line.len() <= MAX_CAUSE_LINE && line.len() >= MAX_CAUSE_LINE - 1, "{}", line.len());
+        assert!(line.starts_with("ERROR:  out of memory é"));
+        assert_eq!(row.cause, "out_of_memory");
+        let unknown = RunCauseRow::of(&RunCause { cause: Cause::Unknown, line: None });
+        assert_eq!((unknown.cause.as_str(), unknown.line), ("unknown", None));
+    }
+}
