@@ -84,6 +84,9 @@ struct GenRun {
     platform: &'static str,
     status: &'static str,
     failed_stage: Option<&'static str>,
+    /// Failure cause, as ingest stores it (migration 0007), so the server's start-up backfill
+    /// finds nothing to do.
+    cause: Option<&'static str>,
     n_tests: i64,
     n_failed: i64,
     at: i64,
@@ -220,12 +223,12 @@ impl Farm {
                 tests.push((format!("test_{test_idx}"), if failing { "failed" } else { "ok" }));
             }
         }
-        let (status, failed_stage) = if build_error {
-            ("error", Some("build"))
+        let (status, failed_stage, cause) = if build_error {
+            ("error", Some("build"), Some("missing_header"))
         } else if n_failed > 0 {
-            ("failed", Some("regress"))
+            ("failed", Some("regress"), Some("test_failures"))
         } else {
-            ("ok", None)
+            ("ok", None, None)
         };
         let mut stages = vec![("build", if build_error { "error" } else { "ok" }, 5_000 + 10)];
         if !build_error {
@@ -253,6 +256,7 @@ impl Farm {
             platform: machine.platform,
             status,
             failed_stage,
+            cause,
             n_tests: tests.len() as i64,
             n_failed,
             at,
@@ -282,7 +286,7 @@ macro_rules! bulk_writer {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO runs (id, uuid, machine_id, extension, ext_version, \
                          pg_version, pg_major, platform, status, failed_stage, n_tests, n_failed, \
-                         created_at, received_at, bundle_size) ",
+                         created_at, received_at, bundle_size, cause) ",
                     );
                     insert.push_values(chunk, |mut row, run| {
                         row.push_bind(run.id)
@@ -299,7 +303,8 @@ macro_rules! bulk_writer {
                             .push_bind(run.n_failed)
                             .push_bind(run.at - 600_000)
                             .push_bind(run.at)
-                            .push_bind(BUNDLE.len() as i64);
+                            .push_bind(BUNDLE.len() as i64)
+                            .push_bind(run.cause);
                     });
                     insert.build().execute(&mut **tx).await?;
                     let mut insert = sqlx::QueryBuilder::<$db>::new(

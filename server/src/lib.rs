@@ -39,6 +39,7 @@
 //! the two migration folders stay in lockstep.
 
 pub mod auth;
+pub mod causes;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -186,10 +187,12 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
-/// Opens the store (migrating it), loads the server key and prepares the admin token.
+/// Opens the store (migrating it, then computing the failure causes of runs stored before
+/// migration 0007: `causes::backfill`), loads the server key and prepares the admin token.
 /// Returns the state and, on first start without `PGFARM_ADMIN_TOKEN`, the generated token.
 pub async fn prepare(config: Config) -> anyhow::Result<(AppState, Option<String>)> {
     let store = db::open(&config).await?;
+    causes::backfill(store.as_ref(), config.max_decompressed_bytes).await?;
     let key = secrets::ServerKey::load_or_create(config.server_key.as_deref(), &config.data_dir)?;
     let new_token =
         auth::prepare_admin_token(store.as_ref(), config.admin_token.as_deref()).await?;

@@ -555,7 +555,7 @@ fn operations_endpoints_answer(backend: Backend) {
     let index = farm.get("/api/v1").json();
     assert_eq!(
         index["links"]["runs"]["href"],
-        "/api/v1/runs{?extension,version,machine,pg,stage,status,since,until,after,limit}"
+        "/api/v1/runs{?extension,version,machine,pg,stage,status,cause,since,until,after,limit}"
     );
     let openapi = farm.get("/api/v1/openapi.json").json();
     assert_eq!(openapi["openapi"], "3.1.0");

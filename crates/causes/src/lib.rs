@@ -51,6 +51,13 @@ macro_rules! causes {
                 match self { $(Cause::$variant => $sentence,)+ }
             }
 
+            /// Whether this cause is an event that explains everything after it (a crash, a
+            /// PANIC, running out of memory or disk, a time-out: the first tier of the rules),
+            /// rather than a diagnostic.
+            pub fn is_event(self) -> bool {
+                RULES.iter().any(|rule| rule.cause == self && rule.tier == 0)
+            }
+
             /// The cause with this wire name.
             pub fn from_wire_name(name: &str) -> Option<Cause> {
                 match name { $($wire => Some(Cause::$variant),)+ _ => None }
@@ -405,6 +412,21 @@ mod tests {
         }
         assert_eq!(Cause::ALL.last(), Some(&Cause::Unknown));
         assert!("no_such_cause".parse::<Cause>().is_err());
+    }
+
+    #[test]
+    fn events_are_the_first_tier() {
+        use std::collections::BTreeSet;
+        let events: BTreeSet<Cause> = Cause::ALL.iter().copied().filter(|c| c.is_event()).collect();
+        let want = [
+            Cause::ServerCrash,
+            Cause::ServerPanic,
+            Cause::Timeout,
+            Cause::OutOfMemory,
+            Cause::DiskFull,
+        ];
+        assert_eq!(events, want.into_iter().collect());
+        assert!(!Cause::Unknown.is_event() && !Cause::MissingHeader.is_event());
     }
 
     #[test]

@@ -254,6 +254,15 @@ pub struct RunSummary {
     pub n_tests: i64,
     /// Number of failed tests.
     pub n_failed: i64,
+    /// Why a `failed` or `error` run failed: a failure cause's stable wire name
+    /// (`missing_header`, `server_crash`, ...; the causes of crate pgfarm-causes, chosen by
+    /// pgfarm-verdict's rule `run-cause`), `unknown` when no log shows one; absent for `ok` and
+    /// `interrupted` runs.
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// The log line the cause was read from (absent for `unknown`).
+    #[serde(default)]
+    pub cause_line: Option<String>,
     /// When the run was made (RFC 3339).
     pub created_at: String,
     /// When the server received it (RFC 3339).
@@ -530,6 +539,33 @@ pub struct Stats {
     pub n_test_results: i64,
     /// Matrix cells currently failing.
     pub n_failing_cells: i64,
+    /// Stored `failed` and `error` runs per failure cause (`unknown` included), most frequent
+    /// first, then by name; causes without runs are left out.
+    #[serde(default)]
+    pub causes: Vec<CauseCount>,
+}
+
+/// Runs of one failure cause (`GET /api/v1/stats`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CauseCount {
+    /// The cause's wire name (see [`RunSummary::cause`]).
+    pub cause: String,
+    /// Number of runs.
+    pub n_runs: i64,
+}
+
+/// `failed` and `error` runs per day, PostgreSQL major and failure cause
+/// (`GET /api/v1/trends/causes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CauseTrendPoint {
+    /// Day, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// The cause's wire name (see [`RunSummary::cause`]).
+    pub cause: String,
+    /// Number of runs.
+    pub n_runs: i64,
 }
 
 /// An extension with its latest activity.

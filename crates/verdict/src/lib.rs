@@ -68,6 +68,14 @@
 //! - **run-ok**: otherwise the run is `ok`.
 //! - **run-tested**: a run has tested something when a test stage (regress, isolation, tap,
 //!   perl_tap, installcheck) is `ok` or `failed`; the upgrade check alone is not a test suite.
+//! - **run-cause**: a `failed` or `error` run has a failure cause ([`cause`]), `pgfarm-causes`'
+//!   classification of, in this order, the first failed stage's log, that stage's `error` line,
+//!   the `reason` and psql standard error of that stage's failed tests, and the server log slice;
+//!   a run without a failed stage (a reported `error`) classifies the server log alone. When the
+//!   failed stage runs tests (regress, isolation, tap, perl_tap, installcheck) the server log
+//!   holds the errors its tests expect, so it counts only when it shows an event (a crash, a
+//!   PANIC, out of memory or disk, a time-out: `Cause::is_event`). A classification that finds
+//!   nothing is [`Cause::Unknown`], said as such. `ok` and `interrupted` runs have no cause.
 //!
 //! Cells, badges, feed:
 //! - **cell-missing-tests**: an `ok` run that tested nothing is "missing tests" (word `missing`),
@@ -92,9 +100,13 @@
 //! runner's console modules. This crate renders nothing and knows neither the server nor the
 //! browser.
 
+use std::borrow::Cow;
+
 use pgfarm_model::{
     Bundle, RegressTest, RunStatus, Stage, StageKind, StageStatus, TapFile, TestStatus,
 };
+
+pub use pgfarm_causes::Cause;
 
 /// Every status of a bundle, re-derived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,6 +389,136 @@ pub fn run_verdict(
         is_test_stage(stage.kind) && matches!(stage.status, StageStatus::Ok | StageStatus::Failed)
     });
     RunVerdict { status, failed_stage, tested, n_tests: tests.len(), n_failed }
+}
+
+/// Which text of a bundle a log given to the cause classifier is (rule `run-cause`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSource {
+    /// A stage's log.
+    Stage(StageKind),
+    /// A stage's one-line `error`.
+    StageError(StageKind),
+    /// A failed test's `reason` (regress and isolation) or psql standard error (TAP files).
+    Test {
+        /// Its stage.
+        stage: StageKind,
+        /// Test name or TAP file path.
+        name: String,
+    },
+    /// The server log slice.
+    ServerLog,
+}
+
+impl std::fmt::Display for LogSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogSource::Stage(kind) => write!(f, "{kind} log"),
+            LogSource::StageError(kind) => write!(f, "{kind} error"),
+            LogSource::Test { stage, name } => write!(f, "{stage} test {name}"),
+            LogSource::ServerLog => f.write_str("server log"),
+        }
+    }
+}
+
+/// A text the cause of a run is read from (rule `run-cause`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CauseLog<'a> {
+    /// Which text of the bundle.
+    pub source: LogSource,
+    /// The text (invalid UTF-8 replaced).
+    pub text: Cow<'a, str>,
+}
+
+/// The line a run's cause was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CauseLine {
+    /// The text it is a line of.
+    pub source: LogSource,
+    /// 1-based line number in that text.
+    pub number: usize,
+    /// The line.
+    pub text: String,
+}
+
+/// The failure cause of a run (rule `run-cause`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCause {
+    /// The cause; [`Cause::Unknown`] when no log shows one.
+    pub cause: Cause,
+    /// The line that shows it (none for [`Cause::Unknown`]).
+    pub line: Option<CauseLine>,
+}
+
+/// The texts the cause of a run with verdict `run` is read from, in order (rule `run-cause`);
+/// empty for a run that has no cause.
+pub fn cause_logs<'a>(bundle: &'a Bundle, run: &RunVerdict) -> Vec<CauseLog<'a>> {
+    if !matches!(run.status, RunStatus::Failed | RunStatus::Error) {
+        return Vec::new();
+    }
+    let mut logs = Vec::new();
+    if let Some(kind) = run.failed_stage {
+        if let Some(stage) = bundle.stages.iter().find(|stage| stage.kind == kind) {
+            logs.push(CauseLog {
+                source: LogSource::Stage(kind),
+                text: stage.log.to_string_lossy(),
+            });
+            if let Some(error) = &stage.error {
+                logs.push(CauseLog {
+                    source: LogSource::StageError(kind),
+                    text: Cow::Borrowed(error.as_str()),
+                });
+            }
+        }
+        let test = |name: &str, text: Cow<'a, str>| CauseLog {
+            source: LogSource::Test { stage: kind, name: name.to_owned() },
+            text,
+        };
+        let regress = match kind {
+            StageKind::Regress => bundle.regress.as_slice(),
+            StageKind::Isolation => bundle.isolation.as_slice(),
+            _ => &[],
+        };
+        for failed in regress.iter().filter(|t| regress_test_status(t).is_failure()) {
+            if let Some(reason) = &failed.reason {
+                logs.push(test(&failed.name, Cow::Borrowed(reason.as_str())));
+            }
+        }
+        let tap = match kind {
+            StageKind::Tap => bundle.tap.as_slice(),
+            StageKind::PerlTap => bundle.perl_tap.as_slice(),
+            _ => &[],
+        };
+        for failed in tap.iter().filter(|file| tap_file_status(file, kind).is_failure()) {
+            if !failed.stderr.is_empty() {
+                logs.push(test(&failed.path, failed.stderr.to_string_lossy()));
+            }
+        }
+    }
+    let server_log = bundle.server_log.to_string_lossy();
+    let tests_ran = run.failed_stage.is_some_and(is_test_stage);
+    if !tests_ran || pgfarm_causes::classify(&server_log).cause.is_event() {
+        logs.push(CauseLog { source: LogSource::ServerLog, text: server_log });
+    }
+    logs
+}
+
+/// The failure cause of a run with verdict `run` (rule `run-cause`); `None` for an `ok` or
+/// `interrupted` run.
+pub fn cause(bundle: &Bundle, run: &RunVerdict) -> Option<RunCause> {
+    if !matches!(run.status, RunStatus::Failed | RunStatus::Error) {
+        return None;
+    }
+    let logs = cause_logs(bundle, run);
+    let texts: Vec<&str> = logs.iter().map(|log| log.text.as_ref()).collect();
+    let finding = pgfarm_causes::classify_logs(&texts);
+    Some(RunCause {
+        cause: finding.cause,
+        line: finding.line.map(|line| CauseLine {
+            source: logs[line.log].source.clone(),
+            number: line.number,
+            text: line.text.to_owned(),
+        }),
+    })
 }
 
 /// What a matrix cell says about its latest run, in one word (`status-WORD` classes, icons,

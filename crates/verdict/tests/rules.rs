@@ -8,7 +8,7 @@ use pgfarm_model::{
     Bundle, ExpectedOutput, RawText, RegressTest, RunStatus, Stage, StageKind, StageStatus,
     TapFile, TestStatus,
 };
-use pgfarm_verdict::{Exit, JunitResult};
+use pgfarm_verdict::{Cause, Exit, JunitResult, LogSource};
 
 /// What a row expects. `tests`, `stages` and `junit` list only the entries the rule is about.
 struct Expect {
@@ -20,6 +20,20 @@ struct Expect {
     tests: &'static [(&'static str, TestStatus)],
     stages: &'static [(StageKind, StageStatus)],
     junit: &'static [(&'static str, JunitResult)],
+    /// The run's cause (rule `run-cause`), checked unless `Why::Unchecked`.
+    why: Why,
+}
+
+/// What a row expects of the run's cause.
+#[derive(Debug)]
+enum Why {
+    /// Not what the row is about.
+    Unchecked,
+    /// No cause (an `ok` or `interrupted` run).
+    NoCause,
+    /// This cause, read from this text of the bundle, on a line holding this piece; or with no
+    /// line (`Cause::Unknown`) when the source is `None`.
+    Is(Cause, Option<fn() -> LogSource>, &'static str),
 }
 
 struct Row {
@@ -39,7 +53,20 @@ const PASS: Expect = Expect {
     tests: &[],
     stages: &[],
     junit: &[],
+    why: Why::Unchecked,
 };
+
+/// A fixture log of `pgfarm-causes` (testdata/causes).
+fn cause_log(name: &str) -> String {
+    let path = format!("{}/../../testdata/causes/{name}.log", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap()
+}
+
+fn set_log(bundle: &mut Bundle, kind: StageKind, log: &str) {
+    if let Some(stage) = bundle.stages.iter_mut().find(|stage| stage.kind == kind) {
+        stage.log = RawText::from(log.to_owned());
+    }
+}
 
 fn sample(name: &str) -> Bundle {
     let path = format!("{}/../../testdata/bundles/{name}.pgfarm.json", env!("CARGO_MANIFEST_DIR"));
@@ -135,6 +162,7 @@ const ROWS: &[Row] = &[
             tests: &[("x", TestStatus::Failed), ("one", TestStatus::Ok)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("x", JunitResult::Failure), ("one", JunitResult::Success)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -181,6 +209,7 @@ const ROWS: &[Row] = &[
             tests: &[("spec", TestStatus::Failed)],
             stages: &[(StageKind::Isolation, StageStatus::Failed)],
             junit: &[("spec", JunitResult::Failure)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -277,6 +306,7 @@ const ROWS: &[Row] = &[
             tests: &[("hang", TestStatus::Timeout)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("hang", JunitResult::Error)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -313,6 +343,7 @@ const ROWS: &[Row] = &[
             tests: &[("t.sql", TestStatus::Failed)],
             stages: &[(StageKind::Tap, StageStatus::Failed)],
             junit: &[("t.sql", JunitResult::Failure)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -364,6 +395,7 @@ const ROWS: &[Row] = &[
             ],
             stages: &[(StageKind::Regress, StageStatus::Missing)],
             junit: &[("test/sql/09-died-midway.sql", JunitResult::Error)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -402,6 +434,7 @@ const ROWS: &[Row] = &[
             tests: &[("t/001.pl", TestStatus::Failed)],
             stages: &[(StageKind::PerlTap, StageStatus::Failed)],
             junit: &[],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -423,6 +456,7 @@ const ROWS: &[Row] = &[
             tests: &[("one", TestStatus::Ok)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -603,6 +637,7 @@ const ROWS: &[Row] = &[
             tests: &[("one", TestStatus::Ok), ("two", TestStatus::Ok)],
             stages: &[(StageKind::Upgrade, StageStatus::Failed)],
             junit: &[("upgrade", JunitResult::Failure)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -631,6 +666,7 @@ const ROWS: &[Row] = &[
             tests: &[("three", TestStatus::Failed)],
             stages: &[(StageKind::Tap, StageStatus::Skipped)],
             junit: &[("three", JunitResult::Failure)],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -761,6 +797,7 @@ const ROWS: &[Row] = &[
                 ("ignored", JunitResult::Skipped),
                 ("timeout", JunitResult::Error),
             ],
+            why: Why::Unchecked,
         },
     },
     Row {
@@ -781,6 +818,233 @@ const ROWS: &[Row] = &[
             vec![pass(), failing]
         },
         expect: Expect { badge: "failing", exit: Exit::Failed, ..PASS },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a build failing on a missing header: the build log names it (an `error` run has a cause)",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Build);
+                set_log(b, StageKind::Build, &cause_log("missing_header"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Error,
+            failed_stage: Some(StageKind::Build),
+            cell: "error at build",
+            badge: "unknown",
+            exit: Exit::Error,
+            why: Why::Is(
+                Cause::MissingHeader,
+                Some(|| LogSource::Stage(StageKind::Build)),
+                "utils/rel_removed.h",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "failing tests, and a crash in the server log: the crash (tier 0) wins over the stage's `1 of 4 tests failed`",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Regress);
+                b.regress.push(regress("x", TestStatus::Failed, "1\n", &["2\n"]));
+                set_log(b, StageKind::Regress, "1 of 4 tests failed.\n");
+                b.server_log = RawText::from(cause_log("server_crash"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Regress),
+            cell: "failed at regress",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(Cause::ServerCrash, Some(|| LogSource::ServerLog), "signal 11"),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a regress failure: the server log's ERROR of a test that expects it is not the cause",
+        bundles: || vec![sample("regress-fail")],
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Regress),
+            cell: "failed at regress",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::TestFailures,
+                Some(|| LogSource::Stage(StageKind::Regress)),
+                "1 of 4 tests failed",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a failed load: the server log is read whole (its ERROR is the load's)",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Load);
+                set_log(b, StageKind::Load, "psql exited with code 3\n");
+                b.server_log = RawText::from(cause_log("undefined_symbol"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::UndefinedSymbol,
+                Some(|| LogSource::ServerLog),
+                "undefined symbol: pgfarm_nowhere",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a later stage's log is not read: a failed load names its own cause, not the build's warnings",
+        bundles: || {
+            with(pass(), |b| {
+                set_log(b, StageKind::Build, &cause_log("implicit_declaration"));
+                fail_at(b, StageKind::Load);
+                set_log(b, StageKind::Load, &cause_log("missing_extension_dependency"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::MissingExtensionDependency,
+                Some(|| LogSource::Stage(StageKind::Load)),
+                "pgfarm_absent_dep",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a failing pgTAP file: its psql standard error is read",
+        bundles: || {
+            with(pass(), |b| {
+                b.tap.push(TapFile {
+                    stderr: RawText::from(
+                        "psql:t/x.sql:3: ERROR:  function nope(integer) does not exist\n"
+                            .to_owned(),
+                    ),
+                    ..tap("t/x.sql", TestStatus::Ok, Some(3), "1..1\nnot ok 1 - x\n")
+                });
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Tap),
+            cell: "failed at tap",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(
+                Cause::FunctionDoesNotExist,
+                Some(|| LogSource::Test { stage: StageKind::Tap, name: "t/x.sql".into() }),
+                "nope(integer)",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a test killed by a time-out: its reason is read",
+        bundles: || {
+            with(pass(), |b| {
+                let mut test = regress("slow", TestStatus::Timeout, "", &["1\n"]);
+                test.reason = Some("timed out after 60 s".into());
+                b.regress.push(test);
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Error,
+            failed_stage: Some(StageKind::Regress),
+            cell: "error at regress",
+            badge: "unknown",
+            exit: Exit::Error,
+            why: Why::Is(
+                Cause::Timeout,
+                Some(|| LogSource::Test { stage: StageKind::Regress, name: "slow".into() }),
+                "timed out after 60 s",
+            ),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "nothing known in the logs: the cause is `unknown`, said as such, with no line",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Load);
+                set_log(b, StageKind::Load, &cause_log("unknown"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            why: Why::Is(Cause::Unknown, None, ""),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "a reported error without a failed stage: the server log alone is read",
+        bundles: || {
+            with(pass(), |b| {
+                b.run.status = RunStatus::Error;
+                set_log(b, StageKind::Build, &cause_log("implicit_declaration"));
+                b.server_log = RawText::from(cause_log("out_of_memory"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Error,
+            failed_stage: None,
+            cell: "error",
+            badge: "unknown",
+            exit: Exit::Error,
+            why: Why::Is(Cause::OutOfMemory, Some(|| LogSource::ServerLog), "out of memory"),
+            ..PASS
+        },
+    },
+    Row {
+        rule: "run-cause",
+        case: "an ok run has no cause, whatever its logs say",
+        bundles: || with(pass(), |b| b.server_log = RawText::from(cause_log("server_panic"))),
+        expect: Expect { why: Why::NoCause, ..PASS },
+    },
+    Row {
+        rule: "run-cause",
+        case: "an interrupted run has no cause",
+        bundles: || {
+            with(pass(), |b| {
+                fail_at(b, StageKind::Regress);
+                b.run.status = RunStatus::Interrupted;
+                b.server_log = RawText::from(cause_log("server_crash"));
+            })
+        },
+        expect: Expect {
+            run: RunStatus::Interrupted,
+            failed_stage: Some(StageKind::Regress),
+            cell: "interrupted at regress",
+            badge: "unknown",
+            exit: Exit::Error,
+            why: Why::NoCause,
+            ..PASS
+        },
     },
 ];
 
@@ -836,6 +1100,28 @@ fn every_row_holds() {
                 format!("{:?}", junit_of(first, name)),
                 format!("{:?}", Some(result)),
             );
+        }
+        let cause = pgfarm_verdict::cause(&bundles[0], &first.run);
+        let got = cause.as_ref().map(|c| (c.cause, c.line.as_ref().map(|l| (&l.source, &l.text))));
+        match &expect.why {
+            Why::Unchecked => {}
+            Why::NoCause => check("cause", format!("{got:?}"), "None".into()),
+            Why::Is(want, source, piece) => {
+                let ok = cause.as_ref().is_some_and(|c| {
+                    c.cause == *want
+                        && match (&c.line, source) {
+                            (None, None) => true,
+                            (Some(line), Some(source)) => {
+                                line.source == source() && line.text.contains(piece)
+                            }
+                            _ => false,
+                        }
+                });
+                if !ok {
+                    let want = format!("{want} from {:?} with {piece:?}", source.map(|s| s()));
+                    check("cause", format!("{got:?}"), want);
+                }
+            }
         }
         // The runner writes these statuses into its bundles: a judged bundle must validate
         // and judge the same again.

@@ -175,6 +175,10 @@ pub struct RunRow {
     pub n_tests: i64,
     /// Failed tests.
     pub n_failed: i64,
+    /// Failure cause's wire name (`failed` and `error` runs; migration 0007).
+    pub cause: Option<String>,
+    /// The log line it was read from.
+    pub cause_line: Option<String>,
     /// Run time (unix ms).
     pub created_at: i64,
     /// Receive time (unix ms).
@@ -232,6 +236,8 @@ pub struct NewRun {
     pub n_tests: i64,
     /// Failed tests.
     pub n_failed: i64,
+    /// Failure cause (pgfarm-verdict's `run-cause`): `failed` and `error` runs have one.
+    pub cause: Option<RunCauseRow>,
     /// Run time (unix ms).
     pub created_at: i64,
     /// Receive time (unix ms).
@@ -244,6 +250,59 @@ pub struct NewRun {
     pub stages: Vec<StageRow>,
     /// Tests in order.
     pub tests: Vec<TestRow>,
+}
+
+/// A run's failure cause as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCauseRow {
+    /// The cause's wire name.
+    pub cause: String,
+    /// The log line it was read from (at most [`MAX_CAUSE_LINE`] bytes).
+    pub line: Option<String>,
+}
+
+/// Longest stored cause line, in bytes (a log line may be megabytes long).
+pub const MAX_CAUSE_LINE: usize = 1000;
+
+impl RunCauseRow {
+    /// The row of a derived cause, its line cut to [`MAX_CAUSE_LINE`] bytes.
+    pub fn of(cause: &crate::verdict::RunCause) -> RunCauseRow {
+        RunCauseRow {
+            cause: cause.cause.wire_name().to_owned(),
+            line: cause.line.as_ref().map(|line| {
+                let mut end = line.text.len().min(MAX_CAUSE_LINE);
+                while !line.text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                line.text[..end].to_owned()
+            }),
+        }
+    }
+}
+
+/// A stored `failed` or `error` run without a cause (stored before migration 0007), with its
+/// bundle.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingCauseRow {
+    /// Row id.
+    pub id: i64,
+    /// Stored status.
+    pub status: String,
+    /// The bundle as received.
+    pub body: Vec<u8>,
+}
+
+/// `failed` and `error` runs per day, PostgreSQL major and cause.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CauseDailyRow {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// PostgreSQL major.
+    pub pg_major: i64,
+    /// The cause's wire name.
+    pub cause: String,
+    /// Count.
+    pub n_runs: i64,
 }
 
 /// One matrix cell.
@@ -518,6 +577,8 @@ pub struct StatsRow {
     pub n_test_results: i64,
     /// Failing matrix cells.
     pub n_failing_cells: i64,
+    /// Runs per cause, most first, then by name.
+    pub causes: Vec<(String, i64)>,
 }
 
 /// Filters of the run list; `None` means "any".
@@ -535,6 +596,8 @@ pub struct RunFilter {
     pub stage: Option<String>,
     /// Worst status.
     pub status: Option<String>,
+    /// Failure cause (wire name).
+    pub cause: Option<String>,
     /// Received at or after (unix ms).
     pub since: Option<i64>,
     /// Received before (unix ms).
@@ -615,6 +678,18 @@ pub trait Store: Send + Sync + 'static {
         since_day: i64,
         extension: Option<&str>,
     ) -> DbResult<Vec<StageDailyRow>>;
+    /// `failed` and `error` runs per day and cause from `since_day` on, of one extension or all.
+    async fn cause_trends(
+        &self,
+        since_day: i64,
+        extension: Option<&str>,
+    ) -> DbResult<Vec<CauseDailyRow>>;
+    /// Up to `limit` `failed` or `error` runs without a cause with an id above `after`, by id,
+    /// with their bundles (the backfill of migration 0007).
+    async fn runs_without_cause(&self, after: i64, limit: i64) -> DbResult<Vec<PendingCauseRow>>;
+    /// Stores the cause of run `id` unless it has one, counting it in the daily cause tables;
+    /// false when it had one already (another server got there first).
+    async fn set_cause(&self, id: i64, cause: &RunCauseRow) -> DbResult<bool>;
     /// The latest run (last received) per machine and PostgreSQL major of an extension, or of
     /// one version of it, by machine name and major.
     async fn machine_grid(&self, extension: &str, version: Option<&str>) -> DbResult<Vec<RunRow>>;
@@ -676,7 +751,7 @@ pub async fn open(config: &Config) -> DbResult<Arc<dyn Store>> {
 /// The SQL text of the failures read for `filter` (for `EXPLAIN` in benchmarks): SQLite's
 /// text with `?` placeholders when `sqlite`, else PostgreSQL's with `$N`. Its parameters are,
 /// in order: `since`, then the filters that are set (extension, version, machine, pg_major,
-/// stage, until), then the limit.
+/// stage, cause, until), then the limit.
 pub fn failures_sql(sqlite: bool, filter: &RunFilter) -> String {
     if sqlite {
         sql::failures_query::<sqlx::Sqlite>(filter, None, 50).into_string()
@@ -712,6 +787,7 @@ pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0005_verdict_machine_faults_and_tested.sql"),
     ),
     (6, "pgxn_sync", include_str!("../../../migrations/sqlite/0006_pgxn_sync.sql")),
+    (7, "failure_causes", include_str!("../../../migrations/sqlite/0007_failure_causes.sql")),
 ];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
@@ -730,6 +806,7 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0005_verdict_machine_faults_and_tested.sql"),
     ),
     (6, "pgxn_sync", include_str!("../../../migrations/postgres/0006_pgxn_sync.sql")),
+    (7, "failure_causes", include_str!("../../../migrations/postgres/0007_failure_causes.sql")),
 ];
 
 /// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's

@@ -13,7 +13,19 @@ pub(crate) const MACHINE_COLUMNS: &str = "id, name, owner_email, description, os
 /// Columns of `RunRow` over `runs r JOIN machines m`.
 pub(crate) const RUN_COLUMNS: &str = "r.id, r.uuid, m.name AS machine, r.extension, \
      r.ext_version, r.pg_version, r.pg_major, r.platform, r.status, r.failed_stage, r.tested, \
-     r.n_tests, r.n_failed, r.created_at, r.received_at";
+     r.n_tests, r.n_failed, r.cause, r.cause_line, r.created_at, r.received_at";
+
+/// Counts one run of a cause in `daily_cause_counts`: ($1 day, $2 pg_major, $3 cause).
+pub(crate) const COUNT_DAILY_CAUSE: &str = "INSERT INTO daily_cause_counts (day, pg_major, cause, \
+     n_runs) VALUES ($1, $2, $3, 1) ON CONFLICT (day, pg_major, cause) \
+     DO UPDATE SET n_runs = daily_cause_counts.n_runs + 1";
+
+/// Counts one run of a cause in `daily_extension_cause_counts`: ($1 extension, $2 day,
+/// $3 pg_major, $4 cause).
+pub(crate) const COUNT_DAILY_EXTENSION_CAUSE: &str = "INSERT INTO daily_extension_cause_counts \
+     (extension, day, pg_major, cause, n_runs) VALUES ($1, $2, $3, $4, 1) \
+     ON CONFLICT (extension, day, pg_major, cause) \
+     DO UPDATE SET n_runs = daily_extension_cause_counts.n_runs + 1";
 
 /// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
 pub(crate) const INSERT_CHUNK: usize = 400;
@@ -39,9 +51,9 @@ pub(crate) fn stage_durations(stages: &[crate::db::StageRow]) -> Vec<(&str, (i64
     out
 }
 
-/// Rebuilds the daily tables of migration 0004 from `runs` and `run_stages` (the same statements
-/// as its backfill), for bulk loads that bypass `insert_run`.
-pub const REBUILD_DAILY_TABLES: [&str; 6] = [
+/// Rebuilds the daily tables of migrations 0004 and 0007 from `runs` and `run_stages` (the same
+/// statements as 0004's backfill), for bulk loads that bypass `insert_run`.
+pub const REBUILD_DAILY_TABLES: [&str; 10] = [
     "DELETE FROM daily_extension_counts",
     "INSERT INTO daily_extension_counts (extension, day, pg_major, status, n_runs) \
      SELECT extension, received_at / 86400000, pg_major, status, COUNT(*) \
@@ -56,6 +68,14 @@ pub const REBUILD_DAILY_TABLES: [&str; 6] = [
     "INSERT INTO daily_stage_totals (day, pg_major, stage, n_runs, total_ms, max_ms) \
      SELECT day, pg_major, stage, CAST(SUM(n_runs) AS BIGINT), CAST(SUM(total_ms) AS BIGINT), \
      MAX(max_ms) FROM daily_stage_durations GROUP BY day, pg_major, stage",
+    "DELETE FROM daily_extension_cause_counts",
+    "INSERT INTO daily_extension_cause_counts (extension, day, pg_major, cause, n_runs) \
+     SELECT extension, received_at / 86400000, pg_major, cause, COUNT(*) FROM runs \
+     WHERE cause IS NOT NULL GROUP BY extension, received_at / 86400000, pg_major, cause",
+    "DELETE FROM daily_cause_counts",
+    "INSERT INTO daily_cause_counts (day, pg_major, cause, n_runs) \
+     SELECT day, pg_major, cause, CAST(SUM(n_runs) AS BIGINT) FROM daily_extension_cause_counts \
+     GROUP BY day, pg_major, cause",
 ];
 
 /// The failures list: failed runs received at or after `filter.since`, newest first by
@@ -106,6 +126,9 @@ where
     }
     if let Some(stage) = &filter.stage {
         query.push(" AND r.failed_stage = ").push_bind(stage.clone());
+    }
+    if let Some(cause) = &filter.cause {
+        query.push(" AND r.cause = ").push_bind(cause.clone());
     }
     if let Some(until) = filter.until {
         query.push(" AND r.received_at < ").push_bind(until);
@@ -268,9 +291,9 @@ macro_rules! impl_store {
                 let (run_id,): (i64,) = sqlx::query_as(
                     "INSERT INTO runs (uuid, machine_id, extension, ext_version, pg_version, \
                      pg_major, platform, status, failed_stage, tested, n_tests, n_failed, \
-                     created_at, received_at, bundle_size) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-                     RETURNING id",
+                     created_at, received_at, bundle_size, cause, cause_line) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17) RETURNING id",
                 )
                 .bind(&run.uuid)
                 .bind(run.machine_id)
@@ -287,6 +310,8 @@ macro_rules! impl_store {
                 .bind(run.created_at)
                 .bind(run.received_at)
                 .bind(run.bundle.len() as i64)
+                .bind(run.cause.as_ref().map(|cause| cause.cause.as_str()))
+                .bind(run.cause.as_ref().and_then(|cause| cause.line.as_deref()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|err| crate::db::DbError::from_sqlx(err, &conflict))?;
@@ -414,6 +439,21 @@ macro_rules! impl_store {
                 .bind(&run.status)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(cause) = &run.cause {
+                    sqlx::query(crate::db::sql::COUNT_DAILY_CAUSE)
+                        .bind(run.received_at.div_euclid(MS_PER_DAY))
+                        .bind(run.pg_major)
+                        .bind(&cause.cause)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(crate::db::sql::COUNT_DAILY_EXTENSION_CAUSE)
+                        .bind(&run.extension)
+                        .bind(run.received_at.div_euclid(MS_PER_DAY))
+                        .bind(run.pg_major)
+                        .bind(&cause.cause)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 for (stage, (n_runs, total_ms, max_ms)) in crate::db::sql::stage_durations(&run.stages) {
                     sqlx::query(
                         "INSERT INTO daily_stage_durations (extension, day, pg_major, stage, \
@@ -518,6 +558,9 @@ macro_rules! impl_store {
                 }
                 if let Some(status) = &filter.status {
                     query.push(" AND r.status = ").push_bind(status.clone());
+                }
+                if let Some(cause) = &filter.cause {
+                    query.push(" AND r.cause = ").push_bind(cause.clone());
                 }
                 if let Some(since) = filter.since {
                     query.push(" AND r.received_at >= ").push_bind(since);
@@ -678,6 +721,83 @@ macro_rules! impl_store {
                 })
             }
 
+            async fn cause_trends(
+                &self,
+                since_day: i64,
+                extension: Option<&str>,
+            ) -> crate::db::DbResult<Vec<crate::db::CauseDailyRow>> {
+                Ok(match extension {
+                    None => sqlx::query_as(
+                        "SELECT day, pg_major, cause, n_runs FROM daily_cause_counts \
+                         WHERE day >= $1 ORDER BY day, pg_major, cause",
+                    )
+                    .bind(since_day)
+                    .fetch_all(self.reader())
+                    .await?,
+                    Some(extension) => sqlx::query_as(
+                        "SELECT day, pg_major, cause, n_runs FROM daily_extension_cause_counts \
+                         WHERE extension = $1 AND day >= $2 ORDER BY day, pg_major, cause",
+                    )
+                    .bind(extension)
+                    .bind(since_day)
+                    .fetch_all(self.reader())
+                    .await?,
+                })
+            }
+
+            async fn runs_without_cause(
+                &self,
+                after: i64,
+                limit: i64,
+            ) -> crate::db::DbResult<Vec<crate::db::PendingCauseRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT r.id, r.status, b.body FROM runs r \
+                     JOIN run_bundles b ON b.run_id = r.id \
+                     WHERE r.cause IS NULL AND r.status IN ('failed', 'error') AND r.id > $1 \
+                     ORDER BY r.id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn set_cause(
+                &self,
+                id: i64,
+                cause: &crate::db::RunCauseRow,
+            ) -> crate::db::DbResult<bool> {
+                use crate::db::sql::MS_PER_DAY;
+                let mut tx = self.writer().begin().await?;
+                let updated: Option<(String, i64, i64)> = sqlx::query_as(
+                    "UPDATE runs SET cause = $1, cause_line = $2 WHERE id = $3 AND cause IS NULL \
+                     RETURNING extension, pg_major, received_at",
+                )
+                .bind(&cause.cause)
+                .bind(&cause.line)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((extension, pg_major, received_at)) = updated else {
+                    return Ok(false);
+                };
+                sqlx::query(crate::db::sql::COUNT_DAILY_CAUSE)
+                    .bind(received_at.div_euclid(MS_PER_DAY))
+                    .bind(pg_major)
+                    .bind(&cause.cause)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(crate::db::sql::COUNT_DAILY_EXTENSION_CAUSE)
+                    .bind(&extension)
+                    .bind(received_at.div_euclid(MS_PER_DAY))
+                    .bind(pg_major)
+                    .bind(&cause.cause)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn machine_grid(
                 &self,
                 extension: &str,
@@ -722,12 +842,20 @@ macro_rules! impl_store {
                 )
                 .fetch_one(self.reader())
                 .await?;
+                // From the small daily table (kept at ingest), not a scan of runs.
+                let causes: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT cause, CAST(SUM(n_runs) AS BIGINT) AS n FROM daily_cause_counts \
+                     GROUP BY cause ORDER BY n DESC, cause",
+                )
+                .fetch_all(self.reader())
+                .await?;
                 Ok(crate::db::StatsRow {
                     n_runs,
                     n_machines,
                     n_extensions,
                     n_test_results,
                     n_failing_cells,
+                    causes,
                 })
             }
 

@@ -97,6 +97,11 @@ fn query_schema(name: &str) -> Value {
             json!({"type": "string", "description": "RFC 3339 time or YYYY-MM-DD day (UTC)"})
         }
         "after" => json!({"type": "string", "description": "the `next` of the previous page"}),
+        "cause" => {
+            let names: Vec<&str> =
+                crate::verdict::Cause::ALL.iter().map(|cause| cause.wire_name()).collect();
+            json!({"type": "string", "enum": names, "description": "a failure cause's wire name"})
+        }
         _ => json!({"type": "string"}),
     }
 }

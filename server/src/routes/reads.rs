@@ -28,6 +28,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/failures", get(failures))
         .route("/api/v1/trends", get(trends))
         .route("/api/v1/trends/stages", get(stage_trends))
+        .route("/api/v1/trends/causes", get(cause_trends))
         .route("/api/v1/stats", get(stats))
 }
 
@@ -213,11 +214,12 @@ struct FailuresQuery {
     machine: Option<String>,
     pg: Option<i64>,
     stage: Option<String>,
+    cause: Option<String>,
     after: Option<String>,
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/failures?days=7&hide_now_green=true&extension=..&pg=..&machine=..`: failed
+/// `GET /api/v1/failures?days=7&hide_now_green=true&extension=..&pg=..&machine=..&cause=..`: failed
 /// runs received in the last `days` days (default 7), newest first, keyset-paginated.
 async fn failures(
     State(state): State<AppState>,
@@ -234,6 +236,7 @@ async fn failures(
         machine: query.machine,
         pg: query.pg,
         stage: query.stage,
+        cause: query.cause,
         ..RunQuery::default()
     };
     let mut filter = runs.filter()?;
@@ -405,6 +408,27 @@ async fn stage_trends(
     Ok(cached_json(&headers, &points, Caching::Revalidate))
 }
 
+async fn cause_trends(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<TrendsQuery>,
+) -> ApiResult<Response> {
+    let since_day = since_day(query.days)?;
+    let points: Vec<api::CauseTrendPoint> = state
+        .store
+        .cause_trends(since_day, query.extension.as_deref())
+        .await?
+        .into_iter()
+        .map(|row| api::CauseTrendPoint {
+            day: day_text(row.day),
+            pg_major: row.pg_major,
+            cause: row.cause,
+            n_runs: row.n_runs,
+        })
+        .collect();
+    Ok(cached_json(&headers, &points, Caching::Revalidate))
+}
+
 async fn stats(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let row = state.store.stats().await?;
     let stats = api::Stats {
@@ -413,6 +437,11 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<R
         n_extensions: row.n_extensions,
         n_test_results: row.n_test_results,
         n_failing_cells: row.n_failing_cells,
+        causes: row
+            .causes
+            .into_iter()
+            .map(|(cause, n_runs)| api::CauseCount { cause, n_runs })
+            .collect(),
     };
     Ok(cached_json(&headers, &stats, Caching::Revalidate))
 }

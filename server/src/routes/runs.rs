@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{ApiQuery, Caching, cached, cached_json, page_limit, parse_cursor, parse_time};
 use crate::auth::SignedBody;
-use crate::db::{NewRun, RunFilter, RunRow, StageRow, TestRow};
+use crate::db::{NewRun, RunCauseRow, RunFilter, RunRow, StageRow, TestRow};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::verdict;
@@ -57,6 +57,7 @@ fn prepare_run(
         ));
     }
     let verdict = verdict::derive(&bundle);
+    let cause = verdict::cause(&bundle, &verdict.run);
     let created_at = (bundle.run.created_at.unix_timestamp_nanos() / 1_000_000) as i64;
     Ok(NewRun {
         uuid: bundle.run.id.to_string(),
@@ -71,6 +72,7 @@ fn prepare_run(
         tested: verdict.run.tested,
         n_tests: verdict.run.n_tests as i64,
         n_failed: verdict.run.n_failed as i64,
+        cause: cause.as_ref().map(RunCauseRow::of),
         created_at,
         received_at,
         pg_min: required_pg_major(&bundle),
@@ -148,6 +150,7 @@ pub(super) struct RunQuery {
     pub(super) pg: Option<i64>,
     pub(super) stage: Option<String>,
     pub(super) status: Option<String>,
+    pub(super) cause: Option<String>,
     pub(super) since: Option<String>,
     pub(super) until: Option<String>,
     pub(super) after: Option<String>,
@@ -168,6 +171,15 @@ impl RunQuery {
                 "parameter `status`: unknown status `{status}` (ok, failed, error, interrupted)"
             )));
         }
+        if let Some(cause) = &self.cause
+            && verdict::Cause::from_wire_name(cause).is_none()
+        {
+            let names: Vec<&str> = verdict::Cause::ALL.iter().map(|c| c.wire_name()).collect();
+            return Err(ApiError::malformed(format!(
+                "parameter `cause`: unknown cause `{cause}` ({})",
+                names.join(", ")
+            )));
+        }
         Ok(RunFilter {
             extension: self.extension.clone(),
             version: self.version.clone(),
@@ -175,6 +187,7 @@ impl RunQuery {
             pg_major: self.pg,
             stage: self.stage.clone(),
             status: self.status.clone(),
+            cause: self.cause.clone(),
             since: parse_time("since", self.since.as_deref())?,
             until: parse_time("until", self.until.as_deref())?,
             hide_now_green: false,
@@ -197,6 +210,8 @@ pub(crate) fn run_summary(row: &RunRow) -> api::RunSummary {
         tested: row.tested != 0,
         n_tests: row.n_tests,
         n_failed: row.n_failed,
+        cause: row.cause.clone(),
+        cause_line: row.cause_line.clone(),
         created_at: crate::rfc3339(row.created_at),
         received_at: crate::rfc3339(row.received_at),
     }

@@ -6,6 +6,7 @@ use pgfarm_model::api::RunSummary;
 
 use crate::components::remote::RelativeTime;
 use crate::components::status::StatusBadge;
+use crate::logic::causes::CauseText;
 use crate::logic::filters::encode_component;
 use crate::logic::matrix::run_verdict;
 
@@ -29,6 +30,16 @@ pub fn RunTable(
             } else {
                 format!("{} of {} failed", run.n_failed, run.n_tests)
             };
+            // `failed` and `error` runs have a cause (`unknown` said as such); others none.
+            let cause = run.cause.as_deref().map(|name| {
+                let text = CauseText::of_name(name);
+                let class = if text.known { "cause" } else { "cause cause-unknown" };
+                view! {
+                    <span class=class data-cause=text.name.clone() title=text.sentence>
+                        {text.label}
+                    </span>
+                }
+            });
             view! {
                 <tr data-run=run.uuid.clone()>
                     <td>
@@ -46,6 +57,7 @@ pub fn RunTable(
                         <a href=machine_href>{run.machine}</a>
                     </td>
                     <td>{tests}</td>
+                    <td class="run-cause-cell">{cause}</td>
                     <td>
                         <a href=href>
                             <RelativeTime when=Some(run.created_at)/>
@@ -67,6 +79,7 @@ pub fn RunTable(
                         <th scope="col">"Platform"</th>
                         <th scope="col">"Machine"</th>
                         <th scope="col">"Tests"</th>
+                        <th scope="col">"Cause"</th>
                         <th scope="col">"Run"</th>
                     </tr>
                 </thead>
@@ -121,6 +134,8 @@ pub(crate) mod tests {
             tested: true,
             n_tests: 3,
             n_failed: 1,
+            cause: Some(HOSTILE.into()),
+            cause_line: Some(HOSTILE.into()),
             created_at: HOSTILE.into(),
             received_at: HOSTILE.into(),
         }
@@ -195,7 +210,29 @@ pub(crate) mod tests {
         assert!(html.contains("&lt;script&gt;alert"), "the text is shown escaped: {html}");
         assert!(html.contains("failed at regress"), "{html}");
         assert!(html.contains("1 of 3 failed"), "{html}");
+        // A cause name this build does not know is shown as it came, as text.
+        assert!(html.contains("data-cause=\"&lt;script&gt;"), "{html}");
         // the uuid only appears percent-encoded in the link
         assert!(html.contains("href=\"/runs/%22%3E%3Cimg"), "{html}");
+    }
+
+    #[test]
+    fn the_cause_column_names_the_cause_and_says_unknown() {
+        let mut crashed = hostile_run();
+        crashed.cause = Some("server_crash".into());
+        let mut unknown = hostile_run();
+        unknown.cause = Some("unknown".into());
+        let mut passed = hostile_run();
+        passed.status = RunStatus::Ok;
+        passed.cause = None;
+        let html = Owner::new()
+            .with(|| view! { <RunTable runs=vec![crashed, unknown, passed]/> }.to_html());
+        assert!(html.contains("<th scope=\"col\">Cause</th>"), "{html}");
+        assert!(html.contains("data-cause=\"server_crash\""), "{html}");
+        assert!(html.contains(">server crash<"), "{html}");
+        assert!(html.contains("data-cause=\"unknown\""), "{html}");
+        assert_eq!(html.matches("class=\"cause cause-unknown\"").count(), 1, "{html}");
+        assert!(html.contains(">unknown cause<"), "{html}");
+        assert_eq!(html.matches("data-cause=").count(), 2, "an ok run has no cause: {html}");
     }
 }

@@ -15,6 +15,7 @@ use crate::components::diff_view::DiffView;
 use crate::components::log_view::LogView;
 use crate::components::status::StatusBadge;
 use crate::components::tap_tree::TapFileView;
+use crate::logic::causes::RunCauseView;
 use crate::logic::diff_rows::DiffRows;
 use crate::logic::durations::{elapsed_ms, format_ms, format_utc};
 use crate::logic::filters::encode_component;
@@ -380,6 +381,42 @@ fn header(bundle: &Bundle, verdict: &Verdict, detail: Option<&RunDetail>) -> Any
     .into_any()
 }
 
+/// The failure cause of a `failed` or `error` run (pgfarm-verdict's rule `run-cause`, computed
+/// here from the bundle, so an offline bundle shows it too): its sentence and the log line it
+/// was read from, or "unknown cause" said as such.
+fn cause_section(bundle: &Bundle, verdict: &Verdict) -> Option<AnyView> {
+    let cause = pgfarm_verdict::cause(bundle, &verdict.run)?;
+    let view = RunCauseView::of(&cause);
+    let line = match (view.place, view.line) {
+        (Some(place), Some(line)) => view! {
+            <figure class="cause-line">
+                <figcaption>{place}</figcaption>
+                <pre><code>{line}</code></pre>
+            </figure>
+        }
+        .into_any(),
+        _ => view! {
+            <p class="muted">"No log line of this run matches a known failure cause."</p>
+        }
+        .into_any(),
+    };
+    let name = view.text.name.clone();
+    Some(
+        view! {
+            <section class="run-cause" data-cause=name>
+                <h2>"Cause"</h2>
+                <p>
+                    <strong class="cause-label">{view.text.label}</strong>
+                    ": "
+                    {view.text.sentence}
+                </p>
+                {line}
+            </section>
+        }
+        .into_any(),
+    )
+}
+
 fn run_command(bundle: &Bundle) -> String {
     bundle.config.command_line.join(" ")
 }
@@ -439,6 +476,7 @@ pub fn RunView(
         >
             {warning}
             {header(&bundle, &verdict, detail.as_ref())}
+            {cause_section(&bundle, &verdict)}
             {stage_section(&bundle, &verdict)}
             {regress_section(&bundle, &verdict, StageKind::Regress, linked)}
             {regress_section(&bundle, &verdict, StageKind::Isolation, linked)}
@@ -464,7 +502,7 @@ mod tests {
     }
 
     /// Elements RunView and its parts make; any other element in the HTML came from data.
-    const OUR_TAGS: [&str; 31] = [
+    const OUR_TAGS: [&str; 32] = [
         "div",
         "section",
         "header",
@@ -496,6 +534,7 @@ mod tests {
         "figcaption",
         "canvas",
         "label",
+        "pre",
     ];
 
     /// Fails on an element the views do not make (`<script>`, `<img>`, `<svg>`), an
@@ -638,10 +677,45 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_run_shows_its_cause_and_the_matching_line() {
+        let html = render(bundle("regress-fail.pgfarm.json"));
+        assert!(html.contains("data-cause=\"test_failures\""), "{html}");
+        assert!(html.contains("Tests ran and some failed."), "{html}");
+        assert!(html.contains("regress log, line"), "{html}");
+        // A crash in the server log explains more than the failing tests.
+        let mut crashed = (*bundle("regress-fail.pgfarm.json")).clone();
+        let log = std::fs::read_to_string(format!(
+            "{}/../testdata/causes/server_crash.log",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        crashed.server_log = RawText::from(log);
+        let html = render(Arc::new(crashed));
+        assert_inert(&html);
+        assert!(html.contains("data-cause=\"server_crash\""), "{html}");
+        assert!(html.contains("server log, line"), "{html}");
+        assert!(html.contains("terminated by signal 11"), "{html}");
+    }
+
+    #[test]
+    fn a_failed_run_without_a_known_cause_says_so() {
+        let mut run = (*bundle("pass.pgfarm.json")).clone();
+        let load = run.stages.iter_mut().find(|stage| stage.kind == StageKind::Load).unwrap();
+        load.status = StageStatus::Failed;
+        load.log = RawText::from("something odd happened\n".to_owned());
+        let html = render(Arc::new(run));
+        assert!(html.contains("data-cause=\"unknown\""), "{html}");
+        assert!(html.contains("unknown cause"), "{html}");
+        assert!(html.contains("No known cause was found in the logs."), "{html}");
+        assert!(html.contains("No log line of this run matches"), "{html}");
+    }
+
+    #[test]
     fn a_passing_bundle_folds_everything() {
         let html = render(bundle("pass.pgfarm.json"));
         assert_inert(&html);
         assert!(!html.contains("tap-fail"));
         assert!(!html.contains("class=\"diff\""));
+        assert!(!html.contains("run-cause"), "an ok run has no cause");
     }
 }

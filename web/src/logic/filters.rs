@@ -194,6 +194,8 @@ pub struct FailureFilters {
     pub pg: Option<String>,
     /// First failed stage.
     pub stage: Option<String>,
+    /// Failure cause (a wire name, `unknown` included).
+    pub cause: Option<String>,
     /// Page cursor: the previous page's `next`.
     pub after: Option<String>,
 }
@@ -208,6 +210,7 @@ impl Default for FailureFilters {
             machine: None,
             pg: None,
             stage: None,
+            cause: None,
             after: None,
         }
     }
@@ -238,6 +241,7 @@ impl FailureFilters {
                 "machine" => &mut filters.machine,
                 "pg" => &mut filters.pg,
                 "stage" => &mut filters.stage,
+                "cause" => &mut filters.cause,
                 "after" => &mut filters.after,
                 _ => continue,
             };
@@ -261,6 +265,7 @@ impl FailureFilters {
             ("machine", &self.machine),
             ("pg", &self.pg),
             ("stage", &self.stage),
+            ("cause", &self.cause),
             ("after", &self.after),
         ] {
             if let Some(value) = value {
@@ -433,15 +438,25 @@ mod tests {
             days: 90,
             hide_now_green: true,
             pg: Some("16".into()),
+            cause: Some("missing_header".into()),
             after: Some("1763790000000_42".into()),
             ..FailureFilters::default()
         };
-        assert_eq!(filters.query(), "?days=90&hide_now_green=true&pg=16&after=1763790000000_42");
+        assert_eq!(
+            filters.query(),
+            "?days=90&hide_now_green=true&pg=16&cause=missing_header&after=1763790000000_42"
+        );
         let pairs = pairs_of(&filters.query());
         assert_eq!(FailureFilters::from_pairs(borrowed(&pairs)), filters);
         assert_eq!(
             filters.api_path(50),
-            "/api/v1/failures?days=90&hide_now_green=true&pg=16&after=1763790000000_42&limit=50"
+            "/api/v1/failures?days=90&hide_now_green=true&pg=16&cause=missing_header\
+             &after=1763790000000_42&limit=50"
+        );
+        // Changing the cause starts again at the newest page.
+        assert_eq!(
+            with_param(&pairs, "cause", "unknown"),
+            "?days=90&hide_now_green=true&pg=16&cause=unknown"
         );
     }
 

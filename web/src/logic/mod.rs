@@ -1,6 +1,7 @@
 //! Pure view-model code: no DOM, no clock, no I/O, so it is tested natively (`cargo test -p pgfarm-web`).
 
 pub mod badges;
+pub mod causes;
 pub mod diff_rows;
 pub mod durations;
 pub mod filters;

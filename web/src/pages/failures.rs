@@ -1,5 +1,5 @@
-//! Failures: failed runs of the last 7/30/90/365 days, filterable, with "hide now green", all
-//! kept in the URL query.
+//! Failures: failed runs of the last 7/30/90/365 days with their failure cause, filterable (by
+//! cause too), with "hide now green", all kept in the URL query.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -10,6 +10,7 @@ use crate::components::filter_bar::{CheckFilter, SelectFilter, TextFilter, word_
 use crate::components::remote::{Remote, query_pairs, remote_view, set_title};
 use crate::components::run_table::{Pager, RunTable};
 use crate::components::states::Empty;
+use crate::logic::causes;
 use crate::logic::filters::{DAY_CHOICES, FailureFilters, PAGE_SIZE, STAGES};
 use crate::pages::runs::pg_options;
 
@@ -43,6 +44,7 @@ pub fn FailuresPage() -> impl IntoView {
                 <TextFilter key="machine" label="Machine"/>
                 <SelectFilter key="pg" label="PostgreSQL" options=pg_options()/>
                 <SelectFilter key="stage" label="Failed at" options=word_options(STAGES)/>
+                <SelectFilter key="cause" label="Cause" options=causes::filter_options()/>
                 <CheckFilter key="hide_now_green" label="Hide those that pass now"/>
             </form>
             {remote_view(

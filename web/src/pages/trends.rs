@@ -1,6 +1,7 @@
 //! Trends: charts drawn with plotters on a canvas from `/api/v1/trends?days=N&extension=E` (runs
 //! per day by status, pass rate per PostgreSQL major, runs per major) and
-//! `/api/v1/trends/stages` (mean stage durations per day), and the counts of `/api/v1/stats`.
+//! `/api/v1/trends/stages` (mean stage durations per day), `/api/v1/trends/causes` (failed and
+//! error runs per failure cause over the period), and the counts of `/api/v1/stats`.
 //! The period (`days`), the extension and the major of the durations chart (`pg`) live in the
 //! URL.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use pgfarm_model::api::{StageTrendPoint, Stats, TrendPoint};
+use pgfarm_model::api::{CauseTrendPoint, StageTrendPoint, Stats, TrendPoint};
 
 use crate::api::get_json;
 use crate::components::charts::{
@@ -17,7 +18,8 @@ use crate::components::charts::{
 use crate::components::filter_bar::{SelectFilter, TextFilter};
 use crate::components::remote::{Remote, remote_view, set_title};
 use crate::components::states::Empty;
-use crate::logic::filters::to_query;
+use crate::logic::causes;
+use crate::logic::filters::{encode_component, to_query};
 use crate::logic::trends::{RunsPerDay, StageDurations, pass_rates, runs_per_major};
 
 /// The periods offered, in days; the API accepts 1..=3660.
@@ -85,6 +87,55 @@ fn stage_chart(points: Vec<StageTrendPoint>, pg: Option<i64>) -> impl IntoView {
     }
 }
 
+/// Failed and error runs per cause over the period, most frequent first, each linking to the
+/// failures of that cause ("unknown cause" included and said as such).
+pub fn cause_table(points: Vec<CauseTrendPoint>, days: u32) -> AnyView {
+    let totals = causes::totals(&points);
+    if totals.is_empty() {
+        return view! {
+            <h2>"Failure causes"</h2>
+            <Empty message="No failed runs in this period."/>
+        }
+        .into_any();
+    }
+    let all: i64 = totals.iter().map(|(_, n)| n).sum();
+    let rows = totals
+        .into_iter()
+        .map(|(text, n)| {
+            let href =
+                format!("/failures?days={}&cause={}", days.min(3660), encode_component(&text.name));
+            let share = format!("{:.0} %", 100.0 * n as f64 / all as f64);
+            view! {
+                <tr data-cause=text.name.clone()>
+                    <th scope="row">
+                        <a href=href title=text.sentence.clone()>{text.label}</a>
+                    </th>
+                    <td class="num">{n}</td>
+                    <td class="num">{share}</td>
+                    <td class="muted">{text.sentence}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>"Failure causes"</h2>
+        <div class="table-scroll">
+            <table class="causes">
+                <thead>
+                    <tr>
+                        <th scope="col">"Cause"</th>
+                        <th scope="col">"Runs"</th>
+                        <th scope="col">"Share"</th>
+                        <th scope="col">"What it means"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 /// The `/api/v1/trends...` query for a period and an optional extension.
 pub fn trends_query(days: u32, extension: &str) -> String {
     to_query(&[("days", days.to_string()), ("extension", extension.to_owned())])
@@ -133,6 +184,11 @@ pub fn TrendsPage() -> impl IntoView {
             format!(crate::api!("/trends/stages{}"), trends_query(days.get(), &extension.get()));
         async move { get_json::<Vec<StageTrendPoint>>(&path).await }
     });
+    let causes: Remote<Vec<CauseTrendPoint>> = LocalResource::new(move || {
+        let path =
+            format!(crate::api!("/trends/causes{}"), trends_query(days.get(), &extension.get()));
+        async move { get_json::<Vec<CauseTrendPoint>>(&path).await }
+    });
     let stats: Remote<Stats> =
         LocalResource::new(|| async { get_json::<Stats>(crate::api!("/stats")).await });
     let options = PERIODS
@@ -151,6 +207,7 @@ pub fn TrendsPage() -> impl IntoView {
             {remote_view(stats, "counts", stats_view)}
             {remote_view(trends, "trends", charts)}
             {remote_view(stages, "stage durations", move |points| stage_chart(points, pg.get()))}
+            {remote_view(causes, "failure causes", move |points| cause_table(points, days.get()))}
         </section>
     }
 }
@@ -163,6 +220,28 @@ mod tests {
     fn the_trends_query_carries_the_extension_only_when_given() {
         assert_eq!(trends_query(30, ""), "?days=30");
         assert_eq!(trends_query(7, "pg_trgm & co"), "?days=7&extension=pg_trgm%20%26%20co");
+    }
+
+    #[test]
+    fn the_cause_table_counts_each_cause_and_links_to_its_failures() {
+        let point = |day: &str, cause: &str, n_runs| CauseTrendPoint {
+            day: day.into(),
+            pg_major: 17,
+            cause: cause.into(),
+            n_runs,
+        };
+        let points = vec![
+            point("2026-12-01", "unknown", 1),
+            point("2026-12-01", "missing_header", 2),
+            point("2026-12-02", "missing_header", 1),
+        ];
+        let html = Owner::new().with(|| cause_table(points, 90).to_html());
+        assert!(html.contains("href=\"/failures?days=90&amp;cause=missing_header\""), "{html}");
+        assert!(html.contains(">missing header<"), "{html}");
+        assert!(html.contains(">3<") && html.contains("75 %"), "{html}");
+        assert!(html.contains(">unknown cause<") && html.contains("25 %"), "{html}");
+        let html = Owner::new().with(|| cause_table(Vec::new(), 30).to_html());
+        assert!(html.contains("No failed runs in this period."), "{html}");
     }
 
     #[test]

@@ -429,6 +429,21 @@ fn print_matrix(results: &[InstallationResult], colour: bool) {
                 stage.error.as_deref().unwrap_or("")
             );
         }
+        let verdict = pgfarm_verdict::derive(&result.bundle);
+        if let Some(cause) = pgfarm_verdict::cause(&result.bundle, &verdict.run) {
+            println!("{} cause: {}", result.label, cause_text(&cause));
+        }
+    }
+}
+
+/// The summary's words for a failed run's cause: its wire name and the line it was read from.
+fn cause_text(cause: &pgfarm_verdict::RunCause) -> String {
+    match &cause.line {
+        Some(line) => {
+            let text: String = line.text.trim().chars().take(160).collect();
+            format!("{} ({} line {}: {text})", cause.cause, line.source, line.number)
+        }
+        None => format!("{} ({})", cause.cause, cause.cause.sentence()),
     }
 }
 

@@ -269,6 +269,8 @@ fn failing_fixture_exits_1_and_keeps_the_diff() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("regress: 1 of 2 tests failed: fails"), "{stdout}");
+    // The summary names each failed installation's cause (pgfarm-verdict's `run-cause`).
+    assert!(stdout.contains(" cause: test_failures (regress "), "{stdout}");
     for bundle in bundles(&tmp.path().join("out")) {
         assert_eq!(bundle.run.status, RunStatus::Failed);
         assert_eq!(stage_status(&bundle, StageKind::Regress), StageStatus::Failed);
