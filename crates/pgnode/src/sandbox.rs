@@ -109,7 +109,7 @@ impl Sandbox {
 
     /// Makes `path` (a folder that exists) writable inside the sandbox.
     pub fn writable(mut self, path: impl Into<PathBuf>) -> Sandbox {
-        let path = path.into();
+        let path = absolute(path.into());
         if !self.writable.contains(&path) {
             self.writable.push(path);
         }
@@ -119,7 +119,7 @@ impl Sandbox {
     /// Shows `path` read-only again after the private `/tmp`, `/dev` and `/dev/shm` were
     /// mounted (for example a cluster's socket folder under `/dev/shm`).
     pub fn readable(mut self, path: impl Into<PathBuf>) -> Sandbox {
-        let path = path.into();
+        let path = absolute(path.into());
         if !self.readable.contains(&path) {
             self.readable.push(path);
         }
@@ -187,7 +187,7 @@ impl Sandbox {
         push(&["--setenv".as_ref(), "HOME".as_ref(), "/tmp".as_ref()]);
         push(&["--setenv".as_ref(), "TMPDIR".as_ref(), "/tmp".as_ref()]);
         if let Some(dir) = cwd {
-            push(&["--chdir".as_ref(), dir.as_os_str()]);
+            push(&["--chdir".as_ref(), absolute(dir.to_path_buf()).as_os_str()]);
         }
         push(&["--".as_ref()]);
         args
@@ -207,6 +207,11 @@ impl Sandbox {
         }
         Ok(())
     }
+}
+
+/// `path` made absolute against the current directory (bwrap's binds need absolute paths).
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// `name` found in a folder of `PATH`, as an executable file.
