@@ -15,6 +15,8 @@ mod prove;
 mod regress;
 // `pgfarm serve`, `machine register`, `machine approve` and `submit`.
 mod server;
+// `pgfarm test --sandbox`: bubblewrap stops the network, writes outside, fork bombs.
+mod sandbox;
 // `pgfarm tap`.
 mod tap;
 // `pgfarm test` on the sample extensions.
