@@ -484,6 +484,21 @@ pub struct QueueItem {
     pub version: String,
     /// PostgreSQL major to test it on.
     pub pg_major: i64,
+    /// PGXN dist name as its META writes it (PGXN releases only; then `extension` is the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dist: Option<String>,
+    /// `stable`, `testing` or `unstable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_status: Option<String>,
+    /// Absolute URL of the release's zip (the mirror's `download` template expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// SHA-1 of the zip, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// The PGXN base URL the server synced the release from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 /// A status change of a matrix cell, as the Atom feed lists it.

@@ -181,6 +181,11 @@ async fn queue(
             extension: release.extension,
             version: release.version,
             pg_major: query.pg,
+            dist: None,
+            release_status: None,
+            download_url: None,
+            sha1: None,
+            mirror: None,
         })
         .collect();
     Ok(Json(items))

@@ -27,6 +27,8 @@ mod tidy;
 mod view;
 // `pgfarm worker` against a real server.
 mod worker;
+// `pgfarm worker --pgxn` against a served PGXN mirror and a real server.
+mod pgxn_worker;
 // `pgfarm test` on the real extensions of the shared corpus.
 mod corpus;
 // `pgfarm test` against `make installcheck` (PGXS parity).
