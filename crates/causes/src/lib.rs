@@ -102,6 +102,9 @@ causes! {
     Timeout => "timeout", "A step timed out.";
     OutOfMemory => "out_of_memory", "Out of memory.";
     CouldNotConnect => "could_not_connect", "Could not connect to the server.";
+    SandboxNetwork => "sandbox_network", "A step tried to reach the network (a download, a name lookup, a service on the host): pgfarm's sandbox has no network but its own loopback.";
+    SandboxWrite => "sandbox_write", "A step wrote outside its work folder: pgfarm's sandbox shows every other folder read-only.";
+    ForkLimit => "fork_limit", "A step could not start more processes: the process limit (pgfarm's sandbox sets one) was hit, often by a fork bomb or runaway parallelism.";
     CompileError => "compile_error", "The compiler or linker reported an error of no known kind.";
     Unknown => "unknown", "No known cause was found in the logs.";
 }
@@ -296,6 +299,11 @@ static RULES: &[Rule] = &[
             || l.has("Disk quota exceeded")
             || l.has("could not extend file")
     }),
+    rule(Cause::ForkLimit, 0, |l| {
+        l.has("Cannot fork")
+            || l.has_i("can't fork")
+            || (l.has("fork") && l.has("Resource temporarily unavailable"))
+    }),
     rule(Cause::Timeout, 0, |l| {
         l.has("canceling statement due to statement timeout")
             || l.has("timed out after")
@@ -364,6 +372,7 @@ static RULES: &[Rule] = &[
         l.has("shared_preload_libraries")
             && (l.has_i("must") || l.has_i("only") || l.has_i("required") || l.has_i("needs"))
     }),
+    rule(Cause::SandboxWrite, 1, |l| l.has("Read-only file system")),
     rule(Cause::PermissionDenied, 1, |l| {
         l.has_i("permission denied")
             || l.has("Operation not permitted")
@@ -381,6 +390,17 @@ static RULES: &[Rule] = &[
     rule(Cause::MissingTestFile, 1, |l| {
         (l.has("cannot open") || l.has("could not open"))
             && (l.has(".sql") || l.has(".spec") || l.has("/expected/") || l.has(".source"))
+    }),
+    rule(Cause::SandboxNetwork, 1, |l| {
+        let libpq = l.has("could not connect to server")
+            || l.has("connection to server")
+            || l.has("Is the server running");
+        l.has("Could not resolve host")
+            || l.has("Temporary failure in name resolution")
+            || l.has("Name or service not known")
+            || l.has("Network is unreachable")
+            || l.has("Couldn't connect to server")
+            || (l.has("Connection refused") && !libpq)
     }),
     rule(Cause::CouldNotConnect, 1, |l| {
         l.has("could not connect to server")
@@ -481,6 +501,20 @@ mod tests {
     fn nothing_matches_is_unknown() {
         assert_eq!(classify(""), Finding::UNKNOWN);
         assert_eq!(classify("gcc -c x.c\nall fine\n").cause, Cause::Unknown);
+    }
+
+    #[test]
+    fn the_sandbox_refusals_and_libpq_connection_errors_stay_apart() {
+        let libpq = "psql: error: connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n";
+        assert_eq!(classify(libpq).cause, Cause::CouldNotConnect);
+        let bash = "bash: connect: Connection refused\nbash: line 1: /dev/tcp/127.0.0.1/80: Connection refused\n";
+        assert_eq!(classify(bash).cause, Cause::SandboxNetwork);
+        assert_eq!(
+            classify("sh: 1: cannot create /x: Read-only file system\n").cause,
+            Cause::SandboxWrite
+        );
+        let bomb = "bash: fork: retry: Resource temporarily unavailable\nmake: *** [all] Error 1\n";
+        assert_eq!(classify(bomb).cause, Cause::ForkLimit);
     }
 
     #[test]

@@ -68,6 +68,10 @@ const TABLE: &[(&str, Cause, &str)] = &[
     ("timeout", Cause::Timeout, "statement timeout"),
     ("out_of_memory", Cause::OutOfMemory, "ERROR:  out of memory"),
     ("could_not_connect", Cause::CouldNotConnect, "connection to server on socket"),
+    ("sandbox_network", Cause::SandboxNetwork, "Could not resolve host: example.org"),
+    ("sandbox_network_loopback", Cause::SandboxNetwork, "Failed to connect to 127.0.0.1 port 8765"),
+    ("sandbox_write", Cause::SandboxWrite, "Read-only file system"),
+    ("fork_limit", Cause::ForkLimit, "Cannot fork"),
     ("unknown", Cause::Unknown, ""),
 ];
 

@@ -41,6 +41,10 @@ pub struct Config {
     /// How long start, stop and promotion may take (default 60 s, env `PGFARM_START_TIMEOUT` in
     /// seconds).
     pub start_timeout: Duration,
+    /// Run servers (and, in callers that read it, their build and test processes) in this
+    /// sandbox (default none). A cluster started with one listens on its unix socket only and
+    /// gets its own folder writable inside; see [`crate::sandbox`].
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl Config {
@@ -160,6 +164,7 @@ fn read_env() -> Config {
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(60),
         ),
+        sandbox: None,
     }
 }
 

@@ -34,6 +34,12 @@ pub enum Error {
         /// The last lines of the server log, when a cluster was involved.
         log_tail: String,
     },
+    /// The sandbox (`bwrap`) is missing or cannot create its namespaces on this machine.
+    #[error("the sandbox cannot run here: {reason}")]
+    SandboxUnavailable {
+        /// What is missing or what bwrap said.
+        reason: String,
+    },
     /// A file system operation failed.
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {

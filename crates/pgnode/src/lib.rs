@@ -14,7 +14,9 @@
 //! - [`Config`] holds the shared settings (initdb cache, cleanup, logs, OS user) with
 //!   per-builder values and thread-local [`ConfigScope`] overrides.
 //! - [`command::Command`] is the crate's single spawn point; [`port`] allocates ports safely
-//!   across threads and processes.
+//!   across threads and processes; [`Sandbox`] runs untrusted build and test processes (and the
+//!   servers that load their code) under bubblewrap without network, read-only outside named
+//!   folders, with resource limits ([`Limits`]).
 //!
 //! When the process runs as root, server programs run as an unprivileged OS user ([`OsUser`],
 //! default `pgfarm`, created by `scripts/setup-pg.sh`); psql and other clients run as root and
@@ -58,6 +60,7 @@ mod installation;
 mod lockfile;
 mod os_user;
 pub mod port;
+pub mod sandbox;
 mod selection;
 
 pub use cluster::{
@@ -71,6 +74,7 @@ pub use nix::sys::signal::Signal;
 pub use os_user::{OsUser, is_root};
 /// The synchronous PostgreSQL client used by [`Cluster::connect`] and [`Cluster::execute`].
 pub use postgres;
+pub use sandbox::{Limits, Sandbox};
 pub use selection::{Selection, Wanted};
 
 // The README's examples are compiled and run as doctests (`cargo test --doc`), so the first

@@ -128,12 +128,16 @@ impl<'c> Pool<'c> {
             }
             queue.lock().ok()?.next()
         };
+        // pgnode's settings are scoped per thread (the sandbox among them): the workers run
+        // with the caller's.
+        let config = pgfarm_pgnode::Config::current();
         std::thread::scope(|scope| {
             let (sender, receiver) = mpsc::channel::<(usize, R)>();
             for _ in 0..threads {
                 let sender = sender.clone();
-                let (job, next) = (&job, &next);
+                let (job, next, config) = (&job, &next, config.clone());
                 scope.spawn(move || {
+                    let _scope = config.scoped();
                     while let Some((index, item)) = next() {
                         if sender.send((index, job(index, item))).is_err() {
                             break;

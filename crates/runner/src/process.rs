@@ -3,7 +3,9 @@
 //!
 //! Every process the runner starts goes through [`Spawn`], which hands it to pgnode's single
 //! spawn point (`pgfarm_pgnode::command`), so environment handling and error messages (the
-//! command line plus its stderr) are uniform.
+//! command line plus its stderr) are uniform. When the thread's pgnode settings carry a sandbox
+//! (`pgfarm_pgnode::Config::sandbox`, set by `pgfarm test --sandbox` for a run's stages and
+//! handed on to the [`crate::pool::Pool`]'s threads), every child runs inside it.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -150,7 +152,7 @@ impl Spawn {
         if let Some(user) = &self.run_as {
             cmd = cmd.run_as(Some(user));
         }
-        cmd
+        cmd.sandbox(pgfarm_pgnode::Config::current().sandbox.as_ref())
     }
 
     /// Starts the child with the given stdio.

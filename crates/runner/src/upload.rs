@@ -310,12 +310,27 @@ impl UploadClient {
         pg_major: u32,
         limit: u32,
     ) -> Result<Vec<api::QueueItem>, UploadError> {
-        let url = format!(
+        self.queue_statuses(machine, pg_major, limit, &[])
+    }
+
+    /// The queue restricted to PGXN releases of these statuses (`&status=stable,testing`; none:
+    /// the server's default).
+    pub fn queue_statuses(
+        &self,
+        machine: &str,
+        pg_major: u32,
+        limit: u32,
+        statuses: &[&str],
+    ) -> Result<Vec<api::QueueItem>, UploadError> {
+        let mut url = format!(
             "{}/api/v1/machines/{}/queue?pg={pg_major}&limit={}",
             self.base,
             path_segment(machine),
             limit.clamp(1, 500)
         );
+        if !statuses.is_empty() {
+            url.push_str(&format!("&status={}", statuses.join(",")));
+        }
         let response = self.agent.get(&url).call();
         UploadClient::finish(&url, response)
     }

@@ -2,6 +2,11 @@
 //! `pgfarm test` on that extension version's source (a child process, spoken to through
 //! [`TestChild`]), submit the bundles it wrote, back off on errors. It never prints: it reports
 //! [`WorkerEvent`]s, which the cli renders.
+//!
+//! Where a source comes from ([`Sources`]): a folder of local checkouts, or PGXN: the release's
+//! zip is downloaded from the queue item's `download_url` (or found through a mirror's META),
+//! verified against its SHA-1 (`pgfarm_pgxn::verify`), cached by checksum and unpacked with
+//! `pgfarm_pgxn::unpack`; then `pgfarm test --sandbox` builds and tests it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +14,8 @@ use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use pgfarm_model::api::QueueItem;
+
+use pgfarm_pgxn::{Client as PgxnClient, Digests, UnpackLimits};
 
 use crate::extension::ExtensionSource;
 use crate::process::{CancelFlag, Spawn};
@@ -34,8 +41,10 @@ pub struct WorkerOptions {
     pub majors: Vec<u32>,
     /// The installation each major is tested on (its bin dir, passed to `pgfarm test --pg`).
     pub bindirs: HashMap<u32, PathBuf>,
-    /// Folder of extension sources (`<extension>-<version>/` or `<extension>/`).
-    pub sources: PathBuf,
+    /// Where the sources of queued releases come from.
+    pub sources: Sources,
+    /// Run `pgfarm test --sandbox` (always with PGXN sources, unless told otherwise).
+    pub sandbox: bool,
     /// Scratch folder for jobs.
     pub workdir: PathBuf,
     /// The `pgfarm` executable that runs `pgfarm test`.
@@ -48,6 +57,27 @@ pub struct WorkerOptions {
     pub once: bool,
     /// Stops the loop (and the running `pgfarm test`).
     pub cancel: CancelFlag,
+}
+
+/// Where the worker finds a queued release's source.
+#[derive(Debug, Clone)]
+pub enum Sources {
+    /// A folder of extension sources (`<extension>-<version>/` or `<extension>/`).
+    Folder(PathBuf),
+    /// PGXN releases, fetched per job.
+    Pgxn(PgxnSources),
+}
+
+/// How PGXN releases are fetched.
+#[derive(Debug, Clone)]
+pub struct PgxnSources {
+    /// Release statuses asked for (`&status=stable,testing`).
+    pub statuses: Vec<String>,
+    /// The mirror (base URL) for queue items that name none: their zip's URL and SHA-1 are read
+    /// from its META.json.
+    pub mirror: Option<String>,
+    /// Where verified zips are kept, by SHA-1.
+    pub cache: PathBuf,
 }
 
 /// What the worker is doing, for the cli to show.
@@ -73,6 +103,17 @@ pub enum WorkerEvent {
     Skipped {
         /// Why.
         message: String,
+    },
+    /// A PGXN release's zip is there and matches its SHA-1.
+    Fetched {
+        /// The job's label.
+        label: String,
+        /// Where it came from.
+        url: String,
+        /// Its verified SHA-1.
+        sha1: String,
+        /// True when the cache had it.
+        cached: bool,
     },
     /// `pgfarm test` starts on a release.
     Testing {
@@ -153,6 +194,8 @@ pub struct TestChild {
     pub source: PathBuf,
     /// `PGFARM_MACHINE`: the machine its bundles name.
     pub machine: String,
+    /// `--sandbox`.
+    pub sandbox: bool,
 }
 
 /// How a `pgfarm test` child ended.
@@ -168,7 +211,9 @@ impl TestChild {
     /// The command line.
     pub fn spawn(&self) -> Spawn {
         Spawn::new(&self.pgfarm)
-            .args(["test", "--plain", "--pg"])
+            .args(["test", "--plain"])
+            .args(self.sandbox.then_some("--sandbox"))
+            .arg("--pg")
             .arg(&self.installation)
             .arg("--timeout")
             .arg(self.timeout.to_string())
@@ -262,42 +307,58 @@ impl Worker {
                 break;
             }
             let machine = &self.options.credentials.machine;
-            let items = match self.options.client.queue(machine, major, QUEUE_LIMIT) {
-                Ok(items) => items,
-                Err(err) => {
-                    on_event(WorkerEvent::QueueFailed { major, error: err.to_string() });
-                    round.failed += 1;
-                    round.transient |= err.is_retryable();
-                    continue;
-                }
+            let statuses: Vec<&str> = match &self.options.sources {
+                Sources::Pgxn(pgxn) => pgxn.statuses.iter().map(String::as_str).collect(),
+                Sources::Folder(_) => Vec::new(),
             };
-            let Some((item, source)) = self.pick(&items, on_event) else {
-                if !items.is_empty() {
-                    on_event(WorkerEvent::NoSource {
-                        major,
-                        n_items: items.len(),
-                        sources: self.options.sources.clone(),
-                    });
+            let items =
+                match self.options.client.queue_statuses(machine, major, QUEUE_LIMIT, &statuses) {
+                    Ok(items) => items,
+                    Err(err) => {
+                        on_event(WorkerEvent::QueueFailed { major, error: err.to_string() });
+                        round.failed += 1;
+                        round.transient |= err.is_retryable();
+                        continue;
+                    }
+                };
+            // The first testable item; one that cannot be fetched is skipped and the next
+            // one tried, so a broken release never holds up the others.
+            loop {
+                if self.options.cancel.is_cancelled() {
+                    break;
                 }
-                continue;
-            };
-            match self.job(&item, &source, on_event) {
-                Ok(n_bundles) => {
-                    round.submitted += 1;
-                    let label = label(&item);
-                    on_event(WorkerEvent::JobDone { label, n_bundles });
+                let Some((item, source)) = self.pick(&items, on_event) else {
+                    if let (false, Sources::Folder(sources)) =
+                        (items.is_empty(), &self.options.sources)
+                    {
+                        on_event(WorkerEvent::NoSource {
+                            major,
+                            n_items: items.len(),
+                            sources: sources.clone(),
+                        });
+                    }
+                    break;
+                };
+                match self.job(&item, &source, on_event) {
+                    Ok(n_bundles) => {
+                        round.submitted += 1;
+                        let label = label(&item);
+                        on_event(WorkerEvent::JobDone { label, n_bundles });
+                    }
+                    Err(JobError::Cancelled) => break,
+                    Err(JobError::Skip(message)) => {
+                        on_event(WorkerEvent::Skipped { message });
+                        self.skip(&item);
+                        round.failed += 1;
+                        continue;
+                    }
+                    Err(JobError::Failed { message, transient }) => {
+                        on_event(WorkerEvent::JobFailed { message });
+                        round.failed += 1;
+                        round.transient |= transient;
+                    }
                 }
-                Err(JobError::Cancelled) => break,
-                Err(JobError::Skip(message)) => {
-                    on_event(WorkerEvent::Skipped { message });
-                    self.skip(&item);
-                    round.failed += 1;
-                }
-                Err(JobError::Failed { message, transient }) => {
-                    on_event(WorkerEvent::JobFailed { message });
-                    round.failed += 1;
-                    round.transient |= transient;
-                }
+                break;
             }
         }
         round
@@ -309,19 +370,23 @@ impl Worker {
     }
 
     /// The first queue item not skipped whose source is found (skipping, with an event, the
-    /// ones without).
+    /// ones without); with PGXN sources the first not skipped (it is fetched by the job).
     fn pick(
         &mut self,
         items: &[QueueItem],
         on_event: &mut dyn FnMut(WorkerEvent),
-    ) -> Option<(QueueItem, PathBuf)> {
+    ) -> Option<(QueueItem, Option<PathBuf>)> {
         for item in items {
             let key = (item.extension.clone(), item.version.clone(), item.pg_major);
             if self.skipped.contains_key(&key) {
                 continue;
             }
-            match find_source(&self.options.sources, &item.extension, &item.version) {
-                Ok(path) => return Some((item.clone(), path)),
+            let sources = match &self.options.sources {
+                Sources::Folder(sources) => sources,
+                Sources::Pgxn(_) => return Some((item.clone(), None)),
+            };
+            match find_source(sources, &item.extension, &item.version) {
+                Ok(path) => return Some((item.clone(), Some(path))),
                 Err(message) => {
                     on_event(WorkerEvent::Skipped { message });
                     self.skip(item);
@@ -335,7 +400,7 @@ impl Worker {
     fn job(
         &self,
         item: &QueueItem,
-        source: &Path,
+        source: &Option<PathBuf>,
         on_event: &mut dyn FnMut(WorkerEvent),
     ) -> Result<usize, JobError> {
         let label = label(item);
@@ -355,6 +420,23 @@ impl Worker {
                 item.pg_major
             )));
         };
+        let source = match (source, &self.options.sources) {
+            (Some(source), _) => source.clone(),
+            (None, Sources::Pgxn(pgxn)) => {
+                let fetched = self.fetch(item, pgxn, &job_dir, on_event);
+                if fetched.is_err() {
+                    let _ = std::fs::remove_dir_all(&job_dir);
+                }
+                fetched?
+            }
+            (None, Sources::Folder(sources)) => {
+                return Err(JobError::Skip(format!(
+                    "no source for {label} in {}; skipping it for an hour",
+                    sources.display()
+                )));
+            }
+        };
+        let source = source.as_path();
         let child = TestChild {
             pgfarm: self.options.pgfarm.clone(),
             installation: bindir.clone(),
@@ -363,6 +445,7 @@ impl Worker {
             workdir: job_dir.join("work"),
             source: source.to_path_buf(),
             machine: self.options.credentials.machine.clone(),
+            sandbox: self.options.sandbox,
         };
         on_event(WorkerEvent::Testing { label: label.clone(), source: source.to_path_buf() });
         let spawn = child.spawn();
@@ -413,6 +496,81 @@ impl Worker {
         }
         let _ = std::fs::remove_dir_all(&job_dir);
         Ok(bundles.len())
+    }
+
+    /// A PGXN release's source: its zip downloaded into the cache (unless the cache has it),
+    /// verified against the SHA-1 the queue (or the mirror's META) gives, and unpacked into the
+    /// job's folder. Any failure skips the release for [`SKIP_FOR`].
+    fn fetch(
+        &self,
+        item: &QueueItem,
+        pgxn: &PgxnSources,
+        job_dir: &Path,
+        on_event: &mut dyn FnMut(WorkerEvent),
+    ) -> Result<PathBuf, JobError> {
+        let label = label(item);
+        let skip =
+            |what: String| JobError::Skip(format!("{label}: {what}; skipping it for an hour"));
+        let dist = item.dist.clone().unwrap_or_else(|| item.extension.clone());
+        let Some(mirror) = item.mirror.clone().or_else(|| pgxn.mirror.clone()) else {
+            return Err(skip(
+                "the queue item names no PGXN mirror and the worker has no --pgxn-mirror".into(),
+            ));
+        };
+        let client =
+            PgxnClient::new(&mirror).map_err(|e| skip(format!("PGXN mirror {mirror}: {e}")))?;
+        let (url, sha1) = match (&item.download_url, &item.sha1) {
+            (Some(url), Some(sha1)) => (url.clone(), sha1.to_ascii_lowercase()),
+            _ => {
+                let meta = client.meta(&dist, &item.version).map_err(|e| skip(e.to_string()))?;
+                let url =
+                    client.download_url(&dist, &item.version).map_err(|e| skip(e.to_string()))?;
+                let Some(sha1) = meta.digests.sha1.clone() else {
+                    return Err(skip(format!(
+                        "the META.json of {dist} {} has no sha1",
+                        item.version
+                    )));
+                };
+                (url, sha1)
+            }
+        };
+        let safe = |part: &str| {
+            !part.is_empty() && !part.starts_with('.') && !part.contains(['/', '\\', '\0'])
+        };
+        if sha1.len() != 40 || !sha1.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(skip(format!("{sha1:?} is not a SHA-1")));
+        }
+        if !safe(&dist) || !safe(&item.version) {
+            return Err(skip(format!("{dist:?} {:?}: not a safe file name", item.version)));
+        }
+        let top = format!("{dist}-{}", item.version).to_lowercase();
+        let folder = pgxn.cache.join(&sha1);
+        let zip = folder.join(format!("{top}.zip"));
+        let digests = Digests { sha1: Some(sha1.clone()), sha256: None, sha512: None };
+        let cached = zip.is_file() && pgfarm_pgxn::verify(&zip, &digests, &url).is_ok();
+        if !cached {
+            std::fs::create_dir_all(&folder)
+                .map_err(|e| skip(format!("could not create {}: {e}", folder.display())))?;
+            let bytes = client
+                .get(&url, pgfarm_pgxn::Limits::default().archive_bytes)
+                .map_err(|e| skip(format!("download failed: {e}")))?;
+            let partial = folder.join(format!("{top}.zip.{}.partial", std::process::id()));
+            std::fs::write(&partial, &bytes)
+                .map_err(|e| skip(format!("could not write {}: {e}", partial.display())))?;
+            // verify deletes a file whose digest differs and names both digests.
+            pgfarm_pgxn::verify(&partial, &digests, &url).map_err(|e| skip(e.to_string()))?;
+            std::fs::rename(&partial, &zip)
+                .map_err(|e| skip(format!("could not rename {}: {e}", partial.display())))?;
+        }
+        on_event(WorkerEvent::Fetched { label: label.clone(), url, sha1, cached });
+        let unpacked = pgfarm_pgxn::unpack(
+            &zip,
+            &job_dir.join("source"),
+            Some(&top),
+            &UnpackLimits::default(),
+        )
+        .map_err(|e| skip(e.to_string()))?;
+        Ok(unpacked.root)
     }
 
     /// Runs `pgfarm test`, forwarding a stop request to it as SIGINT (so it removes its
@@ -541,11 +699,14 @@ mod tests {
             workdir: "/j/work".into(),
             source: "/src/ext".into(),
             machine: "m1".into(),
+            sandbox: false,
         };
         assert_eq!(
             child.spawn().display(),
             "/bin/pgfarm test --plain --pg /pg/17/bin --timeout 30 --out /j/bundles --workdir /j/work /src/ext"
         );
+        let sandboxed = TestChild { sandbox: true, ..child.clone() };
+        assert!(sandboxed.spawn().display().starts_with("/bin/pgfarm test --plain --sandbox --pg"));
         assert_eq!(TestChild::end(ExitStatus::from_raw(3 << 8)), ChildEnd::Refused);
         let failed = ExitStatus::from_raw(1 << 8);
         assert_eq!(TestChild::end(failed), ChildEnd::Ran(failed));

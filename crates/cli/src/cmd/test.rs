@@ -120,6 +120,20 @@ pub(crate) struct Args {
     /// this is given).
     #[arg(long, env = "PGFARM_PGXN_MIRROR", value_name = "URL")]
     pgxn_mirror: Option<String>,
+    /// Build and test inside a sandbox (bubblewrap): as the unprivileged user, without network
+    /// (loopback only), read-only outside the work folder (make install goes through a staging
+    /// folder), private /tmp, process, memory, CPU and file-size limits; the test cluster's
+    /// server runs inside it too. Needs `bwrap` (package bubblewrap). See docs/sandbox.md.
+    #[arg(long)]
+    sandbox: bool,
+}
+
+/// The sandbox of `--sandbox`, checked to work here (bwrap present, namespaces allowed).
+fn sandbox() -> Result<pgfarm_pgnode::Sandbox, pgfarm_pgnode::Error> {
+    let user = pgfarm_pgnode::OsUser::for_servers(&pgfarm_pgnode::Config::current().pg_user)?;
+    let sandbox = pgfarm_pgnode::Sandbox::new(user)?;
+    sandbox.check()?;
+    Ok(sandbox)
 }
 
 /// Runs `pgfarm test`.
@@ -236,6 +250,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
         eprintln!("pgfarm test: warning: {warning}");
     }
+    let sandbox = match args.sandbox.then(sandbox).transpose() {
+        Ok(sandbox) => sandbox,
+        Err(err) => return usage(format!("--sandbox: {err}")),
+    };
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
         eprintln!("pgfarm test: {err}");
@@ -260,6 +278,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         build_timeout: Some(Duration::from_secs(1800)),
         cancel,
         installations,
+        sandbox,
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
     let (name, version) = match &source.provenance.release {

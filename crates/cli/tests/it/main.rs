@@ -17,6 +17,8 @@ mod prove;
 mod regress;
 // `pgfarm serve`, `machine register`, `machine approve` and `submit`.
 mod server;
+// `pgfarm test --sandbox`: bubblewrap stops the network, writes outside, fork bombs.
+mod sandbox;
 // `pgfarm tap`.
 mod tap;
 // `pgfarm test` on the sample extensions.
@@ -29,6 +31,8 @@ mod tidy;
 mod view;
 // `pgfarm worker` against a real server.
 mod worker;
+// `pgfarm worker --pgxn` against a served PGXN mirror and a real server.
+mod pgxn_worker;
 // `pgfarm test` on the real extensions of the shared corpus.
 mod corpus;
 // `pgfarm test` against `make installcheck` (PGXS parity).

@@ -22,10 +22,10 @@ use pgfarm_pgnode::Installation;
 
 const PGFARM: &str = env!("CARGO_BIN_EXE_pgfarm");
 
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
-    base: String,
-    admin_token: String,
+    pub(crate) base: String,
+    pub(crate) admin_token: String,
 }
 
 impl Drop for ServerProcess {
@@ -51,7 +51,7 @@ fn ensure_server_binary() {
     });
 }
 
-fn start_server(data_dir: &Path) -> ServerProcess {
+pub(crate) fn start_server(data_dir: &Path) -> ServerProcess {
     ensure_server_binary();
     let mut child = Command::new(PGFARM)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -84,12 +84,12 @@ fn start_server(data_dir: &Path) -> ServerProcess {
     ServerProcess { child, base, admin_token }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().new_agent()
 }
 
 /// `(status, JSON body)` of a call.
-fn call(
+pub(crate) fn call(
     request: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> (u16, serde_json::Value) {
     let mut response = request.expect("HTTP call");
@@ -99,7 +99,7 @@ fn call(
     (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
 }
 
-fn post_json(
+pub(crate) fn post_json(
     url: String,
     admin_token: Option<&str>,
     body: serde_json::Value,
@@ -112,7 +112,7 @@ fn post_json(
 }
 
 /// Registers and approves `name`; returns its secret.
-fn approved_machine(server: &ServerProcess, name: &str) -> String {
+pub(crate) fn approved_machine(server: &ServerProcess, name: &str) -> String {
     let (status, body) = call(post_json(
         format!("{}/api/v1/machines", server.base),
         None,
@@ -141,11 +141,11 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/extensions")).join(name)
 }
 
-fn worker(args: &[&str], secret: &str) -> Command {
+pub(crate) fn worker(args: &[&str], secret: &str) -> Command {
     let mut command = Command::new(PGFARM);
     command
         .arg("worker")

@@ -295,8 +295,13 @@ impl ClusterBuilder {
 
     /// Creates the data directory (cached initdb + copy, or initdb) and writes the
     /// configuration; the server is not started.
-    pub fn init(self) -> Result<Cluster> {
+    pub fn init(mut self) -> Result<Cluster> {
         let config = self.config.clone().unwrap_or_else(Config::current);
+        if config.sandbox.is_some() && matches!(self.settings.listen, Listen::Localhost) {
+            // A sandboxed server has a network namespace of its own: its 127.0.0.1 is not the
+            // clients'. Both see the socket folder.
+            self.settings.listen = Listen::SocketOnly;
+        }
         let os_user = OsUser::for_servers(self.pg_user.as_deref().unwrap_or(&config.pg_user))?;
         let name = self.name.clone().unwrap_or_else(|| format!("pg{}", self.installation.major()));
         let cluster = Cluster::new_folder(
@@ -823,6 +828,17 @@ impl Cluster {
         }
     }
 
+    /// The configured sandbox for this cluster's server: its folder writable, the host's pid
+    /// namespace (the owner reads postmaster.pid and signals that pid).
+    fn server_sandbox(&self) -> Option<crate::sandbox::Sandbox> {
+        let sandbox = self.config.sandbox.clone()?;
+        let mut sandbox = sandbox.without_pid_namespace().writable(&self.dir);
+        if !self.data_dir.starts_with(&self.dir) {
+            sandbox = sandbox.writable(&self.data_dir);
+        }
+        Some(sandbox)
+    }
+
     fn spawn_postmaster(&mut self, extra: &[&str]) -> Result<()> {
         // A pid file left by a killed server: postgres would check it too, but we must not
         // mistake its old "ready" for the new server's.
@@ -865,7 +881,8 @@ impl Cluster {
             .env_remove("PGDATA")
             .current_dir(&self.dir)
             .own_process_group()
-            .run_as(self.os_user.as_ref());
+            .run_as(self.os_user.as_ref())
+            .sandbox(self.server_sandbox().as_ref());
         let mut child = command.spawn(Stdio::piped(), Stdio::from(log), Stdio::from(log2))?;
         let lifeline = child.stdin.take().expect("stdin was configured as a pipe");
         self.postmaster = Some(Postmaster { supervisor: child, _lifeline: lifeline });

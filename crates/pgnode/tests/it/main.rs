@@ -17,3 +17,5 @@ mod errors;
 mod replication;
 /// Watchdog, ports across processes, configuration scopes, root handling.
 mod robustness;
+/// The bubblewrap sandbox: network, writes, process limit, a server inside.
+mod sandbox;

@@ -80,6 +80,12 @@ pub struct FarmOptions {
     pub encoding: Option<String>,
     /// Stops everything when set.
     pub cancel: CancelFlag,
+    /// Runs every stage's processes (configure, make, make install into a staging folder, the
+    /// test drivers, psql, perl) and the cluster's server in this sandbox, with the
+    /// installation's work folder writable (`pgfarm test --sandbox`). `make install` then writes
+    /// into `<work>/stage` (`DESTDIR`) and pgfarm copies what landed under the tree's folders
+    /// into the tree.
+    pub sandbox: Option<pgfarm_pgnode::Sandbox>,
 }
 
 /// Progress of a farm run, sent from the installations' threads.
@@ -279,6 +285,14 @@ fn run_installation(
         prerequisites: Vec::new(),
         pgxn_client: None,
     };
+    // Every process of this installation's stages (and the pools they start) runs in the
+    // sandbox, with this installation's work folder writable and the clusters' sockets visible.
+    let _sandbox_scope = options.sandbox.as_ref().map(|sandbox| {
+        let mut config = pgfarm_pgnode::Config::current();
+        let sandbox = sandbox.clone().writable(&job.dir).readable(config.clusters_dir());
+        config.sandbox = Some(sandbox);
+        config.scoped()
+    });
     let mut stages: Vec<StageResult> = Vec::new();
     let mut blocked: Option<String> = None;
     let mut log_position = 0;
@@ -408,6 +422,9 @@ fn run_installation(
     }
     if let Some(t) = options.timeout {
         config.settings.insert("test_timeout_s", t.as_secs_f64().to_string());
+    }
+    if options.sandbox.is_some() {
+        config.settings.insert("sandbox", "bwrap".to_owned());
     }
     let mut result_bundle = Bundle::new(
         bundle::run_record(created_at, reported),

@@ -33,7 +33,7 @@ impl Job<'_> {
                 if let Some(missing) = self.install_prerequisites(log)? {
                     return Ok(missing);
                 }
-                self.run_make(&["install"], log)
+                self.install(log)
             }
             StageKind::Cluster => self.start_cluster(log),
             StageKind::Load => self.load(log),
@@ -61,6 +61,12 @@ impl Job<'_> {
             stats.symlinks,
             stats.dirs
         ));
+        if let Some(sandbox) = &self.options.sandbox
+            && let Some(user) = sandbox.user()
+        {
+            // The sandbox's user builds and tests in this folder, and writes nowhere else.
+            chown_tree(&self.dir, user.uid, user.gid)?;
+        }
         if pgxs::makefile(&self.src).is_none() {
             return Ok(StageOutcome::Missing(
                 "no GNUmakefile, makefile or Makefile: nothing to build".into(),
@@ -93,13 +99,103 @@ impl Job<'_> {
         Ok(match ended {
             Ended::Exited(status) if status.success() => None,
             Ended::Exited(status) => Some(StageOutcome::Failed(format!(
-                "{what} exited with {}; last lines:\n{}",
+                "{what} exited with {}{}; last lines:\n{}",
                 crate::process::describe_status(status),
+                self.sandbox_refusal(&output),
                 tail(&output, TAIL_LINES)
             ))),
             Ended::TimedOut => Some(StageOutcome::Failed(format!("{what} timed out"))),
             Ended::Cancelled => Some(StageOutcome::Failed("interrupted".into())),
         })
+    }
+
+    /// `: the sandbox refused ...` when this run is sandboxed and the failed step's output shows
+    /// the sandbox stopping it (network, a write outside the work folder, the process limit).
+    fn sandbox_refusal(&self, output: &str) -> String {
+        if self.options.sandbox.is_none() {
+            return String::new();
+        }
+        let finding = pgfarm_causes::classify(output);
+        let what = match finding.cause {
+            pgfarm_causes::Cause::SandboxNetwork => {
+                "the network is unreachable in the sandbox (loopback only)"
+            }
+            pgfarm_causes::Cause::SandboxWrite => {
+                "the sandbox refused a write outside the work folder (read-only file system)"
+            }
+            pgfarm_causes::Cause::ForkLimit => "the sandbox's process limit was hit",
+            _ => return String::new(),
+        };
+        let line = finding.line.map(|l| format!(" (line {}: {})", l.number, l.text.trim()));
+        format!(": {what}{}", line.unwrap_or_default())
+    }
+
+    /// `make install`: into the installation's tree, or, in the sandbox (where the tree is
+    /// read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed under
+    /// the tree's folders into the tree; anything written elsewhere fails the stage.
+    fn install(&mut self, log: &mut String) -> Result<StageOutcome> {
+        if self.options.sandbox.is_none() {
+            return self.run_make(&["install"], log);
+        }
+        let stage = self.dir.join("stage");
+        if stage.exists() {
+            std::fs::remove_dir_all(&stage)
+                .map_err(|e| Error::io("could not remove", &stage, e))?;
+        }
+        std::fs::create_dir_all(&stage).map_err(|e| Error::io("could not create", &stage, e))?;
+        if let Some(user) = self.options.sandbox.as_ref().and_then(|s| s.user()) {
+            chown_tree(&stage, user.uid, user.gid)?;
+        }
+        let destdir = format!("DESTDIR={}", stage.display());
+        let outcome = self.run_make(&["install", &destdir], log)?;
+        if !matches!(outcome, StageOutcome::Ok) {
+            return Ok(outcome);
+        }
+        let docdir = Spawn::new(&self.installation.pg_config)
+            .arg("--docdir")
+            .output_ok()
+            .map(|(out, _)| PathBuf::from(out.trim()))
+            .ok();
+        let mut folders: Vec<PathBuf> = [
+            &self.installation.pkglibdir,
+            &self.installation.libdir,
+            &self.installation.sharedir,
+            &self.installation.includedir_server,
+            &self.installation.bindir,
+        ]
+        .into_iter()
+        .cloned()
+        .chain(docdir.filter(|d| d.is_absolute()))
+        .collect();
+        // Inner folders first (pkglibdir may lie inside libdir).
+        folders.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+        folders.dedup();
+        let mut installed = 0;
+        for folder in &folders {
+            let staged = stage.join(folder.strip_prefix("/").unwrap_or(folder));
+            if staged.is_dir() {
+                installed += merge_into(&staged, folder)?;
+                std::fs::remove_dir_all(&staged)
+                    .map_err(|e| Error::io("could not remove", &staged, e))?;
+            }
+        }
+        let stray = stray_files(&stage, &stage);
+        log.push_str(&format!(
+            "pgfarm: copied {installed} staged file(s) from {} into the tree\n",
+            stage.display()
+        ));
+        if !stray.is_empty() {
+            return Ok(StageOutcome::Failed(format!(
+                "make install wrote outside the PostgreSQL tree's folders (not installed): {}",
+                stray
+                    .iter()
+                    .take(5)
+                    .map(|p| format!("/{}", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(StageOutcome::Ok)
     }
 
     fn run_make(&mut self, targets: &[&str], log: &mut String) -> Result<StageOutcome> {
@@ -177,6 +273,10 @@ impl Job<'_> {
         for (name, value) in &settings {
             log.push_str(&format!("setting {name} = '{value}'\n"));
         }
+        // The recorder's folder too: in the sandbox, make (as the server's user) writes there.
+        let record = self.dir.join("record");
+        std::fs::create_dir_all(&record)
+            .map_err(|e| Error::io("could not create directory", &record, e))?;
         self.own_copy_for_server_user(&cluster)?;
 
         // Whether the extension's own installcheck recipe runs more than PGXS's drivers: its
@@ -810,6 +910,54 @@ impl Job<'_> {
 
 /// Gives every file and folder under `dir` to `uid`:`gid` (symlinks themselves, not their
 /// targets).
+/// Copies the staged install folder `from` into `to` (files replace files, links replace
+/// links, modes kept); the number of files and links copied.
+fn merge_into(from: &Path, to: &Path) -> Result<usize> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io("could not create directory", to, e))?;
+    let mut copied = 0;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| Error::io("could not read directory", from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("could not read directory", from, e))?;
+        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        let file_type = entry.file_type().map_err(|e| Error::io("could not stat", &path, e))?;
+        if file_type.is_dir() {
+            copied += merge_into(&path, &target)?;
+            continue;
+        }
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(&target)
+                .map_err(|e| Error::io("could not replace", &target, e))?;
+        }
+        if file_type.is_symlink() {
+            let link = std::fs::read_link(&path)
+                .map_err(|e| Error::io("could not read link", &path, e))?;
+            std::os::unix::fs::symlink(&link, &target)
+                .map_err(|e| Error::io("could not create symlink", &target, e))?;
+        } else if file_type.is_file() {
+            std::fs::copy(&path, &target).map_err(|e| Error::io("could not copy", &path, e))?;
+        } else {
+            continue;
+        }
+        copied += 1;
+    }
+    Ok(copied)
+}
+
+/// Files and links left under `dir` (paths relative to `root`).
+fn stray_files(dir: &Path, root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(stray_files(&path, root));
+        } else {
+            found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    found
+}
+
 pub(super) fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<()> {
     std::os::unix::fs::lchown(dir, Some(uid), Some(gid))
         .map_err(|e| Error::io("could not change the owner of", dir, e))?;
