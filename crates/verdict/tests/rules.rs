@@ -20,6 +20,8 @@ struct Expect {
     tests: &'static [(&'static str, TestStatus)],
     stages: &'static [(StageKind, StageStatus)],
     junit: &'static [(&'static str, JunitResult)],
+    /// The exit code is taken with `--allow-empty` (rule `exit-code-allow-empty`).
+    allow_empty: bool,
 }
 
 struct Row {
@@ -39,6 +41,7 @@ const PASS: Expect = Expect {
     tests: &[],
     stages: &[],
     junit: &[],
+    allow_empty: false,
 };
 
 fn sample(name: &str) -> Bundle {
@@ -135,6 +138,7 @@ const ROWS: &[Row] = &[
             tests: &[("x", TestStatus::Failed), ("one", TestStatus::Ok)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("x", JunitResult::Failure), ("one", JunitResult::Success)],
+            allow_empty: false,
         },
     },
     Row {
@@ -181,6 +185,7 @@ const ROWS: &[Row] = &[
             tests: &[("spec", TestStatus::Failed)],
             stages: &[(StageKind::Isolation, StageStatus::Failed)],
             junit: &[("spec", JunitResult::Failure)],
+            allow_empty: false,
         },
     },
     Row {
@@ -277,6 +282,7 @@ const ROWS: &[Row] = &[
             tests: &[("hang", TestStatus::Timeout)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("hang", JunitResult::Error)],
+            allow_empty: false,
         },
     },
     Row {
@@ -313,6 +319,7 @@ const ROWS: &[Row] = &[
             tests: &[("t.sql", TestStatus::Failed)],
             stages: &[(StageKind::Tap, StageStatus::Failed)],
             junit: &[("t.sql", JunitResult::Failure)],
+            allow_empty: false,
         },
     },
     Row {
@@ -364,6 +371,7 @@ const ROWS: &[Row] = &[
             ],
             stages: &[(StageKind::Regress, StageStatus::Missing)],
             junit: &[("test/sql/09-died-midway.sql", JunitResult::Error)],
+            allow_empty: false,
         },
     },
     Row {
@@ -402,6 +410,7 @@ const ROWS: &[Row] = &[
             tests: &[("t/001.pl", TestStatus::Failed)],
             stages: &[(StageKind::PerlTap, StageStatus::Failed)],
             junit: &[],
+            allow_empty: false,
         },
     },
     Row {
@@ -423,6 +432,7 @@ const ROWS: &[Row] = &[
             tests: &[("one", TestStatus::Ok)],
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[],
+            allow_empty: false,
         },
     },
     Row {
@@ -603,6 +613,7 @@ const ROWS: &[Row] = &[
             tests: &[("one", TestStatus::Ok), ("two", TestStatus::Ok)],
             stages: &[(StageKind::Upgrade, StageStatus::Failed)],
             junit: &[("upgrade", JunitResult::Failure)],
+            allow_empty: false,
         },
     },
     Row {
@@ -631,6 +642,7 @@ const ROWS: &[Row] = &[
             tests: &[("three", TestStatus::Failed)],
             stages: &[(StageKind::Tap, StageStatus::Skipped)],
             junit: &[("three", JunitResult::Failure)],
+            allow_empty: false,
         },
     },
     Row {
@@ -761,6 +773,7 @@ const ROWS: &[Row] = &[
                 ("ignored", JunitResult::Skipped),
                 ("timeout", JunitResult::Error),
             ],
+            allow_empty: false,
         },
     },
     Row {
@@ -781,6 +794,46 @@ const ROWS: &[Row] = &[
             vec![pass(), failing]
         },
         expect: Expect { badge: "failing", exit: Exit::Failed, ..PASS },
+    },
+    Row {
+        rule: "exit-code-allow-empty",
+        case: "nothing tested (a --filter that matched nothing) is 0 with --allow-empty",
+        bundles: || {
+            with(pass(), |b| {
+                no_tests(b);
+                set_stage(b, StageKind::Regress, StageStatus::Skipped);
+                set_stage(b, StageKind::Tap, StageStatus::Skipped);
+            })
+        },
+        expect: Expect {
+            cell: "missing tests",
+            badge: "missing tests",
+            exit: Exit::Ok,
+            stages: &[
+                (StageKind::Regress, StageStatus::Skipped),
+                (StageKind::Tap, StageStatus::Skipped),
+            ],
+            allow_empty: true,
+            ..PASS
+        },
+    },
+    Row {
+        rule: "exit-code-allow-empty",
+        case: "--allow-empty leaves a failure a failure",
+        bundles: || {
+            let mut failing = pass();
+            set_stage(&mut failing, StageKind::Load, StageStatus::Failed);
+            vec![failing]
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            allow_empty: true,
+            ..PASS
+        },
     },
 ];
 
@@ -819,7 +872,8 @@ fn every_row_holds() {
         check("cell", first.run.cell().label, expect.cell.to_owned());
         let badge = pgfarm_verdict::badge(verdicts.iter().map(|v| v.run.cell().word));
         check("badge", badge.message.to_owned(), expect.badge.to_owned());
-        let exit = pgfarm_verdict::exit_code(verdicts.iter().map(|v| &v.run), false);
+        let exit = pgfarm_verdict::exit_code(verdicts.iter().map(|v| &v.run), false)
+            .allow_empty(expect.allow_empty);
         check("exit", format!("{exit:?}"), format!("{:?}", expect.exit));
         for (name, status) in expect.tests {
             let got = first.tests.iter().find(|test| test.name == *name).map(|test| test.status);
