@@ -6,6 +6,7 @@ pub(crate) mod machine;
 pub(crate) mod pg;
 pub(crate) mod prove;
 pub(crate) mod regress;
+pub(crate) mod select;
 pub(crate) mod serve;
 pub(crate) mod submit;
 pub(crate) mod tap;

@@ -604,6 +604,21 @@ impl Job<'_> {
         if self.source.tap_files.is_empty() {
             return Ok(StageOutcome::Missing("no pgTAP tests".into()));
         }
+        let scripts: Vec<Script> =
+            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
+        let probe = ProveOptions {
+            cwd: Some(self.src.clone()),
+            selection: self.options.selection.clone(),
+            ..ProveOptions::default()
+        };
+        let (chosen, left_out) = prove::choose(&probe, &scripts);
+        if chosen.is_empty() || self.options.fail_fast.is_tripped() {
+            let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Tap, name);
+            self.deselected.extend(left_out.iter().map(test_ref));
+            let not_run: Vec<String> = chosen.iter().map(Script::name).collect();
+            self.not_run.extend(not_run.iter().map(test_ref));
+            return Ok(self.nothing_selected("pgTAP files", not_run.len()));
+        }
         if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_tap", log)? {
             return Ok(StageOutcome::Failed(e));
         }
@@ -636,8 +651,6 @@ impl Job<'_> {
         } else {
             options
         };
-        let scripts: Vec<Script> =
-            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
         let mut text = String::new();
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
