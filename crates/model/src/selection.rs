@@ -52,3 +52,23 @@ impl TestRef {
         TestRef { stage, name: name.into() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_round_trips_and_reads_with_its_lists_absent() {
+        let selection = Selection {
+            filters: vec!["smoke".into()],
+            stages: vec![StageKind::Regress],
+            fail_fast: true,
+            not_run: vec![TestRef::new(StageKind::Regress, "b")],
+            ..Selection::default()
+        };
+        let json = serde_json::to_string(&selection).unwrap();
+        assert_eq!(serde_json::from_str::<Selection>(&json).unwrap(), selection);
+        let sparse: Selection = serde_json::from_str(r#"{"fail_fast": true}"#).unwrap();
+        assert_eq!(sparse, Selection { fail_fast: true, ..Selection::default() });
+    }
+}
