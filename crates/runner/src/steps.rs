@@ -301,6 +301,23 @@ impl Steps {
             .as_deref()
             .map(|d| tokens.substitute(d))
             .unwrap_or_else(|| connection.database.clone());
+        let psql = |sql: String| {
+            let mut spawn = Spawn::new(&connection.psql)
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+                .envs(&connection.env)
+                .env("PGAPPNAME", format!("pgfarm/step/{name}"))
+                .current_dir(&dir);
+            if let Some(host) = &connection.host {
+                spawn = spawn.arg("-h").arg(host);
+            }
+            if let Some(port) = connection.port {
+                spawn = spawn.arg("-p").arg(port.to_string());
+            }
+            if let Some(user) = &connection.user {
+                spawn = spawn.arg("-U").arg(user);
+            }
+            spawn.arg("-d").arg(&database).arg("-c").arg(sql)
+        };
         let spawn = match &step.action {
             Action::Command(command) => {
                 let mut spawn = Spawn::new("sh")
@@ -321,36 +338,16 @@ impl Steps {
                 }
                 spawn
             }
-            Action::Sql(_) | Action::SqlFile(_) => {
-                let mut spawn = Spawn::new(&connection.psql)
-                    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
-                    .envs(&connection.env)
-                    .env("PGAPPNAME", format!("pgfarm/step/{name}"))
-                    .current_dir(&dir);
-                if let Some(host) = &connection.host {
-                    spawn = spawn.arg("-h").arg(host);
-                }
-                if let Some(port) = connection.port {
-                    spawn = spawn.arg("-p").arg(port.to_string());
-                }
-                if let Some(user) = &connection.user {
-                    spawn = spawn.arg("-U").arg(user);
-                }
-                spawn = spawn.arg("-d").arg(&database);
-                match &step.action {
-                    Action::Sql(sql) => spawn.arg("-c").arg(tokens.substitute(sql)),
-                    Action::SqlFile(file) => {
-                        let path = dir.join(file);
-                        let text = std::fs::read_to_string(&path).map_err(|e| {
-                            format!("step {name}: could not read {}: {e}", path.display())
-                        })?;
-                        spawn.arg("-c").arg(tokens.substitute(&text))
-                    }
-                    Action::Command(_) => unreachable!("handled above"),
-                }
+            Action::Sql(sql) => psql(tokens.substitute(sql)),
+            // Sent as one `-c` string (tokens replaced), so psql meta-commands do not apply.
+            Action::SqlFile(file) => {
+                let path = dir.join(file);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("step {name}: could not read {}: {e}", path.display()))?;
+                psql(tokens.substitute(&text))
             }
         };
-        log.push_str(&format!("step {name}: {}\n", describe(&step.action)));
+        log.push_str(&format!("step {name}: {}\n", describe(&step.action, tokens)));
         let (ended, output) =
             spawn.run_logged(deadline, cancel).map_err(|e| format!("step {name}: {e}"))?;
         log.push_str(&output);
@@ -367,11 +364,12 @@ impl Steps {
     }
 }
 
-fn describe(action: &Action) -> String {
+/// The step as the log shows it, tokens replaced (they are not secrets: the tests see them).
+fn describe(action: &Action, tokens: &Tokens) -> String {
     match action {
-        Action::Sql(sql) => format!("sql {sql}"),
+        Action::Sql(sql) => format!("sql {}", tokens.substitute(sql)),
         Action::SqlFile(file) => format!("sql_file {}", file.display()),
-        Action::Command(command) => format!("command {command}"),
+        Action::Command(command) => format!("command {}", tokens.substitute(command)),
     }
 }
 

@@ -39,6 +39,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The log of the stage the teardown steps wrote into (the last one that ran).
+fn teardown_log(bundle: &pgfarm_model::Bundle) -> String {
+    bundle
+        .stages
+        .iter()
+        .map(|s| s.log.to_string_lossy().into_owned())
+        .find(|log| log.contains("pgfarm.toml teardown:"))
+        .unwrap_or_else(|| panic!("no stage log has the teardown"))
+}
+
 fn is_token(text: &str) -> bool {
     text.len() == 12 && text.chars().all(|c| c.is_ascii_hexdigit())
 }
@@ -75,8 +85,11 @@ fn setup_and_teardown_steps_run_around_the_suites_with_one_token_per_run() {
     // The teardown ran with the same token, in this installation's copy of the source.
     let marker = work.join(format!("pg{}/src/teardown-ran", majors[0]));
     assert_eq!(fs::read_to_string(&marker).unwrap().trim(), token);
-    let last_log = bundle.stages.last().unwrap().log.to_string_lossy().into_owned();
-    assert!(last_log.contains(&format!("DROP ROLE IF EXISTS tagged_{token}")), "{last_log}");
+    let teardown_log = teardown_log(bundle);
+    assert!(
+        teardown_log.contains(&format!("DROP ROLE IF EXISTS tagged_{token}")),
+        "{teardown_log}"
+    );
     // A second run draws new tokens.
     let again = Command::new(PGFARM)
         .args(["test", "--plain", "--pg", &majors[0].to_string(), "--out"])
@@ -145,11 +158,8 @@ fn teardown_runs_when_a_real_pgfarm_test_gets_sigterm_mid_test() {
     let marker = fs::read_to_string(src.join("teardown-ran"))
         .unwrap_or_else(|e| panic!("teardown did not run after SIGTERM ({e}): {}", describe(&out)));
     assert!(is_token(marker.trim()), "{marker}");
-    let last_log = bundle.stages.last().unwrap().log.to_string_lossy().into_owned();
-    assert!(
-        last_log.contains("pgfarm.toml teardown:") && last_log.contains("DROP ROLE"),
-        "{last_log}"
-    );
+    let teardown_log = teardown_log(bundle);
+    assert!(teardown_log.contains("DROP ROLE IF EXISTS tagged_"), "{teardown_log}");
 }
 
 #[test]
