@@ -78,6 +78,8 @@ fn sample_extension_bundles() -> Vec<(String, Bundle)> {
             locale: None,
             encoding: None,
             cancel: pgfarm_runner::process::CancelFlag::new(),
+            selection: Default::default(),
+            fail_fast: Default::default(),
         };
         for result in pgfarm_runner::farm::run(&options, &source, &|_| {}) {
             out.push((format!("testdata/extensions/{name} on {}", result.label), result.bundle));

@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Extension, Machine, Postgres, RawText, RegressTest, Run, RunConfig, Stage, StageKind,
-    StageStatus, TapFile, TestCounts,
+    Extension, Machine, Postgres, RawText, RegressTest, Run, RunConfig, Selection, Stage,
+    StageKind, StageStatus, TapFile, TestCounts,
 };
 
 /// The bundle format version this build writes, and the newest it reads.
@@ -62,6 +62,10 @@ pub struct Bundle {
     pub perl_tap: Vec<TapFile>,
     /// What the test cluster's server log gained during the run.
     pub server_log: RawText,
+    /// How the run was narrowed (`--filter`, `--tag`, `--stage`, `--fail-fast`) and the tests
+    /// it left out; absent when it ran everything (optional, added in format version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Selection>,
 }
 
 impl Bundle {
@@ -86,6 +90,7 @@ impl Bundle {
             tap: Vec::new(),
             perl_tap: Vec::new(),
             server_log: RawText::new(),
+            selection: None,
         }
     }
 

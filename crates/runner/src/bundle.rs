@@ -240,6 +240,10 @@ pub struct CommandRun {
     pub tap: Vec<TapFile>,
     /// When it started.
     pub started: OffsetDateTime,
+    /// Tests the selection left out.
+    pub deselected: Vec<pgfarm_model::TestRef>,
+    /// Tests `--fail-fast` kept from starting.
+    pub not_run: Vec<pgfarm_model::TestRef>,
 }
 
 impl CommandRun {
@@ -267,20 +271,22 @@ pub fn regress_run(report: &RegressReport) -> CommandRun {
     let finished = OffsetDateTime::now_utc();
     let started = finished - report.duration;
     let interrupted = report.bail.as_deref() == Some("interrupted");
-    let status = if report.bail.is_some() { StageStatus::Failed } else { StageStatus::Ok };
+    let (status, error) = if report.bail.is_some() {
+        (StageStatus::Failed, report.bail.clone())
+    } else if report.tests.is_empty() && !report.deselected.is_empty() {
+        (StageStatus::Skipped, Some("no test selected".to_owned()))
+    } else {
+        (StageStatus::Ok, None)
+    };
+    let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Regress, name);
     CommandRun {
         reported: if interrupted { RunStatus::Interrupted } else { RunStatus::Ok },
-        stage: stage(
-            StageKind::Regress,
-            status,
-            started,
-            report.duration,
-            String::new(),
-            report.bail.clone(),
-        ),
+        stage: stage(StageKind::Regress, status, started, report.duration, String::new(), error),
         regress: regress_tests(report),
         tap: Vec::new(),
         started,
+        deselected: report.deselected.iter().map(test_ref).collect(),
+        not_run: report.not_run.iter().map(test_ref).collect(),
     }
 }
 
@@ -288,19 +294,29 @@ pub fn regress_run(report: &RegressReport) -> CommandRun {
 pub fn prove_run(report: &crate::prove::ProveReport) -> CommandRun {
     let finished = OffsetDateTime::now_utc();
     let started = finished - report.duration;
+    let (status, error) = if let Some(error) = &report.step_error {
+        (StageStatus::Failed, Some(error.clone()))
+    } else if report.files.is_empty() && !report.deselected.is_empty() {
+        (StageStatus::Skipped, Some("no file selected".to_owned()))
+    } else {
+        (StageStatus::Ok, None)
+    };
+    let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Tap, name);
     CommandRun {
         reported: if report.interrupted { RunStatus::Interrupted } else { RunStatus::Ok },
         stage: stage(
             StageKind::Tap,
-            StageStatus::Ok,
+            status,
             started,
             report.duration,
             crate::prove::render_summary(report, false),
-            None,
+            error,
         ),
         regress: Vec::new(),
         tap: tap_files(report),
         started,
+        deselected: report.deselected.iter().map(test_ref).collect(),
+        not_run: report.not_run.iter().map(test_ref).collect(),
     }
 }
 
@@ -312,6 +328,8 @@ fn write_command_bundle(
     pg_config: &Path,
     name: String,
     jobs: usize,
+    selection: &crate::select::Selection,
+    fail_fast: bool,
 ) -> Result<()> {
     let postgres = postgres_from_pg_config(pg_config)?;
     let extension = Extension {
@@ -329,6 +347,7 @@ fn write_command_bundle(
     bundle.stages.push(run.stage.clone());
     bundle.regress = run.regress.clone();
     bundle.tap = run.tap.clone();
+    bundle.selection = selection.record(fail_fast, run.deselected.clone(), run.not_run.clone());
     pgfarm_verdict::judge(&mut bundle);
     write_bundle(path, &bundle)
 }
@@ -345,7 +364,8 @@ pub fn write_regress_bundle(path: &Path, options: &RegressOptions, run: &Command
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "unknown".into())
     });
-    write_command_bundle(path, run, &pg_config, name, options.jobs)
+    let fail_fast = options.fail_fast.is_enabled();
+    write_command_bundle(path, run, &pg_config, name, options.jobs, &options.selection, fail_fast)
 }
 
 /// `pgfarm prove --bundle`: a bundle with one `tap` stage and every file's raw TAP stream.
@@ -366,7 +386,8 @@ pub fn write_prove_bundle(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "unknown".into());
-    write_command_bundle(path, run, &pg_config, name, options.jobs)
+    let fail_fast = options.fail_fast.is_enabled();
+    write_command_bundle(path, run, &pg_config, name, options.jobs, &options.selection, fail_fast)
 }
 
 #[cfg(test)]

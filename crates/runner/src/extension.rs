@@ -90,6 +90,9 @@ pub struct ExtensionSource {
     /// Where the source came from on PGXN, and the mirror the run may use (set by the caller;
     /// discovery leaves it empty).
     pub provenance: crate::dist::Provenance,
+    /// pgfarm.toml's `[steps]`, `setup` and `teardown` (checked: every name used, in the lists
+    /// and in the test files' `@setup`/`@teardown` headers, is defined).
+    pub steps: crate::steps::Steps,
     /// Things discovery noticed that the user should know (a META version that disagrees with
     /// the control file, ...).
     pub warnings: Vec<String>,
@@ -99,6 +102,15 @@ pub struct ExtensionSource {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `setup = [..]`: steps run before a major's suites (see [`crate::steps`]).
+    #[serde(default)]
+    pub setup: Vec<String>,
+    /// `teardown = [..]`: steps run after them, always.
+    #[serde(default)]
+    pub teardown: Vec<String>,
+    /// `[steps.NAME]`
+    #[serde(default)]
+    pub steps: BTreeMap<String, crate::steps::StepConfig>,
     /// `[regress]`
     #[serde(default)]
     pub regress: RegressConfig,
@@ -329,6 +341,13 @@ impl ExtensionSource {
             ..ExtensionSource::default()
         };
         let config = read_config(root)?;
+        source.steps = crate::steps::Steps::from_config(
+            &root.join("pgfarm.toml"),
+            root,
+            &config.steps,
+            &config.setup,
+            &config.teardown,
+        )?;
 
         // Control files and update scripts anywhere in the tree (skipping results and VCS dirs).
         let mut files = Vec::new();
@@ -512,6 +531,13 @@ impl ExtensionSource {
             }
             setup
         });
+        for test in &source.regress_tests {
+            let rel = source.regress_inputdir.join("sql").join(format!("{test}.sql"));
+            source.steps.check_file(&root.join(&rel), &rel.display().to_string())?;
+        }
+        for rel in &source.tap_files {
+            source.steps.check_file(&root.join(rel), &rel.display().to_string())?;
+        }
         Ok(source)
     }
 
@@ -688,7 +714,8 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
     go(pattern.as_bytes(), path.as_bytes())
 }
 
-fn read_config(root: &Path) -> Result<Config> {
+/// Reads `ROOT/pgfarm.toml` (an absent file is the default configuration).
+pub fn read_config(root: &Path) -> Result<Config> {
     let path = root.join("pgfarm.toml");
     match fs::read_to_string(&path) {
         Ok(text) => {

@@ -37,6 +37,8 @@ pub mod prove;
 pub mod regress;
 pub mod report;
 pub mod schedule;
+pub mod select;
+pub mod steps;
 pub mod upload;
 pub mod worker;
 

@@ -93,6 +93,8 @@
 //! - **exit-code**: over a set of runs (`pgfarm test`, `regress`, `prove`): 2 when a run is `error`
 //!   or `interrupted` or a bundle or report could not be written; else 1 when a run `failed`; else
 //!   4 when no run tested anything; else 0.
+//! - **exit-code-allow-empty**: with `--allow-empty`, "nothing tested" (4) is 0; every other code
+//!   stays (a selection that matched nothing is then no error).
 //!
 //! # Not here
 //!
@@ -655,6 +657,15 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// This exit with `--allow-empty` when `allow` (rule `exit-code-allow-empty`): "nothing
+    /// tested" becomes [`Exit::Ok`].
+    pub const fn allow_empty(self, allow: bool) -> Exit {
+        match self {
+            Exit::NothingTested if allow => Exit::Ok,
+            other => other,
+        }
+    }
+
     /// The process exit code.
     pub const fn code(self) -> u8 {
         match self {

@@ -34,6 +34,8 @@ enum Why {
     /// This cause, read from this text of the bundle, on a line holding this piece; or with no
     /// line (`Cause::Unknown`) when the source is `None`.
     Is(Cause, Option<fn() -> LogSource>, &'static str),
+    /// The exit code is taken with `--allow-empty` (rule `exit-code-allow-empty`).
+    allow_empty: bool,
 }
 
 struct Row {
@@ -54,6 +56,7 @@ const PASS: Expect = Expect {
     stages: &[],
     junit: &[],
     why: Why::Unchecked,
+    allow_empty: false,
 };
 
 /// A fixture log of `pgfarm-causes` (testdata/causes).
@@ -163,6 +166,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("x", JunitResult::Failure), ("one", JunitResult::Success)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -210,6 +214,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Isolation, StageStatus::Failed)],
             junit: &[("spec", JunitResult::Failure)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -307,6 +312,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[("hang", JunitResult::Error)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -344,6 +350,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Tap, StageStatus::Failed)],
             junit: &[("t.sql", JunitResult::Failure)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -396,6 +403,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Regress, StageStatus::Missing)],
             junit: &[("test/sql/09-died-midway.sql", JunitResult::Error)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -435,6 +443,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::PerlTap, StageStatus::Failed)],
             junit: &[],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -457,6 +466,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Regress, StageStatus::Failed)],
             junit: &[],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -638,6 +648,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Upgrade, StageStatus::Failed)],
             junit: &[("upgrade", JunitResult::Failure)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -667,6 +678,7 @@ const ROWS: &[Row] = &[
             stages: &[(StageKind::Tap, StageStatus::Skipped)],
             junit: &[("three", JunitResult::Failure)],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -798,6 +810,7 @@ const ROWS: &[Row] = &[
                 ("timeout", JunitResult::Error),
             ],
             why: Why::Unchecked,
+            allow_empty: false,
         },
     },
     Row {
@@ -839,6 +852,24 @@ const ROWS: &[Row] = &[
                 Some(|| LogSource::Stage(StageKind::Build)),
                 "utils/rel_removed.h",
             ),
+        rule: "exit-code-allow-empty",
+        case: "nothing tested (a --filter that matched nothing) is 0 with --allow-empty",
+        bundles: || {
+            with(pass(), |b| {
+                no_tests(b);
+                set_stage(b, StageKind::Regress, StageStatus::Skipped);
+                set_stage(b, StageKind::Tap, StageStatus::Skipped);
+            })
+        },
+        expect: Expect {
+            cell: "missing tests",
+            badge: "missing tests",
+            exit: Exit::Ok,
+            stages: &[
+                (StageKind::Regress, StageStatus::Skipped),
+                (StageKind::Tap, StageStatus::Skipped),
+            ],
+            allow_empty: true,
             ..PASS
         },
     },
@@ -890,6 +921,12 @@ const ROWS: &[Row] = &[
                 set_log(b, StageKind::Load, "psql exited with code 3\n");
                 b.server_log = RawText::from(cause_log("undefined_symbol"));
             })
+        rule: "exit-code-allow-empty",
+        case: "--allow-empty leaves a failure a failure",
+        bundles: || {
+            let mut failing = pass();
+            set_stage(&mut failing, StageKind::Load, StageStatus::Failed);
+            vec![failing]
         },
         expect: Expect {
             run: RunStatus::Failed,
@@ -1043,6 +1080,7 @@ const ROWS: &[Row] = &[
             badge: "unknown",
             exit: Exit::Error,
             why: Why::NoCause,
+            allow_empty: true,
             ..PASS
         },
     },
@@ -1083,7 +1121,8 @@ fn every_row_holds() {
         check("cell", first.run.cell().label, expect.cell.to_owned());
         let badge = pgfarm_verdict::badge(verdicts.iter().map(|v| v.run.cell().word));
         check("badge", badge.message.to_owned(), expect.badge.to_owned());
-        let exit = pgfarm_verdict::exit_code(verdicts.iter().map(|v| &v.run), false);
+        let exit = pgfarm_verdict::exit_code(verdicts.iter().map(|v| &v.run), false)
+            .allow_empty(expect.allow_empty);
         check("exit", format!("{exit:?}"), format!("{:?}", expect.exit));
         for (name, status) in expect.tests {
             let got = first.tests.iter().find(|test| test.name == *name).map(|test| test.status);

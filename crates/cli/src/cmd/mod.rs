@@ -7,6 +7,7 @@ pub(crate) mod pg;
 pub(crate) mod pgxn;
 pub(crate) mod prove;
 pub(crate) mod regress;
+pub(crate) mod select;
 pub(crate) mod serve;
 pub(crate) mod submit;
 pub(crate) mod tap;

@@ -15,13 +15,24 @@ in pgTAP mode and judges it as TAP::Harness does: a file passes when every plann
 and passed (TODO failures excepted), no test ran past the plan and psql exited with 0, so a
 script that dies midway fails even when the TAP it printed looks fine.
 
-Exit status (docs/exit-codes.md): 0 all files passed, 1 some file failed, 2 an error (no test
-files found, psql could not be started, bad option, a file timed out, interrupted, a result file
-could not be written).";
+{selection}
+Here --filter applies to a file's path (a --runtests call has no file and no tags); there is no
+--stage (this command runs one stage: see `pgfarm test --stage`). pgfarm.toml is read from the
+current folder: its `setup` steps run before the files (SQL in -d, else `postgres`), its
+`teardown` steps after them.
+
+Exit status (docs/exit-codes.md): 0 all files passed, 1 some file failed, 2 an error (psql could
+not be started, bad option, a file timed out, a step failed, interrupted, a result file could not
+be written), 3 pgfarm.toml cannot be read or names an unknown step, 4 no test files found or
+none selected (0 with --allow-empty).";
+
+fn after_help() -> String {
+    AFTER_HELP.replace("{selection}", super::select::SELECTION_HELP)
+}
 
 /// Arguments of `pgfarm prove` (pg_prove's options that matter).
 #[derive(Debug, clap::Args)]
-#[command(after_help = AFTER_HELP, disable_help_flag = true)]
+#[command(after_help = after_help(), disable_help_flag = true)]
 pub(crate) struct Args {
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
@@ -103,6 +114,8 @@ pub(crate) struct Args {
     /// Also write the results as a pgfarm result bundle to FILE.
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
+    #[command(flatten)]
+    select: super::select::SelectArgs,
     /// Test files or directories (default: test/).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -110,6 +123,22 @@ pub(crate) struct Args {
 
 /// Runs `pgfarm prove`.
 pub(crate) fn run(args: Args) -> ExitCode {
+    let selection = match args.select.selection(&[]) {
+        Ok(selection) => selection,
+        Err(err) => {
+            eprintln!("pgfarm prove: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let steps = match pgfarm_runner::steps::Steps::from_dir(std::path::Path::new(".")) {
+        Ok(steps) => steps,
+        Err(err) => {
+            eprintln!("pgfarm prove: {err}");
+            return ExitCode::from(3);
+        }
+    };
+    let allow_empty = args.select.allow_empty();
+    let empty = if allow_empty { ExitCode::SUCCESS } else { ExitCode::from(4) };
     let options = ProveOptions {
         paths: args.paths,
         recurse: args.recurse,
@@ -128,12 +157,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
         set: args.set,
         pset: args.pset,
         timeout: args.timeout.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64),
+        selection,
+        fail_fast: args.select.fail_fast(),
+        steps,
+        run_wide_steps: true,
         ..ProveOptions::default()
     };
     let scripts = match prove::plan(&options) {
         Ok(scripts) if scripts.is_empty() => {
             eprintln!("pgfarm prove: no test files found");
-            return ExitCode::from(2);
+            return empty;
         }
         Ok(scripts) => scripts,
         Err(err) => {
@@ -141,8 +174,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for script in &scripts {
+        if let prove::Script::File(path) = script
+            && let Err(err) = options.steps.check_file(path, &path.display().to_string())
+        {
+            eprintln!("pgfarm prove: {err}");
+            return ExitCode::from(3);
+        }
+    }
     if args.dry {
-        for script in &scripts {
+        for script in prove::choose(&options, &scripts).0 {
             println!("{}", script.name());
         }
         return ExitCode::SUCCESS;
@@ -180,6 +221,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for line in super::select::report_lines(
+        "pgfarm prove",
+        &options.selection,
+        &report.deselected,
+        &report.not_run,
+    ) {
+        eprintln!("{line}");
+    }
+    if let Some(err) = &report.step_error {
+        eprintln!("pgfarm prove: {err}");
+    }
     let summary = prove::render_summary(&report, args.timer);
     if args.really_quiet {
         print!("{}", summary.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
@@ -208,5 +260,6 @@ pub(crate) fn run(args: Args) -> ExitCode {
         eprintln!("pgfarm prove: --bundle: {err}");
         write_failed = true;
     }
-    ExitCode::from(pgfarm_verdict::exit_code([&run.verdict().run], write_failed).code())
+    let exit = pgfarm_verdict::exit_code([&run.verdict().run], write_failed);
+    ExitCode::from(exit.allow_empty(allow_empty).code())
 }

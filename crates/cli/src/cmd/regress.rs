@@ -23,17 +23,28 @@ output directory exactly where pg_regress writes them.
 Output is pg_regress 16+'s TAP format; --classic prints pg_regress 15's format and uses its
 rules (`ignore:` lines accepted, a psql error exit alone does not fail a test).
 
+{selection}
+Here --filter and the tags apply to schedule and positional tests (name and sql/NAME.sql);
+there is no --stage (this command runs one stage: see `pgfarm test --stage`). pgfarm.toml is read
+from the current folder: its `setup` steps run after the test databases are made (in the first
+--dbname), its `teardown` steps at the end.
+
 Exit status (docs/exit-codes.md): 0 all tests passed, 1 some test failed, 2 the tests could not
 be run (bad option, schedule syntax error, psql set-up command failed, server not reachable), a
-test timed out or crashed the server, or a result file could not be written, 4 there was no test
-to run.";
+test timed out or crashed the server, a step failed, or a result file could not be written,
+3 pgfarm.toml cannot be read or names an unknown step, 4 there was no test to run (or none
+selected; 0 with --allow-empty).";
+
+fn after_help() -> String {
+    AFTER_HELP.replace("{selection}", super::select::SELECTION_HELP)
+}
 
 /// Arguments of `pgfarm regress` (pg_regress's, plus pgfarm's output and speed options).
 ///
 /// As with pg_regress's getopt, a repeated single-valued option takes its last value (PGXS
 /// passes `--inputdir=./` and then `--inputdir=test` from REGRESS_OPTS).
 #[derive(Debug, clap::Args)]
-#[command(after_help = AFTER_HELP, args_override_self = true)]
+#[command(after_help = after_help(), args_override_self = true)]
 pub(crate) struct Args {
     /// Take input files (sql/, input/, resultmap) from DIR.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -116,6 +127,8 @@ pub(crate) struct Args {
     /// Also write a TAP 14 summary to FILE.
     #[arg(long, value_name = "FILE")]
     tap: Option<PathBuf>,
+    #[command(flatten)]
+    select: super::select::SelectArgs,
     /// Tests to run after the schedules.
     #[arg(value_name = "TEST")]
     tests: Vec<String>,
@@ -123,6 +136,20 @@ pub(crate) struct Args {
 
 /// Runs `pgfarm regress`.
 pub(crate) fn run(args: Args) -> ExitCode {
+    let selection = match args.select.selection(&[]) {
+        Ok(selection) => selection,
+        Err(err) => {
+            eprintln!("pgfarm regress: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let steps = match pgfarm_runner::steps::Steps::from_dir(std::path::Path::new(".")) {
+        Ok(steps) => steps,
+        Err(err) => {
+            eprintln!("pgfarm regress: {err}");
+            return ExitCode::from(3);
+        }
+    };
     let options = RegressOptions {
         inputdir: args.inputdir,
         outputdir: args.outputdir,
@@ -157,8 +184,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
             }
             None => None,
         },
+        selection,
+        fail_fast: args.select.fail_fast(),
+        steps,
+        run_wide_steps: true,
         ..RegressOptions::default()
     };
+    if let Err(err) = regress::check_steps(&options) {
+        eprintln!("pgfarm regress: {err}");
+        return ExitCode::from(3);
+    }
     if let Err(err) = options.cancel.cancel_on_signals() {
         eprintln!("pgfarm regress: {err}");
     }
@@ -180,6 +215,14 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for line in super::select::report_lines(
+        "pgfarm regress",
+        &options.selection,
+        &report.deselected,
+        &report.not_run,
+    ) {
+        eprintln!("{line}");
+    }
     let run = pgfarm_runner::bundle::regress_run(&report);
     let suites = [report::run_suite("regress", run.parts(), report::Cases::TestsOnly)];
     let mut write_failed = false;
@@ -206,5 +249,6 @@ pub(crate) fn run(args: Args) -> ExitCode {
         // pg_regress's own status, which PGXS relies on: the tests could not be run.
         return ExitCode::from(2);
     }
-    ExitCode::from(pgfarm_verdict::exit_code([&run.verdict().run], write_failed).code())
+    let exit = pgfarm_verdict::exit_code([&run.verdict().run], write_failed);
+    ExitCode::from(exit.allow_empty(args.select.allow_empty()).code())
 }

@@ -53,13 +53,27 @@ Exit status:
      written as `interrupted`), or a bundle could not be written; a distribution whose
      download fails (the URL is named), whose checksum differs (both digests are named) or
      whose archive is hostile (the member is named)
-  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation, an
-     unknown distribution or no release of the accepted statuses)
-  4  nothing was tested (no suite ran on any installation)";
+  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, an unknown step,
+     no installation, an unknown distribution or no release of the accepted statuses)
+  4  nothing was tested (no suite ran on any installation, or no test was selected; 0 with
+     --allow-empty)";
+
+/// How the selection flags and steps apply to `pgfarm test`.
+const TEST_SELECTION_HELP: &str = "In pgfarm test, --filter and the tags apply to pg_regress tests (name, sql/NAME.sql), isolation
+specs (name, specs/NAME.spec, `# @tag` comments), pgTAP files and Perl TAP files (their paths);
+--stage regress,isolation runs only those stages (build, install, cluster and load always run;
+the others are `skipped`); --fail-fast also stops new stages and installations (an installation
+not started has no bundle). pgfarm.toml's `setup` steps end the load stage (SQL in `postgres`
+unless the step names a database), its `teardown` steps run after the last stage, also after
+Ctrl-C or SIGTERM; `@setup`/`@teardown` headers apply to pg_regress and pgTAP files.";
+
+fn after_help() -> String {
+    format!("{AFTER_HELP}\n\n{}\n{TEST_SELECTION_HELP}", super::select::SELECTION_HELP)
+}
 
 /// Arguments of `pgfarm test`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = after_help())]
 pub(crate) struct Args {
     /// What to test: the extension's source directory, `pgxn:NAME` or `pgxn:NAME@VERSION` (a
     /// release on the PGXN mirror), a distribution archive `FILE.zip`, or its `http(s)://...zip`
@@ -126,6 +140,12 @@ pub(crate) struct Args {
     /// server runs inside it too. Needs `bwrap` (package bubblewrap). See docs/sandbox.md.
     #[arg(long)]
     sandbox: bool,
+    /// Run only these stages (comma-separated stage names: regress, isolation, tap, perl_tap,
+    /// installcheck, upgrade; build, install, cluster and load always run).
+    #[arg(long, value_name = "STAGES")]
+    stage: Vec<String>,
+    #[command(flatten)]
+    select: super::select::SelectArgs,
 }
 
 /// The sandbox of `--sandbox`, checked to work here (bwrap present, namespaces allowed).
@@ -254,6 +274,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Ok(sandbox) => sandbox,
         Err(err) => return usage(format!("--sandbox: {err}")),
     };
+    let selection = match args.select.selection(&args.stage) {
+        Ok(selection) => selection,
+        Err(err) => return usage(err.to_string()),
+    };
     let cancel = CancelFlag::new();
     if let Err(err) = cancel.cancel_on_signals() {
         eprintln!("pgfarm test: {err}");
@@ -279,6 +303,8 @@ pub(crate) fn run(args: Args) -> ExitCode {
         cancel,
         installations,
         sandbox,
+        selection,
+        fail_fast: args.select.fail_fast(),
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
     let (name, version) = match &source.provenance.release {
@@ -304,6 +330,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
             _ => {}
         }
     }
+    print_selection(&options, &results);
     let suites = suites(&results);
     let mut write_failed = results.iter().any(|r| r.bundle_error.is_some());
     if let Some(path) = &args.junit
@@ -319,13 +346,43 @@ pub(crate) fn run(args: Args) -> ExitCode {
         eprintln!("pgfarm test: --tap: {err}");
         write_failed = true;
     }
-    ExitCode::from(exit_code(&results, write_failed))
+    ExitCode::from(exit_code(&results, write_failed, args.select.allow_empty()))
 }
 
-fn exit_code(results: &[InstallationResult], write_failed: bool) -> u8 {
+fn exit_code(results: &[InstallationResult], write_failed: bool, allow_empty: bool) -> u8 {
     let verdicts: Vec<pgfarm_verdict::Verdict> =
         results.iter().map(|result| pgfarm_verdict::derive(&result.bundle)).collect();
-    pgfarm_verdict::exit_code(verdicts.iter().map(|verdict| &verdict.run), write_failed).code()
+    pgfarm_verdict::exit_code(verdicts.iter().map(|verdict| &verdict.run), write_failed)
+        .allow_empty(allow_empty)
+        .code()
+}
+
+/// What the selection and `--fail-fast` left out, per installation (from its bundle), the
+/// installations never started, and failed teardown steps.
+fn print_selection(options: &FarmOptions, results: &[InstallationResult]) {
+    let name = |t: &pgfarm_model::TestRef| format!("{}/{}", t.stage, t.name);
+    for result in results {
+        let (deselected, not_run) = match &result.bundle.selection {
+            Some(s) => (
+                s.deselected.iter().map(name).collect::<Vec<_>>(),
+                s.not_run.iter().map(name).collect::<Vec<_>>(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        for line in
+            super::select::report_lines(&result.label, &options.selection, &deselected, &not_run)
+        {
+            eprintln!("pgfarm test: {line}");
+        }
+        if let Some(err) = &result.teardown_error {
+            eprintln!("pgfarm test: {}: pgfarm.toml teardown failed: {err}", result.label);
+        }
+    }
+    for label in farm::labels(&options.installations) {
+        if !results.iter().any(|r| r.label == label) {
+            eprintln!("pgfarm test: {label}: not run (--fail-fast stopped after a failure)");
+        }
+    }
 }
 
 fn stage_name(kind: StageKind) -> &'static str {
@@ -353,6 +410,7 @@ fn run_plain(options: &FarmOptions, source: &ExtensionSource) -> Vec<Installatio
                 error.map(|e| format!("  {e}")).unwrap_or_default()
             ),
             FarmEvent::Finished { label, status } => format!("{label:<6} done     {status:?}"),
+            FarmEvent::NotRun { label } => format!("{label:<6} not run  (--fail-fast)"),
         };
         eprintln!("{line}");
     };
@@ -395,6 +453,11 @@ fn run_with_bars(options: &FarmOptions, source: &ExtensionSource) -> Vec<Install
             FarmEvent::Finished { label, status } => {
                 if let Some(bar) = bars.get(&label) {
                     bar.finish_with_message(format!("{status:?}").to_lowercase());
+                }
+            }
+            FarmEvent::NotRun { label } => {
+                if let Some(bar) = bars.get(&label) {
+                    bar.finish_with_message("not run (--fail-fast)");
                 }
             }
         }

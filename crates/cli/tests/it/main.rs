@@ -15,10 +15,14 @@ mod pg;
 mod prove;
 // `pgfarm regress` side by side with pg_regress.
 mod regress;
+// --filter, --tag, --exclude-tag, --stage, --fail-fast, --allow-empty (issue 15).
+mod select;
 // `pgfarm serve`, `machine register`, `machine approve` and `submit`.
 mod server;
 // `pgfarm test --sandbox`: bubblewrap stops the network, writes outside, fork bombs.
 mod sandbox;
+// pgfarm.toml steps: setup, teardown (also after SIGTERM), @setup/@teardown, {rnd1} tokens.
+mod steps;
 // `pgfarm tap`.
 mod tap;
 // `pgfarm test` on the sample extensions.

@@ -31,6 +31,8 @@ use crate::pool::Pool;
 use crate::process::CancelFlag;
 use crate::prove::ProveReport;
 use crate::regress::RegressReport;
+use crate::select::{FailFast, Selection};
+use crate::steps::Steps;
 
 mod pgxn;
 mod stages;
@@ -86,6 +88,11 @@ pub struct FarmOptions {
     /// into `<work>/stage` (`DESTDIR`) and pgfarm copies what landed under the tree's folders
     /// into the tree.
     pub sandbox: Option<pgfarm_pgnode::Sandbox>,
+    /// `--filter`, `--tag`, `--exclude-tag`, `--stage`: what runs (set-up stages always run).
+    pub selection: Selection,
+    /// `--fail-fast`: after the first failed stage or test, no new test, stage or installation
+    /// is scheduled; what runs finishes and the rest is listed as not run.
+    pub fail_fast: FailFast,
 }
 
 /// Progress of a farm run, sent from the installations' threads.
@@ -110,6 +117,11 @@ pub enum FarmEvent {
         duration: Duration,
         /// One-line reason when not ok.
         error: Option<String>,
+    },
+    /// An installation was not started: `--fail-fast` stopped the run first (no bundle).
+    NotRun {
+        /// Installation label.
+        label: String,
     },
     /// An installation finished and its bundle was written.
     Finished {
@@ -154,6 +166,9 @@ pub struct InstallationResult {
     pub regress: Option<RegressReport>,
     /// The TAP report, if the stage ran.
     pub tap: Option<ProveReport>,
+    /// Why pgfarm.toml's teardown steps failed (they ran after the suites, also when the run
+    /// was interrupted).
+    pub teardown_error: Option<String>,
 }
 
 /// Labels for installations: `pg<major>`, suffixed when a major repeats.
@@ -169,6 +184,8 @@ pub fn labels(installations: &[Installation]) -> Vec<String> {
 
 /// Runs the farm job, installations `jobs` at a time through the [`Pool`]; `on_event` is
 /// called from the pool's threads (the calling thread itself when one job runs at a time).
+/// An installation that `--fail-fast` kept from starting has no result (a
+/// [`FarmEvent::NotRun`] says so).
 pub fn run(
     options: &FarmOptions,
     source: &ExtensionSource,
@@ -187,6 +204,7 @@ pub fn run(
             |_, _| ControlFlow::Continue(()),
         )
         .into_iter()
+        .flatten()
         .flatten()
         .collect()
 }
@@ -215,6 +233,14 @@ struct Job<'a> {
     prerequisites: Vec<pgfarm_model::PrerequisiteDist>,
     /// The run's PGXN mirror, its index read once.
     pgxn_client: Option<pgfarm_pgxn::Client>,
+    /// pgfarm.toml's steps, resolving against this installation's copy.
+    steps: Steps,
+    /// The run-wide set-up steps started (so the teardown steps run).
+    setup_ran: bool,
+    /// Tests the selection left out.
+    deselected: Vec<pgfarm_model::TestRef>,
+    /// Tests `--fail-fast` kept from starting.
+    not_run: Vec<pgfarm_model::TestRef>,
 }
 
 /// How a stage ended, with the one-line reason when not ok.
@@ -222,6 +248,8 @@ enum StageOutcome {
     Ok,
     Missing(String),
     Failed(String),
+    /// The stage did not run its tests (none selected, or `--fail-fast` stopped first).
+    Skipped(String),
     /// The stage does not apply to this extension and is left out of the bundle.
     NotApplicable,
 }
@@ -253,7 +281,11 @@ fn run_installation(
     installation: &Installation,
     label: &str,
     on_event: &(dyn Fn(FarmEvent) + Sync),
-) -> InstallationResult {
+) -> Option<InstallationResult> {
+    if options.fail_fast.is_tripped() {
+        on_event(FarmEvent::NotRun { label: label.into() });
+        return None;
+    }
     let created_at = OffsetDateTime::now_utc();
     let dir = options.workdir.join(label);
     let make = Make {
@@ -284,6 +316,10 @@ fn run_installation(
         logs: Vec::new(),
         prerequisites: Vec::new(),
         pgxn_client: None,
+        steps: Steps { root: options.workdir.join(label).join("src"), ..source.steps.clone() },
+        setup_ran: false,
+        deselected: Vec::new(),
+        not_run: Vec::new(),
     };
     // Every process of this installation's stages (and the pools they start) runs in the
     // sandbox, with this installation's work folder writable and the clusters' sockets visible.
@@ -301,6 +337,29 @@ fn run_installation(
     for kind in STAGES {
         if blocked.is_none() && options.cancel.is_cancelled() {
             blocked = Some("interrupted".into());
+        }
+        if blocked.is_none() && options.fail_fast.is_tripped() {
+            blocked = Some("not run: --fail-fast stopped the run after a failure".into());
+        }
+        let not_selected = !SETUP_STAGES.contains(&kind)
+            && !options.selection.stage_selected(kind)
+            && (kind != StageKind::Installcheck || job.custom_installcheck.is_some());
+        if blocked.is_none() && not_selected {
+            let reason = format!("not selected ({})", options.selection.describe());
+            stages.push(StageResult {
+                kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason.clone()),
+            });
+            on_event(FarmEvent::StageFinished {
+                label: label.into(),
+                stage: kind,
+                status: StageStatus::Skipped,
+                duration: Duration::ZERO,
+                error: Some(reason),
+            });
+            continue;
         }
         if let Some(reason) = &blocked {
             if kind == StageKind::Installcheck {
@@ -335,6 +394,17 @@ fn run_installation(
             Ok(outcome) => outcome,
             Err(err) => StageOutcome::Failed(err.to_string()),
         };
+        // pgfarm.toml's `setup` steps end the load stage: the suites run after them.
+        let outcome = match outcome {
+            StageOutcome::Ok if kind == StageKind::Load && !job.steps.setup.is_empty() => {
+                job.setup_ran = true;
+                match job.run_setup_steps(&mut log) {
+                    Ok(()) => StageOutcome::Ok,
+                    Err(err) => StageOutcome::Failed(format!("pgfarm.toml setup: {err}")),
+                }
+            }
+            other => other,
+        };
         if kind == StageKind::Cluster {
             log_position = job.cluster.as_ref().map_or(0, Cluster::log_position);
         }
@@ -342,6 +412,7 @@ fn run_installation(
         let (status, error) = match outcome {
             StageOutcome::NotApplicable => continue,
             StageOutcome::Ok => (StageStatus::Ok, None),
+            StageOutcome::Skipped(why) => (StageStatus::Skipped, Some(why)),
             StageOutcome::Missing(why) => {
                 if SETUP_STAGES.contains(&kind) {
                     blocked = Some(format!("{kind} missing: {why}"));
@@ -354,6 +425,7 @@ fn run_installation(
                 if SETUP_STAGES.contains(&kind) || options.cancel.is_cancelled() {
                     blocked = Some(format!("{kind} failed"));
                 }
+                options.fail_fast.trip();
                 (StageStatus::Failed, Some(why))
             }
         };
@@ -367,6 +439,21 @@ fn run_installation(
         });
         stages.push(StageResult { kind, status, duration, error });
     }
+    // pgfarm.toml's teardown steps, whatever happened (a failure, Ctrl-C or SIGTERM): their
+    // log goes to the last stage that ran.
+    let teardown_error = if job.setup_ran {
+        let mut log = String::from("pgfarm.toml teardown:\n");
+        let outcome = job.run_teardown_steps(&mut log);
+        if let Err(err) = &outcome {
+            log.push_str(&format!("teardown failed: {err}\n"));
+        }
+        if let Some((_, _, last)) = job.logs.last_mut() {
+            last.push_str(&log);
+        }
+        outcome.err()
+    } else {
+        None
+    };
     let server_log =
         job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
     drop(job.cluster.take());
@@ -456,6 +543,11 @@ fn run_installation(
     result_bundle.tap = std::mem::take(&mut job.tap_files);
     result_bundle.perl_tap = std::mem::take(&mut job.perl_tap);
     result_bundle.server_log = pgfarm_model::RawText::from(server_log);
+    result_bundle.selection = options.selection.record(
+        options.fail_fast.is_enabled(),
+        std::mem::take(&mut job.deselected),
+        std::mem::take(&mut job.not_run),
+    );
     let status = pgfarm_verdict::judge(&mut result_bundle).run.status;
     let file_name = format!("{name}-{version}-{label}.pgfarm.json.gz");
     let path = options.out_dir.join(file_name);
@@ -464,7 +556,7 @@ fn run_installation(
         Err(err) => (None, Some(err.to_string())),
     };
     on_event(FarmEvent::Finished { label: label.into(), status });
-    InstallationResult {
+    Some(InstallationResult {
         label: label.into(),
         major: installation.major(),
         stages,
@@ -474,7 +566,8 @@ fn run_installation(
         bundle_error,
         regress: job.regress,
         tap: job.tap,
-    }
+        teardown_error,
+    })
 }
 
 /// The catalog objects of extension `name`, one line each, with function signatures, results,

@@ -387,6 +387,47 @@ impl Job<'_> {
         chown_tree(&self.dir, user.uid, user.gid)
     }
 
+    /// Where pgfarm.toml's steps connect: this run's cluster, database `postgres` (a step's
+    /// `database` overrides it).
+    fn step_connection(&self) -> Result<crate::steps::Connection> {
+        let cluster = self.cluster()?;
+        Ok(crate::steps::Connection {
+            psql: self.installation.bin("psql"),
+            host: Some(cluster.host()),
+            port: Some(cluster.port()),
+            user: Some(cluster.superuser().to_owned()),
+            database: "postgres".into(),
+            env: Vec::new(),
+        })
+    }
+
+    /// pgfarm.toml's `setup` steps, in order; `Err` names the one that failed.
+    pub(super) fn run_setup_steps(&self, log: &mut String) -> std::result::Result<(), String> {
+        let connection = self.step_connection().map_err(|e| e.to_string())?;
+        self.steps.run_setup(&self.steps.setup, &connection, &self.options.cancel, log)
+    }
+
+    /// pgfarm.toml's `teardown` steps, every one (also after Ctrl-C).
+    pub(super) fn run_teardown_steps(&self, log: &mut String) -> std::result::Result<(), String> {
+        let connection = self.step_connection().map_err(|e| e.to_string())?;
+        self.steps.run_teardown(&self.steps.teardown, &connection, log)
+    }
+
+    /// What a suite stage that ran no test says: none was selected, or `--fail-fast`
+    /// stopped the run first.
+    pub(super) fn nothing_selected(&self, what: &str, n_not_run: usize) -> StageOutcome {
+        if n_not_run > 0 {
+            StageOutcome::Skipped(format!(
+                "not run: --fail-fast stopped the run after a failure ({n_not_run} {what} not run)"
+            ))
+        } else {
+            StageOutcome::Skipped(format!(
+                "no {what} selected ({})",
+                self.options.selection.describe()
+            ))
+        }
+    }
+
     pub(super) fn cluster(&self) -> Result<&Cluster> {
         self.cluster.as_ref().ok_or_else(|| Error::Cluster("no cluster".into()))
     }
@@ -516,6 +557,9 @@ impl Job<'_> {
             timeout: self.options.timeout,
             cancel: self.options.cancel.clone(),
             cwd: Some(cwd.to_path_buf()),
+            selection: self.options.selection.clone(),
+            fail_fast: self.options.fail_fast.clone(),
+            steps: self.steps.clone(),
             ..RegressOptions::default()
         };
         for (name, value) in &args.options {
@@ -574,6 +618,7 @@ impl Job<'_> {
         }
         let mut failures = Vec::new();
         let mut n_tests = 0;
+        let (mut n_deselected, mut n_not_run) = (0, 0);
         for call in &calls {
             let args = match RegressArgs::parse(&call.args) {
                 Ok(args) => args,
@@ -591,6 +636,11 @@ impl Job<'_> {
             let log_position = self.cluster()?.log_position();
             let report = regress::run(&options, &mut sink)?;
             log.push_str(&console);
+            n_deselected += report.deselected.len();
+            n_not_run += report.not_run.len();
+            let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Regress, name);
+            self.deselected.extend(report.deselected.iter().map(test_ref));
+            self.not_run.extend(report.not_run.iter().map(test_ref));
             if let Some(diffs) =
                 report.diffs_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok())
             {
@@ -636,6 +686,9 @@ impl Job<'_> {
             self.regress = Some(report);
         }
         if failures.is_empty() {
+            if n_tests == 0 && n_deselected + n_not_run > 0 {
+                return Ok(self.nothing_selected("pg_regress tests", n_not_run));
+            }
             if n_tests == 0 {
                 return Ok(StageOutcome::Missing(
                     "make installcheck runs no pg_regress tests".into(),
@@ -655,6 +708,21 @@ impl Job<'_> {
     fn tap(&mut self, log: &mut String) -> Result<StageOutcome> {
         if self.source.tap_files.is_empty() {
             return Ok(StageOutcome::Missing("no pgTAP tests".into()));
+        }
+        let scripts: Vec<Script> =
+            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
+        let probe = ProveOptions {
+            cwd: Some(self.src.clone()),
+            selection: self.options.selection.clone(),
+            ..ProveOptions::default()
+        };
+        let (chosen, left_out) = prove::choose(&probe, &scripts);
+        if chosen.is_empty() || self.options.fail_fast.is_tripped() {
+            let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Tap, name);
+            self.deselected.extend(left_out.iter().map(test_ref));
+            let not_run: Vec<String> = chosen.iter().map(Script::name).collect();
+            self.not_run.extend(not_run.iter().map(test_ref));
+            return Ok(self.nothing_selected("pgTAP files", not_run.len()));
         }
         if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_tap", log)? {
             return Ok(StageOutcome::Failed(e));
@@ -689,6 +757,9 @@ impl Job<'_> {
             timeout: self.options.timeout,
             cancel: self.options.cancel.clone(),
             cwd: Some(self.src.clone()),
+            selection: self.options.selection.clone(),
+            fail_fast: self.options.fail_fast.clone(),
+            steps: self.steps.clone(),
             ..ProveOptions::default()
         };
         // --jobs left over by the installations runs TAP files at once, each in its own copy
@@ -700,13 +771,19 @@ impl Job<'_> {
         } else {
             options
         };
-        let scripts: Vec<Script> =
-            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
         let mut text = String::new();
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
             text.push_str(&prove::FileLine { width, verbose: true, timer: true }.render(result));
         })?;
+        let test_ref = |name: &String| pgfarm_model::TestRef::new(StageKind::Tap, name);
+        self.deselected.extend(report.deselected.iter().map(test_ref));
+        self.not_run.extend(report.not_run.iter().map(test_ref));
+        if report.files.is_empty() && !report.interrupted {
+            let outcome = self.nothing_selected("pgTAP files", report.not_run.len());
+            self.tap = Some(report);
+            return Ok(outcome);
+        }
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
         let failed: Vec<&str> =

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use pgfarm_model::{ExpectedOutput, RawText, RegressTest, TapFile, TestStatus};
+use pgfarm_model::{ExpectedOutput, RawText, RegressTest, StageKind, TapFile, TestRef, TestStatus};
 
 use super::stages::tail;
 use super::{Job, StageOutcome};
@@ -111,6 +111,7 @@ impl Job<'_> {
         log.push_str(&format!("isolationtester step wait limit: {timeout} s\n"));
         let mut failures = Vec::new();
         let mut n_specs = 0;
+        let (mut n_deselected, mut n_not_run) = (0, 0);
         for call in &calls {
             let args = match RegressArgs::parse(&call.args) {
                 Ok(args) => args,
@@ -126,6 +127,30 @@ impl Job<'_> {
                     ));
                 }
             };
+            // The selection: with specs left out, the chosen ones run as positional names.
+            let all_specs = spec_names(&args, &call.cwd)?;
+            let mut chosen = Vec::new();
+            for name in &all_specs {
+                let file = options.inputdir.join("specs").join(format!("{name}.spec"));
+                let path = format!("specs/{name}.spec");
+                match self.options.selection.choose(name, &path, Some(&file), &call.cwd) {
+                    crate::select::Choice::Selected => chosen.push(name.clone()),
+                    crate::select::Choice::Deselected(_) => {
+                        n_deselected += 1;
+                        self.deselected.push(TestRef::new(StageKind::Isolation, name));
+                    }
+                }
+            }
+            if self.options.fail_fast.is_tripped() {
+                n_not_run += chosen.len();
+                self.not_run
+                    .extend(chosen.iter().map(|name| TestRef::new(StageKind::Isolation, name)));
+                continue;
+            }
+            if chosen.is_empty() {
+                continue;
+            }
+            let narrowed = chosen.len() < all_specs.len();
             let cluster = self.cluster()?;
             let mut spawn = Spawn::new(&binary)
                 .current_dir(&call.cwd)
@@ -139,7 +164,8 @@ impl Job<'_> {
                 if matches!(
                     name.as_str(),
                     "temp-instance" | "temp-config" | "port" | "host" | "user" | "bindir"
-                ) {
+                ) || (narrowed && name == "schedule")
+                {
                     continue;
                 }
                 spawn = spawn.arg(if value.is_empty() && !takes_value(name) {
@@ -148,7 +174,11 @@ impl Job<'_> {
                     format!("--{name}={value}")
                 });
             }
-            spawn = spawn.args(args.tests.iter().cloned());
+            spawn = if narrowed {
+                spawn.args(chosen.iter().cloned())
+            } else {
+                spawn.args(args.tests.iter().cloned())
+            };
             let position = cluster.log_position();
             let deadline = self.options.timeout.map(|t| {
                 Instant::now() + t * u32::try_from(args.tests.len().max(1)).unwrap_or(u32::MAX)
@@ -156,7 +186,7 @@ impl Job<'_> {
             let started = Instant::now();
             let (ended, output) = spawn.run_logged(deadline, &self.options.cancel)?;
             log.push_str(&format!("$ {}\n{output}", spawn.display()));
-            let specs = spec_names(&args, &call.cwd)?;
+            let specs = if narrowed { chosen } else { all_specs };
             let durations = console_durations(&output);
             let mut tests = Vec::new();
             for (group, name) in specs.iter().enumerate() {
@@ -197,6 +227,9 @@ impl Job<'_> {
                 }
                 Ended::Cancelled => return Ok(StageOutcome::Failed("interrupted".into())),
             }
+        }
+        if n_specs == 0 && n_deselected + n_not_run > 0 {
+            return Ok(self.nothing_selected("isolation specs", n_not_run));
         }
         if n_specs == 0 {
             return Ok(StageOutcome::Missing("make installcheck runs no isolation specs".into()));
@@ -250,6 +283,20 @@ impl Job<'_> {
         if files.is_empty() {
             return Ok(StageOutcome::Missing("TAP_TESTS is set but no t/*.pl file exists".into()));
         }
+        let mut chosen = Vec::new();
+        for file in files {
+            let path = call.cwd.join(&file);
+            match self.options.selection.choose(&file, &file, Some(&path), &call.cwd) {
+                crate::select::Choice::Selected => chosen.push(file),
+                crate::select::Choice::Deselected(_) => {
+                    self.deselected.push(TestRef::new(StageKind::PerlTap, file))
+                }
+            }
+        }
+        let files = chosen;
+        if files.is_empty() {
+            return Ok(self.nothing_selected("Perl TAP files", 0));
+        }
         let cluster = self.cluster()?;
         let os_user = cluster.os_user().cloned();
         let port = cluster.port();
@@ -277,7 +324,13 @@ impl Job<'_> {
         let timeout = self.options.timeout;
         let mut failed = Vec::new();
         let temp_config = self.temp_config_for_tap()?;
+        let mut n_ran = 0;
         for file in &files {
+            if self.options.fail_fast.is_tripped() {
+                self.not_run.push(TestRef::new(StageKind::PerlTap, file));
+                continue;
+            }
+            n_ran += 1;
             let started = Instant::now();
             let mut spawn = Spawn::new("perl");
             for dir in &includes {
@@ -330,6 +383,7 @@ impl Job<'_> {
             ));
             if test_status != TestStatus::Ok {
                 failed.push(file.clone());
+                self.options.fail_fast.trip();
             }
             let mut err_text = stderr;
             if !file_log.is_empty() {
@@ -347,13 +401,16 @@ impl Job<'_> {
                 return Ok(StageOutcome::Failed("interrupted".into()));
             }
         }
+        if n_ran == 0 {
+            return Ok(self.nothing_selected("Perl TAP files", files.len()));
+        }
         Ok(if failed.is_empty() {
             StageOutcome::Ok
         } else {
             StageOutcome::Failed(format!(
                 "{} of {} files failed: {}",
                 failed.len(),
-                files.len(),
+                n_ran,
                 failed.join(", ")
             ))
         })

@@ -234,6 +234,7 @@ mod tests {
             duration: Duration::from_secs(1),
             interrupted: false,
             cpu: CpuTimes::default(),
+            ..ProveReport::default()
         };
         let text = render_summary(&report, false);
         assert!(text.contains("sql/01-basic-pass-fail.sql (Wstat: 0 Tests: 14 Failed: 8)\n  Failed tests:  2-3, 5, 8, 10-12, 14\n"), "{text}");
@@ -304,6 +305,7 @@ mod tests {
             duration: Duration::from_secs(0),
             interrupted: false,
             cpu: CpuTimes::default(),
+            ..ProveReport::default()
         };
         let text = render_summary(&report, true);
         let first = text.lines().next().unwrap();

@@ -15,5 +15,5 @@ mod run;
 
 pub use console::{FileLine, clock_stamp, id_ranges, render_summary};
 pub use judge::{FileResult, judge};
-pub use options::{ProveOptions, Script, plan, psql_command};
+pub use options::{ProveOptions, Script, choose, plan, psql_command};
 pub use run::{CpuTimes, ProveEvent, ProveReport, run};

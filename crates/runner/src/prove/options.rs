@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::process::{CancelFlag, Spawn};
+use crate::select::{Choice, FailFast, Selection};
+use crate::steps::Steps;
 
 /// pg_prove's options that matter, plus pgfarm's timeout and cancel flag.
 #[derive(Debug, Clone)]
@@ -57,6 +59,15 @@ pub struct ProveOptions {
     /// `FILE_COPY` copies a small database faster than the default `WAL_LOG` where
     /// checkpoints are cheap, as on a throwaway server).
     pub copy_strategy: Option<String>,
+    /// pgfarm: which files run (`--filter`, `--tag`, `--exclude-tag`; see [`choose`]).
+    pub selection: Selection,
+    /// pgfarm: `--fail-fast`; once tripped, no new file starts.
+    pub fail_fast: FailFast,
+    /// pgfarm: pgfarm.toml steps; each file's `@setup`/`@teardown` run around it.
+    pub steps: Steps,
+    /// pgfarm: also run the steps' run-wide `setup` before the files and `teardown` after
+    /// them, always (`pgfarm prove`; `pgfarm test` runs them around all suites itself).
+    pub run_wide_steps: bool,
 }
 
 impl Default for ProveOptions {
@@ -82,6 +93,10 @@ impl Default for ProveOptions {
             cwd: None,
             isolate: false,
             copy_strategy: None,
+            selection: Selection::default(),
+            fail_fast: FailFast::default(),
+            steps: Steps::default(),
+            run_wide_steps: false,
         }
     }
 }
@@ -108,6 +123,26 @@ impl Script {
             Script::Runtests { name, .. } => name.clone(),
         }
     }
+}
+
+/// The scripts the selection keeps, and the names of those it leaves out (a `runtests()` call
+/// has no file and no tags: only `--filter` applies to its name).
+pub fn choose(options: &ProveOptions, scripts: &[Script]) -> (Vec<Script>, Vec<String>) {
+    let cwd = options.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut chosen = Vec::new();
+    let mut left_out = Vec::new();
+    for script in scripts {
+        let name = script.name();
+        let file = match script {
+            Script::File(path) => Some(cwd.join(path)),
+            Script::Runtests { .. } => None,
+        };
+        match options.selection.choose(&name, &name, file.as_deref(), &cwd) {
+            Choice::Selected => chosen.push(script.clone()),
+            Choice::Deselected(_) => left_out.push(name),
+        }
+    }
+    (chosen, left_out)
 }
 
 /// The scripts a run would execute, in order (`--dry` prints these).

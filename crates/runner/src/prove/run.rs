@@ -2,6 +2,7 @@
 //! `jobs` at a time, with the time-out and cancel flag, CPU times measured as prove does.
 
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use crate::dbcopy::DbCopy;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::process::{self, CancelFlag, Ended, Spawn};
+use crate::steps::Connection;
 
 /// CPU seconds as prove reports them (`( 0.03 usr  0.01 sys +  0.06 cusr  0.01 csys =  0.11 CPU)`):
 /// this process's user and system time and its waited-for children's (psql), as deltas of
@@ -74,7 +76,7 @@ pub enum ProveEvent<'a> {
 }
 
 /// The outcome of a prove run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ProveReport {
     /// Results in completion order.
     pub files: Vec<FileResult>,
@@ -84,12 +86,21 @@ pub struct ProveReport {
     pub interrupted: bool,
     /// CPU time of the whole run (the `Files=` line's figures).
     pub cpu: CpuTimes,
+    /// Files the selection left out.
+    pub deselected: Vec<String>,
+    /// Files not started because `--fail-fast` tripped.
+    pub not_run: Vec<String>,
+    /// Why the run-wide `setup` or `teardown` steps failed (the run then fails).
+    pub step_error: Option<String>,
 }
 
 impl ProveReport {
     /// True when every script passed (and there was at least one).
     pub fn passed(&self) -> bool {
-        !self.files.is_empty() && !self.interrupted && self.files.iter().all(|f| f.passed)
+        !self.files.is_empty()
+            && !self.interrupted
+            && self.step_error.is_none()
+            && self.files.iter().all(|f| f.passed)
     }
 
     /// Test points run in all files (prove's `Tests=`).
@@ -115,8 +126,99 @@ fn isolated_copy(options: &ProveOptions, template: &str, index: usize) -> DbCopy
     DbCopy::new(admin, template, index, options.copy_strategy.clone())
 }
 
-/// Runs the scripts, `jobs` at a time, reporting each as it finishes.
+/// Where pgfarm.toml steps of a prove run connect: the scripts' server, `database`.
+fn step_connection(options: &ProveOptions, database: Option<&str>) -> Connection {
+    Connection {
+        psql: options.psql.clone(),
+        host: options.host.clone(),
+        port: options.port,
+        user: options.username.clone(),
+        database: database.or(options.dbname.as_deref()).unwrap_or("postgres").to_owned(),
+        env: Vec::new(),
+    }
+}
+
+/// Runs the scripts the selection keeps ([`super::choose`]), `jobs` at a time, reporting each
+/// as it finishes; each between its `@setup` and `@teardown` steps, and all of them between
+/// the run-wide ones with [`ProveOptions::run_wide_steps`] (teardown whatever happened).
 pub fn run(
+    options: &ProveOptions,
+    scripts: &[Script],
+    on_event: &mut dyn FnMut(ProveEvent<'_>),
+) -> Result<ProveReport> {
+    let started = Instant::now();
+    let (scripts, deselected) = super::choose(options, scripts);
+    let steps = &options.steps;
+    let run_wide = options.run_wide_steps && !steps.setup.is_empty();
+    let mut step_log = String::new();
+    let mut step_error = None;
+    if run_wide {
+        let connection = step_connection(options, None);
+        step_error = steps
+            .run_setup(&steps.setup, &connection, &options.cancel, &mut step_log)
+            .err()
+            .map(|e| format!("setup {e}"));
+    }
+    let mut report = if step_error.is_some() {
+        ProveReport {
+            files: Vec::new(),
+            duration: Duration::ZERO,
+            interrupted: false,
+            cpu: CpuTimes::default(),
+            deselected: Vec::new(),
+            not_run: scripts.iter().map(Script::name).collect(),
+            step_error: None,
+        }
+    } else {
+        run_selected(options, &scripts, on_event)?
+    };
+    if run_wide {
+        let connection = step_connection(options, None);
+        if let Err(err) = steps.run_teardown(&steps.teardown, &connection, &mut step_log) {
+            step_error.get_or_insert(format!("teardown {err}"));
+        }
+    }
+    report.deselected = deselected;
+    report.step_error = step_error;
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+/// Runs `script` between the `@setup` and `@teardown` steps its header names, in `database`.
+fn with_file_steps(
+    options: &ProveOptions,
+    script: &Script,
+    database: Option<&str>,
+    run: impl FnOnce() -> FileResult,
+) -> FileResult {
+    let Script::File(path) = script else { return run() };
+    if options.steps.defs.is_empty() {
+        return run();
+    }
+    let cwd = options.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+    let header = crate::select::read_header(&cwd.join(path), &cwd);
+    let connection = step_connection(options, database);
+    let mut log = String::new();
+    let mut result =
+        match options.steps.run_setup(&header.setup, &connection, &options.cancel, &mut log) {
+            Ok(()) => run(),
+            Err(err) => judge(
+                script.name(),
+                String::new(),
+                format!("{log}pgfarm: @setup {err}\n"),
+                None,
+                false,
+                Duration::ZERO,
+            ),
+        };
+    if let Err(err) = options.steps.run_teardown(&header.teardown, &connection, &mut log) {
+        result.stderr.push_str(&format!("{log}pgfarm: @teardown {err}\n"));
+        result.passed = false;
+    }
+    result
+}
+
+fn run_selected(
     options: &ProveOptions,
     scripts: &[Script],
     on_event: &mut dyn FnMut(ProveEvent<'_>),
@@ -124,7 +226,58 @@ pub fn run(
     let started = Instant::now();
     let cpu_at_start = CpuTimes::now();
     let template = options.dbname.as_deref().filter(|_| options.isolate);
-    let run_one = |index: usize, script: &Script| match template {
+    let run_one = |index: usize, script: &Script| -> Option<FileResult> {
+        if options.fail_fast.is_tripped() {
+            return None;
+        }
+        let result = run_one_script(options, template, index, script);
+        if !result.passed {
+            options.fail_fast.trip();
+        }
+        Some(result)
+    };
+    // prove reports files in the order they finish.
+    let mut finished = Vec::with_capacity(scripts.len());
+    let mut results = Pool::new(options.jobs).cancel_on(&options.cancel).run(
+        scripts.iter().collect(),
+        run_one,
+        |index, result| {
+            if let Some(result) = result {
+                on_event(ProveEvent::Finished(result));
+                finished.push(index);
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    let files: Vec<FileResult> =
+        finished.iter().filter_map(|&index| results[index].take().flatten()).collect();
+    let not_run: Vec<String> = scripts
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !finished.contains(index))
+        .map(|(_, script)| script.name())
+        .collect();
+    let interrupted = options.cancel.is_cancelled() && files.len() < scripts.len();
+    let cpu = CpuTimes::now().since(&cpu_at_start);
+    Ok(ProveReport {
+        files,
+        duration: started.elapsed(),
+        interrupted,
+        cpu,
+        deselected: Vec::new(),
+        not_run: if interrupted { Vec::new() } else { not_run },
+        step_error: None,
+    })
+}
+
+/// One script, in its own database copy with [`ProveOptions::isolate`].
+fn run_one_script(
+    options: &ProveOptions,
+    template: Option<&str>,
+    index: usize,
+    script: &Script,
+) -> FileResult {
+    match template {
         // The copy is made in the job's thread, so making it overlaps the running scripts.
         Some(template) => {
             let copy = isolated_copy(options, template, index);
@@ -132,12 +285,14 @@ pub fn run(
                 Ok(()) => {
                     let options =
                         ProveOptions { dbname: Some(copy.name().to_owned()), ..options.clone() };
-                    let result = run_script(
-                        &psql_command(&options, script),
-                        script,
-                        options.timeout,
-                        &options.cancel,
-                    );
+                    let result = with_file_steps(&options, script, Some(copy.name()), || {
+                        run_script(
+                            &psql_command(&options, script),
+                            script,
+                            options.timeout,
+                            &options.cancel,
+                        )
+                    });
                     copy.drop_copy();
                     result
                 }
@@ -151,26 +306,10 @@ pub fn run(
                 ),
             }
         }
-        None => {
+        None => with_file_steps(options, script, None, || {
             run_script(&psql_command(options, script), script, options.timeout, &options.cancel)
-        }
-    };
-    // prove reports files in the order they finish.
-    let mut finished = Vec::with_capacity(scripts.len());
-    let mut results = Pool::new(options.jobs).cancel_on(&options.cancel).run(
-        scripts.iter().collect(),
-        run_one,
-        |index, result| {
-            on_event(ProveEvent::Finished(result));
-            finished.push(index);
-            ControlFlow::Continue(())
-        },
-    );
-    let files: Vec<FileResult> =
-        finished.into_iter().filter_map(|index| results[index].take()).collect();
-    let interrupted = options.cancel.is_cancelled() && files.len() < scripts.len();
-    let cpu = CpuTimes::now().since(&cpu_at_start);
-    Ok(ProveReport { files, duration: started.elapsed(), interrupted, cpu })
+        }),
+    }
 }
 
 fn run_script(

@@ -26,6 +26,9 @@ pub(crate) enum Bail {
     /// error's.
     #[error(transparent)]
     Process(#[from] Error),
+    /// A pgfarm.toml set-up or teardown step failed (see `crate::steps`).
+    #[error("{0}")]
+    Step(String),
     /// A set-up psql (`DROP DATABASE`, `CREATE ROLE`, `CREATE EXTENSION`, ...) exited non-zero.
     #[error("command failed: {command}")]
     SetupCommand {

@@ -70,6 +70,11 @@ pub(crate) fn run_on(
     };
     state.announce_existing = matches!(server, Server::Existing);
     let outcome = state.run_all(&mut console);
+    // The run-wide teardown steps run whatever happened (a failure, a bail-out, Ctrl-C).
+    let outcome = match (state.teardown(), outcome) {
+        (Err(teardown), Ok(())) => Err(teardown),
+        (_, outcome) => outcome,
+    };
     state.finish(&mut console, outcome, started)
 }
 
@@ -83,6 +88,8 @@ fn bail_report(console: &mut Console<'_>, bail: &Bail, started: Instant) -> Regr
         diffs_file: None,
         log_file: None,
         duration: started.elapsed(),
+        deselected: Vec::new(),
+        not_run: Vec::new(),
     }
 }
 
@@ -103,6 +110,12 @@ pub(super) struct Engine<'o> {
     pub(super) group: u32,
     pub(super) announce_existing: bool,
     pub(super) diff_style: DiffStyle,
+    /// Tests the selection left out.
+    pub(super) deselected: Vec<String>,
+    /// Tests `--fail-fast` kept from starting.
+    pub(super) not_run: Vec<String>,
+    /// The run-wide set-up steps started (so the teardown steps run).
+    pub(super) setup_ran: bool,
 }
 
 impl<'o> Engine<'o> {
@@ -110,9 +123,66 @@ impl<'o> Engine<'o> {
         &self.options.dbnames[0]
     }
 
+    /// Where pgfarm.toml steps connect: the tests' server and database.
+    fn step_connection(&self, database: &str) -> crate::steps::Connection {
+        crate::steps::Connection {
+            psql: self.psql.clone(),
+            host: None,
+            port: None,
+            user: None,
+            database: database.to_owned(),
+            env: self.env.clone(),
+        }
+    }
+
+    /// The run-wide teardown steps, when their set-up started.
+    fn teardown(&self) -> Result<(), Bail> {
+        if !self.setup_ran {
+            return Ok(());
+        }
+        let steps = &self.options.steps;
+        let mut log = String::new();
+        steps
+            .run_teardown(&steps.teardown, &self.step_connection(self.db()), &mut log)
+            .map_err(|e| Bail::Step(format!("teardown {e}")))
+    }
+
+    /// The tests of `names` the selection keeps (the others are recorded as deselected), or
+    /// none when `--fail-fast` has tripped (they are recorded as not run).
+    fn select(&mut self, names: &[String]) -> Vec<String> {
+        let mut chosen = Vec::new();
+        for name in names {
+            let file = self.sql_file(name);
+            let path = file.strip_prefix(&self.inputdir).unwrap_or(&file).display().to_string();
+            let cwd = self.options.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+            match self.options.selection.choose(name, &path, Some(&file), &cwd) {
+                crate::select::Choice::Selected => chosen.push(name.clone()),
+                crate::select::Choice::Deselected(_) => self.deselected.push(name.clone()),
+            }
+        }
+        if self.options.fail_fast.is_tripped() {
+            self.not_run.extend(chosen);
+            return Vec::new();
+        }
+        chosen
+    }
+
     /// Runs set-up, schedules and positional tests.
     fn run_all(&mut self, console: &mut Console<'_>) -> Result<(), Bail> {
         self.set_up(console)?;
+        if self.options.run_wide_steps && !self.options.steps.setup.is_empty() {
+            self.setup_ran = true;
+            let steps = &self.options.steps;
+            let mut log = String::new();
+            steps
+                .run_setup(
+                    &steps.setup,
+                    &self.step_connection(self.db()),
+                    &self.options.cancel,
+                    &mut log,
+                )
+                .map_err(|e| Bail::Step(format!("setup {e}")))?;
+        }
         console.header("running regression test queries");
 
         for schedule_path in &self.options.schedules {
@@ -139,18 +209,30 @@ impl<'o> Engine<'o> {
                                 text,
                             }));
                         }
-                        self.run_group(console, &tests)?;
+                        let tests = self.select(&tests);
+                        if !tests.is_empty() {
+                            self.run_group(console, &tests)?;
+                        }
                     }
                 }
             }
         }
         let positional = self.options.tests.clone();
+        let positional = if self.options.selection.picks_tests() {
+            self.select(&positional)
+        } else {
+            positional
+        };
         if self.options.jobs > 1 && positional.len() > 1 {
             self.run_positional_parallel(console, &positional)?;
         } else {
             for name in &positional {
                 if self.options.cancel.is_cancelled() {
                     return Err(Bail::Interrupted);
+                }
+                if self.options.fail_fast.is_tripped() {
+                    self.not_run.push(name.clone());
+                    continue;
                 }
                 self.run_group(console, std::slice::from_ref(name))?;
             }
@@ -204,8 +286,48 @@ impl<'o> Engine<'o> {
         }
     }
 
-    /// Runs one `test:` line (or one positional test) and reports its results.
+    /// Runs one `test:` line (or one positional test) between the `@setup` and `@teardown`
+    /// steps its tests' headers name (teardown whatever happened), and reports its results.
     fn run_group(&mut self, console: &mut Console<'_>, tests: &[String]) -> Result<(), Bail> {
+        let steps = &self.options.steps;
+        if steps.defs.is_empty() {
+            return self.run_group_between_steps(console, tests, &[]);
+        }
+        let cwd = self.options.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+        let headers: Vec<crate::select::Header> = tests
+            .iter()
+            .map(|name| crate::select::read_header(&self.sql_file(name), &cwd))
+            .collect();
+        let connection = self.step_connection(self.db());
+        let mut setup_errors = Vec::with_capacity(tests.len());
+        for header in &headers {
+            let mut log = String::new();
+            setup_errors.push(
+                steps.run_setup(&header.setup, &connection, &self.options.cancel, &mut log).err(),
+            );
+        }
+        let outcome = self.run_group_between_steps(console, tests, &setup_errors);
+        let mut teardown_error = None;
+        for header in &headers {
+            let mut log = String::new();
+            if let Err(err) = steps.run_teardown(&header.teardown, &connection, &mut log) {
+                teardown_error.get_or_insert(Bail::Step(format!("@teardown {err}")));
+            }
+        }
+        match (outcome, teardown_error) {
+            (Ok(()), Some(err)) => Err(err),
+            (outcome, _) => outcome,
+        }
+    }
+
+    /// [`Engine::run_group`]'s work: a test whose `@setup` failed (`setup_errors[i]`) does not
+    /// start; its result file holds the step's error, so it fails.
+    fn run_group_between_steps(
+        &mut self,
+        console: &mut Console<'_>,
+        tests: &[String],
+        setup_errors: &[Option<String>],
+    ) -> Result<(), Bail> {
         let parallel = tests.len() > 1;
         let max_conn = self.options.max_connections;
         let batched = parallel && max_conn > 0 && max_conn < tests.len();
@@ -226,6 +348,11 @@ impl<'o> Engine<'o> {
                 Vec::with_capacity(batch_end - batch_start);
             for idx in batch_start..batch_end {
                 let launch = self.launch(&tests[idx], &db);
+                if let Some(Some(error)) = setup_errors.get(idx) {
+                    outfiles[idx] = launch.outfile.clone();
+                    finished[idx] = Some(Finished::setup_failed(&launch.outfile, error));
+                    continue;
+                }
                 let child = match launch.start() {
                     Ok(child) => child,
                     Err(bail) => {
@@ -315,6 +442,9 @@ impl<'o> Engine<'o> {
                 _ => (Verdict::Ok, TestStatus::Passed),
             }
         };
+        if status != TestStatus::Passed {
+            self.options.fail_fast.trip();
+        }
         console.test_result(name, verdict, child.as_ref(), done.millis, parallel);
         self.tests.push(TestReport {
             name: name.to_owned(),
@@ -327,12 +457,14 @@ impl<'o> Engine<'o> {
             expected: compared.expected,
             chosen: compared.chosen,
             diff: compared.diff,
-            reason: done.timed_out.then(|| {
-                let limit = self.options.timeout.map_or(0.0, |t| t.as_secs_f64());
-                match &done.activity {
-                    Some(row) => format!("timed out after {limit} s; the backend was: {row}"),
-                    None => format!("timed out after {limit} s"),
-                }
+            reason: done.setup_error.clone().or_else(|| {
+                done.timed_out.then(|| {
+                    let limit = self.options.timeout.map_or(0.0, |t| t.as_secs_f64());
+                    match &done.activity {
+                        Some(row) => format!("timed out after {limit} s; the backend was: {row}"),
+                        None => format!("timed out after {limit} s"),
+                    }
+                })
             }),
             child_failure: child,
         });
@@ -362,18 +494,52 @@ impl<'o> Engine<'o> {
             .collect();
         let options = self.options;
         let mut bail = None;
+        let cwd = options.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+        let (psql, env) = (self.psql.clone(), self.env.clone());
+        let mut not_run = Vec::new();
         Pool::new(options.jobs).cancel_on(&options.cancel).run_in_order(
             jobs,
-            |_, (copy, launch)| -> Result<(Launch, Finished), Bail> {
+            |_, (copy, launch)| -> Result<Option<(Launch, Finished)>, Bail> {
+                if options.fail_fast.is_tripped() {
+                    return Ok(None);
+                }
                 copy.create()?;
-                let finished = launch
-                    .start()
-                    .map(|child| launch.wait(child, options.timeout, &options.cancel));
+                let header = if options.steps.defs.is_empty() {
+                    crate::select::Header::default()
+                } else {
+                    crate::select::read_header(&launch.infile, &cwd)
+                };
+                let connection = crate::steps::Connection {
+                    psql: psql.clone(),
+                    host: None,
+                    port: None,
+                    user: None,
+                    database: copy.name().to_owned(),
+                    env: env.clone(),
+                };
+                let mut log = String::new();
+                let finished = match options.steps.run_setup(
+                    &header.setup,
+                    &connection,
+                    &options.cancel,
+                    &mut log,
+                ) {
+                    Err(error) => Ok(Finished::setup_failed(&launch.outfile, &error)),
+                    Ok(()) => launch
+                        .start()
+                        .map(|child| launch.wait(child, options.timeout, &options.cancel)),
+                };
+                let teardown = options.steps.run_teardown(&header.teardown, &connection, &mut log);
                 copy.drop_copy();
-                Ok((launch, finished?))
+                teardown.map_err(|e| Bail::Step(format!("@teardown {e}")))?;
+                Ok(Some((launch, finished?)))
             },
-            |_, result| {
-                let reported = result.and_then(|(launch, finished)| {
+            |idx, result| {
+                let reported = result.and_then(|ran| {
+                    let Some((launch, finished)) = ran else {
+                        not_run.push(tests[idx].clone());
+                        return Ok(());
+                    };
                     console.start_single(&launch.name);
                     self.report_test(console, &launch.name, &launch.outfile, &finished, false)?;
                     self.group += 1;
@@ -388,6 +554,7 @@ impl<'o> Engine<'o> {
                 }
             },
         );
+        self.not_run.extend(not_run);
         match bail {
             Some(err) => Err(err),
             None if self.options.cancel.is_cancelled() => Err(Bail::Interrupted),
@@ -427,6 +594,8 @@ impl<'o> Engine<'o> {
             diffs_file: keep.then(|| self.diffs_file.clone()),
             log_file: keep.then(|| self.log_file.clone()),
             duration: started.elapsed(),
+            deselected: self.deselected,
+            not_run: self.not_run,
         })
     }
 }
@@ -482,11 +651,15 @@ impl Launch {
         }
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         match ended {
-            Ok(Ended::Exited(status)) => {
-                Finished { exit: child_failure(status), timed_out: false, millis, activity }
-            }
+            Ok(Ended::Exited(status)) => Finished {
+                exit: child_failure(status),
+                timed_out: false,
+                millis,
+                activity,
+                setup_error: None,
+            },
             Ok(Ended::TimedOut) | Ok(Ended::Cancelled) | Err(_) => {
-                Finished { exit: None, timed_out: true, millis, activity }
+                Finished { exit: None, timed_out: true, millis, activity, setup_error: None }
             }
         }
     }
@@ -499,6 +672,26 @@ struct Finished {
     millis: f64,
     /// The test's backend as `pg_stat_activity` showed it when the time-out killed it.
     activity: Option<String>,
+    /// Why its `@setup` steps failed (psql was not started).
+    setup_error: Option<String>,
+}
+
+impl Finished {
+    /// A test whose `@setup` failed: its result file gets the error (so it differs from every
+    /// expected file), and psql counts as having exited with 3.
+    fn setup_failed(outfile: &Path, error: &str) -> Finished {
+        if let Some(parent) = outfile.parent() {
+            let _ = fs::create_dir_all(parent);
+        }
+        let _ = fs::write(outfile, format!("pgfarm: @setup {error}\n"));
+        Finished {
+            exit: Some(ChildFailure::Exit(3)),
+            timed_out: false,
+            millis: 0.0,
+            activity: None,
+            setup_error: Some(format!("@setup {error}")),
+        }
+    }
 }
 
 fn child_failure(status: std::process::ExitStatus) -> Option<ChildFailure> {

@@ -25,6 +25,8 @@ pub use engine::run;
 pub use temp::run_with_instance;
 
 use crate::process::CancelFlag;
+use crate::select::{FailFast, Selection};
+use crate::steps::Steps;
 
 /// pg_regress's options (`pg_regress --help`) plus pgfarm's additions.
 #[derive(Debug, Clone)]
@@ -85,6 +87,18 @@ pub struct RegressOptions {
     /// The directory psql runs in (what `\i relative/path` in tests resolves against);
     /// `None` keeps the current directory, as pg_regress under `make` does.
     pub cwd: Option<PathBuf>,
+    /// pgfarm: which tests run (`--filter`, `--tag`, `--exclude-tag`; the others are listed in
+    /// [`RegressReport::deselected`]).
+    pub selection: Selection,
+    /// pgfarm: `--fail-fast`; once tripped, no new test starts (listed in
+    /// [`RegressReport::not_run`]).
+    pub fail_fast: FailFast,
+    /// pgfarm: pgfarm.toml steps: `setup` after the databases are made, `teardown` at the end
+    /// (always), and each test's `@setup`/`@teardown` around it.
+    pub steps: Steps,
+    /// pgfarm: run the run-wide `setup`/`teardown` lists of [`steps`](RegressOptions::steps)
+    /// (`pgfarm regress`; `pgfarm test` runs them around all suites itself).
+    pub run_wide_steps: bool,
 }
 
 impl Default for RegressOptions {
@@ -116,8 +130,44 @@ impl Default for RegressOptions {
             timeout: None,
             cancel: CancelFlag::new(),
             cwd: None,
+            selection: Selection::default(),
+            fail_fast: FailFast::default(),
+            steps: Steps::default(),
+            run_wide_steps: false,
         }
     }
+}
+
+/// Checks that every `@setup`/`@teardown` step the tests' headers name (positional tests and
+/// those of the schedules) is defined in [`RegressOptions::steps`]: an unknown name is a
+/// configuration error ([`crate::Error::Config`]) before anything runs.
+pub fn check_steps(options: &RegressOptions) -> crate::Result<()> {
+    let dialect = match options.style {
+        Style::Classic => crate::schedule::Dialect::Classic,
+        Style::Tap => crate::schedule::Dialect::Tap,
+    };
+    let mut names = Vec::new();
+    for path in &options.schedules {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            names.extend(
+                crate::schedule::Schedule::parse(&text, dialect)
+                    .tests()
+                    .into_iter()
+                    .map(str::to_owned),
+            );
+        }
+    }
+    names.extend(options.tests.iter().cloned());
+    for name in names {
+        let in_output = options.outputdir.join("sql").join(format!("{name}.sql"));
+        let file = if in_output.is_file() {
+            in_output
+        } else {
+            options.inputdir.join("sql").join(format!("{name}.sql"))
+        };
+        options.steps.check_file(&file, &file.display().to_string())?;
+    }
+    Ok(())
 }
 
 /// The verdict of one test.
@@ -187,4 +237,8 @@ pub struct RegressReport {
     pub log_file: Option<PathBuf>,
     /// Total wall time.
     pub duration: Duration,
+    /// Tests the selection left out, in schedule order.
+    pub deselected: Vec<String>,
+    /// Tests not started because `--fail-fast` tripped, in schedule order.
+    pub not_run: Vec<String>,
 }

@@ -107,6 +107,9 @@ impl<'o> Engine<'o> {
             group: 0,
             announce_existing: true,
             diff_style: DiffStyle::from_env(),
+            deselected: Vec::new(),
+            not_run: Vec::new(),
+            setup_ran: false,
         })
     }
 

@@ -1,0 +1,2 @@
+-- @tag db
+-- Included by smoke_add's header: its tag counts for smoke_add.
