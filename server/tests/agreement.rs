@@ -78,6 +78,10 @@ fn sample_extension_bundles() -> Vec<(String, Bundle)> {
             locale: None,
             encoding: None,
             cancel: pgfarm_runner::process::CancelFlag::new(),
+            build_cache: false,
+            coverage: false,
+            keep: pgfarm_runner::farm::Keep::No,
+            keep_idle: None,
         };
         for result in pgfarm_runner::farm::run(&options, &source, &|_| {}) {
             out.push((format!("testdata/extensions/{name} on {}", result.label), result.bundle));
