@@ -19,6 +19,12 @@ mod server;
 mod tap;
 // `pgfarm test` on the sample extensions.
 mod test;
+// `pgfarm test`'s build cache.
+mod build_cache;
+// `pgfarm test --coverage` and `--coverage-threshold`.
+mod coverage;
+// `pgfarm test --keep`.
+mod keep;
 // Repository-wide tidy checks.
 mod tidy;
 // `pgfarm view`.

@@ -51,6 +51,11 @@ impl Job<'_> {
                 Ok(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
+        // Before PostgreSQL 15 a collector process gathers the counts, and a session reads its
+        // file when it is at most 500 ms old (PGSTAT_STAT_INTERVAL): let it catch up.
+        if self.installation.major() < 15 {
+            std::thread::sleep(Duration::from_millis(600));
+        }
         let databases = cluster.execute(
             "SELECT datname, oid::int8 FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1",
         )?;

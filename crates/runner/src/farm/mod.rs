@@ -110,13 +110,11 @@ pub enum Keep {
     Failed,
 }
 
-/// A test cluster left running by [`Keep`], with the tree it loads from (held until it stops).
+/// A test cluster left running by [`Keep`].
 #[derive(Debug)]
 pub struct KeptRun {
     /// The cluster, stopped and removed on drop.
     pub cluster: Cluster,
-    /// The installation's tree, locked while the cluster runs.
-    pub tree_lock: Option<TreeLock>,
 }
 
 /// Progress of a farm run, sent from the installations' threads.
@@ -505,7 +503,10 @@ fn run_installation(
                         .unwrap_or_default()
                 ),
             });
-            Some(KeptRun { cluster, tree_lock })
+            // The tree is released: another run may install into it while this cluster is
+            // inspected (sessions opened later load what is installed then).
+            drop(tree_lock);
+            Some(KeptRun { cluster })
         }
         cluster => {
             // Stopped cleanly (fast shutdown): the backends write their gcov data on exit.

@@ -62,7 +62,10 @@ impl Job<'_> {
                 "no GNUmakefile, makefile or Makefile: nothing to build".into(),
             ));
         }
+        // A --coverage build is never cached: gcov writes its counts beside the objects at their
+        // build-time paths, which a restored copy does not have.
         if self.options.build_cache
+            && !self.options.coverage
             && let Some(cache) = build_cache::dir()
         {
             let key = build_cache::key(&self.src, self.installation, &self.make.variables())?;
