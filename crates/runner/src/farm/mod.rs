@@ -375,12 +375,9 @@ fn run_installation(
         if options.coverage
             && COVERED_STAGES.contains(&kind)
             && !matches!(outcome, StageOutcome::NotApplicable)
+            && let Err(err) = job.snapshot_functions(&mut log)
         {
-            if let Err(err) = job.snapshot_functions(&mut log) {
-                log.push_str(&format!(
-                    "coverage: the function counters could not be read: {err}\n"
-                ));
-            }
+            log.push_str(&format!("coverage: the function counters could not be read: {err}\n"));
         }
         let duration = started.elapsed();
         let (status, error) = match outcome {
