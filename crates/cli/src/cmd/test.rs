@@ -38,7 +38,8 @@ Exit status:
   1  a test or check failed (load, regress, isolation, tap, perl_tap, installcheck, upgrade)
   2  pgfarm or the machine could not run something: build, install or cluster failure, a
      server crash, a timeout, interrupted (Ctrl-C / SIGTERM: clusters are removed and bundles
-     written as `interrupted`), or a bundle could not be written
+     written as `interrupted`), or a bundle could not be written; or an otherwise passing
+     run's coverage is below --coverage-threshold
   3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation)
   4  nothing was tested (no suite ran on any installation)";
 
