@@ -80,6 +80,10 @@ fn sample_extension_bundles() -> Vec<(String, Bundle)> {
             cancel: pgfarm_runner::process::CancelFlag::new(),
             selection: Default::default(),
             fail_fast: Default::default(),
+            build_cache: false,
+            coverage: false,
+            keep: pgfarm_runner::farm::Keep::No,
+            keep_idle: None,
         };
         for result in pgfarm_runner::farm::run(&options, &source, &|_| {}) {
             out.push((format!("testdata/extensions/{name} on {}", result.label), result.bundle));

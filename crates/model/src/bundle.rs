@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Extension, Machine, Postgres, RawText, RegressTest, Run, RunConfig, Selection, Stage,
-    StageKind, StageStatus, TapFile, TestCounts,
+    BuildCache, Coverage, Extension, KeptCluster, Machine, Postgres, RawText, RegressTest, Run,
+    RunConfig, Selection, Stage, StageKind, StageStatus, TapFile, TestCounts,
 };
 
 /// The bundle format version this build writes, and the newest it reads.
@@ -13,10 +13,11 @@ use crate::{
 /// Bumped for every change an older reader would misread: a removed or renamed field, a changed
 /// meaning, a new enum value. Adding an optional field keeps the version (older readers ignore
 /// unknown fields). See docs/bundle-format.md, "Versioning".
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build still reads. Version 1 bundles have no `isolation` or
-/// `perl_tap` arrays and none of the version 2 stage kinds; they read as empty arrays.
+/// `perl_tap` arrays and none of the version 2 stage kinds; they read as empty arrays. Version 1
+/// and 2 bundles have no `coverage`, `build_cache` or `kept`; they read as absent.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// One run's complete result: the unit that travels from runner to server to browser
@@ -27,10 +28,10 @@ pub const OLDEST_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(
     title = "pgfarm result bundle",
-    description = "One run's complete result, format version 2: the unit that travels from runner to server to browser. A bundle file is this object as JSON, usually gzip-compressed (.pgfarm.json.gz). Described field by field in docs/bundle-format.md."
+    description = "One run's complete result, format version 3: the unit that travels from runner to server to browser. A bundle file is this object as JSON, usually gzip-compressed (.pgfarm.json.gz). Described field by field in docs/bundle-format.md."
 )]
 pub struct Bundle {
-    /// Format version of this bundle: `2` ([`FORMAT_VERSION`]; `1` is still read). A reader refuses versions it
+    /// Format version of this bundle: `3` ([`FORMAT_VERSION`]; `1` and `2` are still read). A reader refuses versions it
     /// does not know before reading anything else.
     #[schemars(range(min = 1))]
     pub format_version: u32,
@@ -66,6 +67,15 @@ pub struct Bundle {
     /// it left out; absent when it ran everything (optional, added in format version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<Selection>,
+    /// SQL function and C line coverage (format version 3; only from `pgfarm test --coverage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    /// How the build cache served the run (format version 3; absent when it was not used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_cache: Option<BuildCache>,
+    /// The test cluster left running after the run (format version 3; `pgfarm test --keep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<KeptCluster>,
 }
 
 impl Bundle {
@@ -91,6 +101,9 @@ impl Bundle {
             perl_tap: Vec::new(),
             server_log: RawText::new(),
             selection: None,
+            coverage: None,
+            build_cache: None,
+            kept: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The pgfarm result bundle: one run's complete result, as serde types with a JSON Schema,
-//! a reader with limits, a writer, and pure validation (format version 2; version 1 is still read).
+//! a reader with limits, a writer, and pure validation (format version 3; versions 1 and 2 are still read).
 //!
 //! A [`Bundle`] is what travels from the runner to the server and into the browser. It holds the
 //! [`Run`] (id, times, [`RunStatus`]), the [`Machine`], the [`Extension`], the [`Postgres`]
@@ -57,6 +57,7 @@
 
 pub mod api;
 mod bundle;
+mod coverage;
 mod extension;
 mod machine;
 mod ordered_map;
@@ -74,6 +75,7 @@ mod validate;
 mod write;
 
 pub use bundle::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
+pub use coverage::{BuildCache, Coverage, FileCoverage, FunctionCoverage, KeptCluster};
 pub use extension::{
     Extension, PrerequisiteDist, Prerequisites, ReleaseStatus, Source, SourceKind, SourceRelease,
 };

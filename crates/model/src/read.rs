@@ -114,11 +114,11 @@ impl Bundle {
     /// ```
     /// use pgfarm_model::{Bundle, BundleError};
     ///
-    /// let err = Bundle::from_slice(br#"{"format_version": 3}"#).unwrap_err();
-    /// assert!(matches!(err, BundleError::UnsupportedFormatVersion { found: 3, supported: 2 }));
+    /// let err = Bundle::from_slice(br#"{"format_version": 4}"#).unwrap_err();
+    /// assert!(matches!(err, BundleError::UnsupportedFormatVersion { found: 4, supported: 3 }));
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "bundle format version 3 is not supported: this build of pgfarm reads format versions 1 to 2 \
+    ///     "bundle format version 4 is not supported: this build of pgfarm reads format versions 1 to 3 \
     ///      (the bundle comes from a newer pgfarm; upgrade to read it)"
     /// );
     /// ```

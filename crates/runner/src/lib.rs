@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod build_cache;
 pub mod bundle;
 pub mod copy;
 mod dbcopy;

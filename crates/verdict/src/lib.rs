@@ -92,7 +92,10 @@
 //!   error (a machine fault), another failed stage a failure, `missing` and `skipped` skipped.
 //! - **exit-code**: over a set of runs (`pgfarm test`, `regress`, `prove`): 2 when a run is `error`
 //!   or `interrupted` or a bundle or report could not be written; else 1 when a run `failed`; else
-//!   4 when no run tested anything; else 0.
+//!   4 when no run tested anything; else 0. With `--coverage-threshold N` (`exit_with_coverage`,
+//!   `coverage_meets`), an otherwise passing set (0) whose merged coverage is below N exits 2:
+//!   below means the function coverage, or the C line coverage when there are C lines, is under
+//!   N percent.
 //! - **exit-code-allow-empty**: with `--allow-empty`, "nothing tested" (4) is 0; every other code
 //!   stays (a selection that matched nothing is then no error).
 //!
@@ -675,6 +678,24 @@ impl Exit {
             Exit::NothingTested => 4,
         }
     }
+}
+
+/// Whether `coverage` meets `threshold` percent (rule `exit-code`): its function coverage and,
+/// when it has C lines, its line coverage are each at least `threshold`; a coverage with neither
+/// functions nor lines does not meet a positive threshold.
+pub fn coverage_meets(coverage: &pgfarm_model::Coverage, threshold: f64) -> bool {
+    let function = coverage.function_percent();
+    let line = coverage.line_percent();
+    if function.is_none() && line.is_none() {
+        return threshold <= 0.0;
+    }
+    function.is_none_or(|p| p >= threshold) && line.is_none_or(|p| p >= threshold)
+}
+
+/// The exit code with `--coverage-threshold` (rule `exit-code`): an otherwise passing `exit`
+/// becomes 2 when the coverage is below the threshold; any other exit stays.
+pub fn exit_with_coverage(exit: Exit, meets_threshold: bool) -> Exit {
+    if exit == Exit::Ok && !meets_threshold { Exit::Error } else { exit }
 }
 
 /// The exit code over `runs`; `write_failed` when a bundle or report could not be written.

@@ -1195,6 +1195,32 @@ fn every_rule_in_the_docs_has_a_row() {
 }
 
 #[test]
+fn exit_code_with_a_coverage_threshold_fails_only_an_otherwise_passing_run() {
+    use pgfarm_model::{Coverage, FileCoverage, FunctionCoverage};
+    let function = |name: &str, calls| FunctionCoverage { name: name.into(), calls };
+    let half =
+        Coverage { functions: vec![function("a()", 1), function("b()", 0)], files: Vec::new() };
+    assert!(pgfarm_verdict::coverage_meets(&half, 50.0));
+    assert!(!pgfarm_verdict::coverage_meets(&half, 50.1));
+    let mut with_lines = half.clone();
+    with_lines.files.push(FileCoverage {
+        path: "a.c".into(),
+        lines: 10,
+        lines_covered: 4,
+        uncovered_lines: vec![1, 2, 3, 4, 5, 6],
+        branches: 0,
+        branches_covered: 0,
+    });
+    assert!(!pgfarm_verdict::coverage_meets(&with_lines, 50.0), "40% of the lines");
+    assert!(!pgfarm_verdict::coverage_meets(&Coverage::default(), 1.0));
+    assert!(pgfarm_verdict::coverage_meets(&Coverage::default(), 0.0));
+    assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::Ok, false), Exit::Error);
+    assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::Ok, true), Exit::Ok);
+    assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::Failed, false), Exit::Failed);
+    assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::NothingTested, false), Exit::NothingTested);
+}
+
+#[test]
 fn the_tap_dialect_is_pgtap_for_tap_only() {
     assert!(pgfarm_verdict::tap_options(StageKind::Tap).pgtap);
     assert!(!pgfarm_verdict::tap_options(StageKind::PerlTap).pgtap);

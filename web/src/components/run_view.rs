@@ -306,6 +306,113 @@ fn tap_section(bundle: &Bundle, verdict: &Verdict, stage: StageKind) -> AnyView 
     .into_any()
 }
 
+/// `3-5, 9`: ascending line numbers as ranges.
+fn line_ranges(lines: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let start = lines[i];
+        let mut end = start;
+        while i + 1 < lines.len() && lines[i + 1] == end + 1 {
+            i += 1;
+            end = lines[i];
+        }
+        out.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |p| format!("{}%", p.floor()))
+}
+
+/// Coverage (format version 3): per function with its calls, per C file with the uncovered
+/// line numbers; and how the build cache and `--keep` served the run.
+fn coverage_section(bundle: &Bundle) -> AnyView {
+    let cache = bundle.build_cache.as_ref().map(|cache| {
+        let text = match (cache.build_reused, cache.install_skipped) {
+            (true, true) => "Build reused from the build cache; nothing needed installing.",
+            (true, false) => "Build reused from the build cache; its files were installed again.",
+            _ => "Built and stored in the build cache.",
+        };
+        view! { <p class="run-build-cache" data-build-reused=cache.build_reused.to_string()>{text}</p> }
+    });
+    let kept = bundle.kept.as_ref().map(|kept| {
+        view! {
+            <p class="run-kept">
+                "Cluster kept after the run: " <code>{kept.uri.clone()}</code> " (" {kept.stop.clone()} ")"
+            </p>
+        }
+    });
+    let coverage = bundle.coverage.as_ref().map(|coverage| {
+        let functions = coverage
+            .functions
+            .iter()
+            .map(|f| {
+                let status = if f.calls > 0 { "covered" } else { "untested" };
+                view! {
+                    <tr data-function=f.name.clone() data-coverage=status>
+                        <td><code>{f.name.clone()}</code></td>
+                        <td>{f.calls.to_string()}</td>
+                        <td>{status}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let files = coverage
+            .files
+            .iter()
+            .map(|f| {
+                let lines = percent(
+                    (f.lines > 0).then(|| f64::from(f.lines_covered) * 100.0 / f64::from(f.lines)),
+                );
+                view! {
+                    <tr data-c-file=f.path.clone()>
+                        <td><code>{f.path.clone()}</code></td>
+                        <td>{format!("{} of {} ({lines})", f.lines_covered, f.lines)}</td>
+                        <td>{format!("{} of {}", f.branches_covered, f.branches)}</td>
+                        <td class="uncovered-lines">{line_ranges(&f.uncovered_lines)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let (lines, covered) = coverage.line_totals();
+        let c_summary = (lines > 0).then(|| {
+            format!("; C lines covered: {covered} of {lines} ({})", percent(coverage.line_percent()))
+        });
+        let c_table = (!coverage.files.is_empty()).then(|| {
+            view! {
+                <table class="coverage-files">
+                    <thead><tr><th>"C file"</th><th>"Lines"</th><th>"Branches"</th><th>"Uncovered lines"</th></tr></thead>
+                    <tbody>{files}</tbody>
+                </table>
+            }
+        });
+        view! {
+            <p class="coverage-summary">
+                {format!(
+                    "Functions covered: {} of {} ({}){}",
+                    coverage.functions_covered(),
+                    coverage.functions.len(),
+                    percent(coverage.function_percent()),
+                    c_summary.unwrap_or_default()
+                )}
+            </p>
+            <table class="coverage-functions">
+                <thead><tr><th>"Function"</th><th>"Calls"</th><th>"Status"</th></tr></thead>
+                <tbody>{functions}</tbody>
+            </table>
+            {c_table}
+        }
+    });
+    if cache.is_none() && kept.is_none() && coverage.is_none() {
+        return ().into_any();
+    }
+    let title = coverage.is_some().then(|| view! { <h2>"Coverage"</h2> });
+    view! { <section class="run-coverage">{cache}{kept}{title}{coverage}</section> }.into_any()
+}
+
 fn header(bundle: &Bundle, verdict: &Verdict, detail: Option<&RunDetail>) -> AnyView {
     let run = &bundle.run;
     let ext = &bundle.extension;
@@ -482,6 +589,7 @@ pub fn RunView(
             {regress_section(&bundle, &verdict, StageKind::Isolation, linked)}
             {tap_section(&bundle, &verdict, StageKind::Tap)}
             {tap_section(&bundle, &verdict, StageKind::PerlTap)}
+            {coverage_section(&bundle)}
             {server_log}
         </div>
     }
@@ -708,6 +816,42 @@ mod tests {
         assert!(html.contains("unknown cause"), "{html}");
         assert!(html.contains("No known cause was found in the logs."), "{html}");
         assert!(html.contains("No log line of this run matches"), "{html}");
+    }
+
+    #[test]
+    fn coverage_shows_per_function_and_per_c_file_with_the_uncovered_lines() {
+        use pgfarm_model::{BuildCache, Coverage, FileCoverage, FunctionCoverage};
+        let mut run = (*bundle("pass.pgfarm.json")).clone();
+        run.coverage = Some(Coverage {
+            functions: vec![
+                FunctionCoverage { name: "public.add_one(integer)".into(), calls: 3 },
+                FunctionCoverage { name: "public.<script>()".into(), calls: 0 },
+            ],
+            files: vec![FileCoverage {
+                path: "src/add.c".into(),
+                lines: 10,
+                lines_covered: 6,
+                uncovered_lines: vec![3, 4, 5, 9],
+                branches: 4,
+                branches_covered: 2,
+            }],
+        });
+        run.build_cache =
+            Some(BuildCache { key: "ab".into(), build_reused: true, install_skipped: true });
+        let html = render(Arc::new(run));
+        assert_inert(&html);
+        assert!(
+            html.contains("Functions covered: 1 of 2 (50%); C lines covered: 6 of 10 (60%)"),
+            "{html}"
+        );
+        assert!(
+            html.contains("data-function=\"public.add_one(integer)\" data-coverage=\"covered\""),
+            "{html}"
+        );
+        assert!(html.contains("data-coverage=\"untested\""), "{html}");
+        assert!(html.contains("3-5, 9"), "{html}");
+        assert!(html.contains("data-build-reused=\"true\""), "{html}");
+        assert!(!render(bundle("pass.pgfarm.json")).contains("run-coverage"));
     }
 
     #[test]

@@ -52,7 +52,8 @@ Exit status:
      server crash, a timeout, interrupted (Ctrl-C / SIGTERM: clusters are removed and bundles
      written as `interrupted`), or a bundle could not be written; a distribution whose
      download fails (the URL is named), whose checksum differs (both digests are named) or
-     whose archive is hostile (the member is named)
+     whose archive is hostile (the member is named); or an otherwise passing run's coverage is
+     below --coverage-threshold
   3  usage or configuration error (bad option, bad pgfarm.toml/META.json, an unknown step,
      no installation, an unknown distribution or no release of the accepted statuses)
   4  nothing was tested (no suite ran on any installation, or no test was selected; 0 with
@@ -146,6 +147,28 @@ pub(crate) struct Args {
     stage: Vec<String>,
     #[command(flatten)]
     select: super::select::SelectArgs,
+    /// Leave the cluster of each installation running after the run, its databases as the
+    /// tests left them (`--keep=failed`: only where the run did not pass); prints each one's
+    /// connection URI; they stop on Ctrl-C/SIGTERM or after --keep-idle without clients.
+    #[arg(long, value_name = "WHICH", num_args = 0..=1, require_equals = true, default_missing_value = "all", value_parser = ["all", "failed"])]
+    keep: Option<String>,
+    /// With --keep: stop the kept clusters after no client was connected for this long (`90s`,
+    /// `5m`, `1h`); `0` waits for Ctrl-C/SIGTERM only.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = super::tmp::parse_duration)]
+    keep_idle: Duration,
+    /// Measure coverage: `track_functions = 'all'` for the SQL functions the extension owns, and
+    /// a `PROFILE=--coverage` build read with gcov for its C files (an lcov `.coverage.info`
+    /// beside each bundle); a summary per installation and merged.
+    #[arg(long)]
+    coverage: bool,
+    /// With --coverage (implied): exit 2 when an otherwise passing run's merged function
+    /// coverage, or C line coverage, is below N percent, naming what is uncovered.
+    #[arg(long, value_name = "N")]
+    coverage_threshold: Option<f64>,
+    /// Do not reuse or fill the build cache (a build is reused when the sources, the
+    /// installation, the make variables and pgfarm are the same).
+    #[arg(long)]
+    no_build_cache: bool,
 }
 
 /// The sandbox of `--sandbox`, checked to work here (bwrap present, namespaces allowed).
@@ -300,11 +323,19 @@ pub(crate) fn run(args: Args) -> ExitCode {
         timeout: (args.timeout.is_finite() && args.timeout > 0.0)
             .then(|| Duration::from_secs_f64(args.timeout)),
         build_timeout: Some(Duration::from_secs(1800)),
-        cancel,
+        cancel: cancel.clone(),
         installations,
         sandbox,
         selection,
         fail_fast: args.select.fail_fast(),
+        build_cache: !args.no_build_cache,
+        coverage: args.coverage || args.coverage_threshold.is_some(),
+        keep: match args.keep.as_deref() {
+            Some("failed") => farm::Keep::Failed,
+            Some(_) => farm::Keep::All,
+            None => farm::Keep::No,
+        },
+        keep_idle: (!args.keep_idle.is_zero()).then_some(args.keep_idle),
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
     let (name, version) = match &source.provenance.release {
@@ -315,9 +346,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
         "pgfarm test: {name} {version} on {}",
         farm::labels(&options.installations).join(", ")
     );
-    let results = if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };
+    let mut results =
+        if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };
     let all_passed = results.iter().all(|r| r.status == RunStatus::Ok);
-    if scratch && all_passed {
+    let any_kept = results.iter().any(|r| r.kept.is_some());
+    if scratch && all_passed && !any_kept {
         let _ = std::fs::remove_dir_all(&workdir);
     } else {
         eprintln!("pgfarm test: work folder kept: {}", workdir.display());
@@ -331,6 +364,19 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
     }
     print_selection(&options, &results);
+    let mut coverage_met = true;
+    if options.coverage {
+        coverage_met = print_coverage(&results, args.coverage_threshold);
+        for result in &results {
+            match &result.coverage_info {
+                Some(Ok(path)) => println!("coverage.info {}: {}", result.label, path.display()),
+                Some(Err(err)) => {
+                    eprintln!("pgfarm test: coverage.info for {}: {err}", result.label)
+                }
+                None => {}
+            }
+        }
+    }
     let suites = suites(&results);
     let mut write_failed = results.iter().any(|r| r.bundle_error.is_some());
     if let Some(path) = &args.junit
@@ -346,15 +392,22 @@ pub(crate) fn run(args: Args) -> ExitCode {
         eprintln!("pgfarm test: --tap: {err}");
         write_failed = true;
     }
-    ExitCode::from(exit_code(&results, write_failed, args.select.allow_empty()))
+    let code = exit_code(&results, write_failed, args.select.allow_empty(), coverage_met);
+    keep_clusters(&mut results, &options);
+    ExitCode::from(code)
 }
 
-fn exit_code(results: &[InstallationResult], write_failed: bool, allow_empty: bool) -> u8 {
+fn exit_code(
+    results: &[InstallationResult],
+    write_failed: bool,
+    allow_empty: bool,
+    coverage_met: bool,
+) -> u8 {
     let verdicts: Vec<pgfarm_verdict::Verdict> =
         results.iter().map(|result| pgfarm_verdict::derive(&result.bundle)).collect();
-    pgfarm_verdict::exit_code(verdicts.iter().map(|verdict| &verdict.run), write_failed)
-        .allow_empty(allow_empty)
-        .code()
+    let exit = pgfarm_verdict::exit_code(verdicts.iter().map(|verdict| &verdict.run), write_failed)
+        .allow_empty(allow_empty);
+    pgfarm_verdict::exit_with_coverage(exit, coverage_met).code()
 }
 
 /// What the selection and `--fail-fast` left out, per installation (from its bundle), the
@@ -383,6 +436,140 @@ fn print_selection(options: &FarmOptions, results: &[InstallationResult]) {
             eprintln!("pgfarm test: {label}: not run (--fail-fast stopped after a failure)");
         }
     }
+}
+
+/// `--keep`: prints each kept cluster's URI and how to stop it, then serves them as `pgfarm
+/// tmp` does until Ctrl-C/SIGTERM or --keep-idle without clients; then stops them.
+fn keep_clusters(results: &mut [InstallationResult], options: &FarmOptions) {
+    let kept: Vec<(String, farm::KeptRun)> = results
+        .iter_mut()
+        .filter_map(|result| result.kept.take().map(|kept| (result.label.clone(), kept)))
+        .collect();
+    if kept.is_empty() {
+        if options.keep != farm::Keep::No {
+            eprintln!("pgfarm test: --keep: no cluster to keep");
+        }
+        return;
+    }
+    for (label, run) in &kept {
+        println!("kept {label}: {}", run.cluster.uri("postgres"));
+        eprintln!("pgfarm test:   data directory {}", run.cluster.data_dir().display());
+    }
+    eprintln!(
+        "pgfarm test: the kept clusters run until Ctrl-C (or kill -TERM {}){}",
+        std::process::id(),
+        options
+            .keep_idle
+            .map(|idle| format!(" or until no client was connected for {idle:?}"))
+            .unwrap_or_default()
+    );
+    let clusters: Vec<&pgfarm_pgnode::Cluster> = kept.iter().map(|(_, run)| &run.cluster).collect();
+    if let Err(err) = super::tmp::serve_until_idle(
+        &clusters,
+        options.keep_idle.unwrap_or(Duration::ZERO),
+        &|| options.cancel.is_cancelled(),
+    ) {
+        eprintln!("pgfarm test: --keep: {err:#}");
+    }
+    eprintln!("pgfarm test: stopping the kept clusters");
+    drop(clusters);
+    drop(kept);
+}
+
+/// Prints the coverage per installation and merged ("functions covered: 41 of 48 (85%)", the
+/// untested functions, C lines per file); whether the merged coverage meets the threshold
+/// (naming what is uncovered when not).
+fn print_coverage(results: &[InstallationResult], threshold: Option<f64>) -> bool {
+    let summary = |coverage: &pgfarm_model::Coverage| {
+        let mut text = format!(
+            "functions covered: {} of {} ({})",
+            coverage.functions_covered(),
+            coverage.functions.len(),
+            percent(coverage.function_percent())
+        );
+        let (lines, covered) = coverage.line_totals();
+        if lines > 0 {
+            text.push_str(&format!(
+                "; C lines covered: {covered} of {lines} ({})",
+                percent(coverage.line_percent())
+            ));
+        }
+        text
+    };
+    let mut all = Vec::new();
+    for result in results {
+        let Some(coverage) = &result.bundle.coverage else { continue };
+        println!("coverage {}: {}", result.label, summary(coverage));
+        all.push(coverage);
+    }
+    let merged = pgfarm_model::Coverage::merge(all.iter().copied());
+    println!("coverage merged: {}", summary(&merged));
+    let untested: Vec<&str> = merged.untested_functions().map(|f| f.name.as_str()).collect();
+    if !untested.is_empty() {
+        println!("untested functions ({}):", untested.len());
+        for name in &untested {
+            println!("  {name}");
+        }
+    }
+    for file in &merged.files {
+        println!(
+            "  {}: {} of {} lines ({}), {} of {} branches{}",
+            file.path,
+            file.lines_covered,
+            file.lines,
+            percent(
+                (file.lines > 0)
+                    .then(|| f64::from(file.lines_covered) * 100.0 / f64::from(file.lines))
+            ),
+            file.branches_covered,
+            file.branches,
+            if file.uncovered_lines.is_empty() {
+                String::new()
+            } else {
+                format!("; uncovered lines {}", line_ranges(&file.uncovered_lines))
+            }
+        );
+    }
+    let Some(threshold) = threshold else { return true };
+    let met = pgfarm_verdict::coverage_meets(&merged, threshold);
+    if !met {
+        eprintln!(
+            "pgfarm test: coverage is below --coverage-threshold {threshold}%: {}",
+            summary(&merged)
+        );
+        if !untested.is_empty() {
+            eprintln!("pgfarm test: untested functions: {}", untested.join(", "));
+        }
+        for file in merged.files.iter().filter(|f| !f.uncovered_lines.is_empty()) {
+            eprintln!(
+                "pgfarm test: uncovered lines of {}: {}",
+                file.path,
+                line_ranges(&file.uncovered_lines)
+            );
+        }
+    }
+    met
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |p| format!("{}%", p.floor()))
+}
+
+/// `3-5, 9`: ascending line numbers as ranges.
+fn line_ranges(lines: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let start = lines[i];
+        let mut end = start;
+        while i + 1 < lines.len() && lines[i + 1] == end + 1 {
+            i += 1;
+            end = lines[i];
+        }
+        out.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+        i += 1;
+    }
+    out.join(", ")
 }
 
 fn stage_name(kind: StageKind) -> &'static str {

@@ -35,7 +35,7 @@ pub(crate) struct Args {
     detached_child: bool,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
@@ -129,29 +129,46 @@ fn serve(args: &Args) -> anyhow::Result<()> {
             if args.idle.is_zero() { "never".to_owned() } else { format!("{:?}", args.idle) }
         );
     }
-    let mut monitor = cluster.connect()?;
+    serve_until_idle(&[&cluster], args.idle, &|| stop.load(Ordering::SeqCst))?;
+    drop(cluster);
+    Ok(())
+}
+
+/// Keeps `clusters` running until `stop` says so (Ctrl-C/SIGTERM) or, unless `idle` is zero, no
+/// client was connected to any of them for `idle`: `pgfarm tmp`'s and `pgfarm test --keep`'s
+/// one wait. The caller stops the clusters (dropping them).
+pub(crate) fn serve_until_idle(
+    clusters: &[&Cluster],
+    idle: Duration,
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<()> {
+    let mut monitors = Vec::new();
+    for cluster in clusters {
+        monitors.push(cluster.connect()?);
+    }
     let mut last_active = Instant::now();
     let mut last_check = Instant::now() - Duration::from_secs(1);
-    while !stop.load(Ordering::SeqCst) {
+    while !stop() {
         std::thread::sleep(Duration::from_millis(50));
         if last_check.elapsed() < Duration::from_millis(250) {
             continue;
         }
         last_check = Instant::now();
-        let clients: i64 = monitor
-            .query_one(
-                "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
-                &[],
-            )?
-            .get(0);
+        let mut clients: i64 = 0;
+        for monitor in &mut monitors {
+            clients += monitor
+                .query_one(
+                    "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
+                    &[],
+                )?
+                .get::<_, i64>(0);
+        }
         if clients > 0 {
             last_active = Instant::now();
-        } else if !args.idle.is_zero() && last_active.elapsed() >= args.idle {
+        } else if !idle.is_zero() && last_active.elapsed() >= idle {
             break;
         }
     }
-    drop(monitor);
-    drop(cluster);
     Ok(())
 }
 

@@ -29,6 +29,12 @@ mod tap;
 mod test;
 // `pgfarm test pgxn:NAME`, FILE.zip and URL.zip against a test mirror (file:// and HTTP).
 mod pgxn;
+// `pgfarm test`'s build cache.
+mod build_cache;
+// `pgfarm test --coverage` and `--coverage-threshold`.
+mod coverage;
+// `pgfarm test --keep`.
+mod keep;
 // Repository-wide tidy checks.
 mod tidy;
 // `pgfarm view`.

@@ -85,7 +85,7 @@ fn newer_format_version_is_refused_before_anything_else_is_read() {
         read_err(&json!({"format_version": FORMAT_VERSION + 1, "stages": "not even a list"}));
     assert_eq!(
         message,
-        "bundle format version 3 is not supported: this build of pgfarm reads format versions 1 to 2 \
+        "bundle format version 4 is not supported: this build of pgfarm reads format versions 1 to 3 \
          (the bundle comes from a newer pgfarm; upgrade to read it)"
     );
 }
@@ -100,10 +100,10 @@ fn format_version_zero_is_refused() {
 fn missing_format_version_is_refused() {
     let mut value = sample_value();
     value.as_object_mut().unwrap().remove("format_version");
-    assert!(matches!(read(&value), Err(BundleError::MissingFormatVersion { supported: 2 })));
+    assert!(matches!(read(&value), Err(BundleError::MissingFormatVersion { supported: 3 })));
     assert_eq!(
         read_err(&value),
-        "bundle has no `format_version` field; this build reads pgfarm bundles of format versions 1 to 2"
+        "bundle has no `format_version` field; this build reads pgfarm bundles of format versions 1 to 3"
     );
 }
 
@@ -242,5 +242,36 @@ fn version_1_bundles_still_read_with_empty_version_2_lists() {
         assert!(bundle.regress.iter().all(|t| t.reason.is_none()), "{name}");
         assert!(!bundle.stages.is_empty(), "{name}");
     }
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 3);
+}
+
+#[test]
+fn version_2_bundles_still_read_without_coverage_build_cache_or_kept() {
+    for name in ["pass.pgfarm.json", "regress-fail.pgfarm.json"] {
+        let path = crate::repo_root().join("testdata/bundles/v2").join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let bundle = Bundle::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{} is refused: {e}", path.display()));
+        assert_eq!(bundle.format_version, 2, "{name}");
+        assert!(bundle.coverage.is_none() && bundle.build_cache.is_none(), "{name}");
+        assert!(bundle.kept.is_none(), "{name}");
+        assert!(!bundle.stages.is_empty() && !bundle.regress.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn version_3_coverage_reads_back() {
+    let mut value = sample_value();
+    value["coverage"] = json!({
+        "functions": [{"name": "public.add_one(integer)", "calls": 3}, {"name": "public.unused()", "calls": 0}],
+        "files": [{"path": "c_func.c", "lines": 10, "lines_covered": 8, "uncovered_lines": [7, 8],
+                   "branches": 2, "branches_covered": 1}]
+    });
+    value["build_cache"] = json!({"key": "ab", "build_reused": true, "install_skipped": false});
+    let bundle = read(&value).unwrap();
+    let coverage = bundle.coverage.as_ref().unwrap();
+    assert_eq!(coverage.functions_covered(), 1);
+    assert_eq!(coverage.files[0].uncovered_lines, [7, 8]);
+    assert!(bundle.build_cache.as_ref().unwrap().build_reused);
+    assert_eq!(Bundle::from_slice(&bundle.to_json_vec()).unwrap(), bundle);
 }

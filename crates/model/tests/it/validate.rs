@@ -198,7 +198,7 @@ fn run_ok_with_a_failed_stage_is_reported() {
 fn wrong_format_version_is_reported() {
     let mut bundle = regress_fail();
     bundle.format_version = 7;
-    check(&bundle, "format_version: is 7, this build handles 1 to 2");
+    check(&bundle, "format_version: is 7, this build handles 1 to 3");
 }
 
 #[test]

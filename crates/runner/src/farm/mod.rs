@@ -35,8 +35,11 @@ use crate::select::{FailFast, Selection};
 use crate::steps::Steps;
 
 mod pgxn;
+mod coverage;
 mod stages;
 mod suites;
+
+pub use coverage::{functions_query, gcov};
 
 /// The stages in run order.
 pub const STAGES: [StageKind; 10] = [
@@ -56,6 +59,10 @@ pub const STAGES: [StageKind; 10] = [
 /// installed and loaded extension in a running cluster.
 const SETUP_STAGES: [StageKind; 4] =
     [StageKind::Build, StageKind::Install, StageKind::Cluster, StageKind::Load];
+
+/// The stages after which `--coverage` reads the function counters of every database.
+const COVERED_STAGES: [StageKind; 4] =
+    [StageKind::Regress, StageKind::Isolation, StageKind::Tap, StageKind::Installcheck];
 
 /// What `pgfarm test` was asked to do.
 #[derive(Debug, Clone)]
@@ -93,6 +100,35 @@ pub struct FarmOptions {
     /// `--fail-fast`: after the first failed stage or test, no new test, stage or installation
     /// is scheduled; what runs finishes and the rest is listed as not run.
     pub fail_fast: FailFast,
+    /// Reuse (and fill) the build cache ([`crate::build_cache`]).
+    pub build_cache: bool,
+    /// `--coverage`: a `PROFILE=--coverage` build, `track_functions = 'all'`, and the coverage
+    /// collected into the bundle.
+    pub coverage: bool,
+    /// `--keep`: which clusters stay running after the run.
+    pub keep: Keep,
+    /// How long a kept cluster may go without clients before it is stopped (recorded in the
+    /// bundle; the caller enforces it). `None`: until Ctrl-C/SIGTERM.
+    pub keep_idle: Option<Duration>,
+}
+
+/// Which test clusters `pgfarm test` leaves running after the run (`--keep`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// None (the default): every cluster is stopped and removed.
+    #[default]
+    No,
+    /// Every installation's cluster (`--keep`).
+    All,
+    /// Only the clusters of installations whose run did not pass (`--keep=failed`).
+    Failed,
+}
+
+/// A test cluster left running by [`Keep`].
+#[derive(Debug)]
+pub struct KeptRun {
+    /// The cluster, stopped and removed on drop.
+    pub cluster: Cluster,
 }
 
 /// Progress of a farm run, sent from the installations' threads.
@@ -169,6 +205,11 @@ pub struct InstallationResult {
     /// Why pgfarm.toml's teardown steps failed (they ran after the suites, also when the run
     /// was interrupted).
     pub teardown_error: Option<String>,
+    /// The cluster left running (`--keep`).
+    pub kept: Option<KeptRun>,
+    /// The lcov tracefile written beside the bundle (`--coverage` of a C build), or why it
+    /// could not be written.
+    pub coverage_info: Option<std::result::Result<PathBuf, String>>,
 }
 
 /// Labels for installations: `pg<major>`, suffixed when a major repeats.
@@ -241,6 +282,12 @@ struct Job<'a> {
     deselected: Vec<pgfarm_model::TestRef>,
     /// Tests `--fail-fast` kept from starting.
     not_run: Vec<pgfarm_model::TestRef>,
+    /// `--coverage`: the function counters seen after each suite stage.
+    function_calls: coverage::FunctionCounts,
+    /// The build cache entry of this build, when the cache is used.
+    cache: Option<crate::build_cache::Entry>,
+    /// What the bundle says about the cache.
+    cache_record: Option<pgfarm_model::BuildCache>,
 }
 
 /// How a stage ended, with the one-line reason when not ok.
@@ -291,7 +338,12 @@ fn run_installation(
     let make = Make {
         pg_config: installation.pg_config.clone(),
         bindir: installation.bindir.clone(),
-        extra_args: source.make_args.clone(),
+        extra_args: source
+            .make_args
+            .iter()
+            .cloned()
+            .chain(options.coverage.then(|| "PROFILE=--coverage".to_owned()))
+            .collect(),
         // The cores left to this installation by the others building at the same time.
         build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
             / options.jobs.min(options.installations.len()).max(1),
@@ -320,6 +372,9 @@ fn run_installation(
         setup_ran: false,
         deselected: Vec::new(),
         not_run: Vec::new(),
+        function_calls: Default::default(),
+        cache: None,
+        cache_record: None,
     };
     // Every process of this installation's stages (and the pools they start) runs in the
     // sandbox, with this installation's work folder writable and the clusters' sockets visible.
@@ -408,6 +463,13 @@ fn run_installation(
         if kind == StageKind::Cluster {
             log_position = job.cluster.as_ref().map_or(0, Cluster::log_position);
         }
+        if options.coverage
+            && COVERED_STAGES.contains(&kind)
+            && !matches!(outcome, StageOutcome::NotApplicable)
+            && let Err(err) = job.snapshot_functions(&mut log)
+        {
+            log.push_str(&format!("coverage: the function counters could not be read: {err}\n"));
+        }
         let duration = started.elapsed();
         let (status, error) = match outcome {
             StageOutcome::NotApplicable => continue,
@@ -456,8 +518,7 @@ fn run_installation(
     };
     let server_log =
         job.cluster.as_ref().and_then(|c| c.log_since(log_position).ok()).unwrap_or_default();
-    drop(job.cluster.take());
-    drop(tree_lock);
+    let cluster = job.cluster.take();
 
     // The run status is pgfarm-verdict's (after the bundle is assembled, below); the runner
     // only says whether it was interrupted.
@@ -548,7 +609,55 @@ fn run_installation(
         std::mem::take(&mut job.deselected),
         std::mem::take(&mut job.not_run),
     );
+    result_bundle.build_cache = job.cache_record.take();
     let status = pgfarm_verdict::judge(&mut result_bundle).run.status;
+    let keep = match options.keep {
+        Keep::No => false,
+        Keep::All => true,
+        Keep::Failed => status != RunStatus::Ok,
+    } && !options.cancel.is_cancelled();
+    let kept = match cluster {
+        Some(cluster) if keep => {
+            result_bundle.kept = Some(pgfarm_model::KeptCluster {
+                uri: cluster.uri("postgres"),
+                data_dir: cluster.data_dir().display().to_string(),
+                idle_timeout_s: options.keep_idle.map(|d| d.as_secs()),
+                stop: format!(
+                    "Ctrl-C (or SIGTERM) the pgfarm test that keeps it (pid {}){}",
+                    std::process::id(),
+                    options
+                        .keep_idle
+                        .map(|d| format!(", or leave it without clients for {}s", d.as_secs()))
+                        .unwrap_or_default()
+                ),
+            });
+            // The tree is released: another run may install into it while this cluster is
+            // inspected (sessions opened later load what is installed then).
+            drop(tree_lock);
+            Some(KeptRun { cluster })
+        }
+        cluster => {
+            // Stopped cleanly (fast shutdown): the backends write their gcov data on exit.
+            drop(cluster);
+            drop(tree_lock);
+            None
+        }
+    };
+    let mut coverage_info = None;
+    if options.coverage {
+        let (coverage, lcov) = job.coverage(kept.is_none());
+        result_bundle.coverage = Some(coverage);
+        if !lcov.is_empty() {
+            let path = options
+                .out_dir
+                .join(format!("{name}-{version}-{label}.coverage.info"));
+            coverage_info = Some(
+                crate::report::write_atomic(&path, lcov.as_bytes())
+                    .map(|()| path)
+                    .map_err(|err| err.to_string()),
+            );
+        }
+    }
     let file_name = format!("{name}-{version}-{label}.pgfarm.json.gz");
     let path = options.out_dir.join(file_name);
     let (bundle_path, bundle_error) = match bundle::write_bundle(&path, &result_bundle) {
@@ -567,6 +676,8 @@ fn run_installation(
         regress: job.regress,
         tap: job.tap,
         teardown_error,
+        kept,
+        coverage_info,
     })
 }
 

@@ -8,6 +8,7 @@ use pgfarm_model::StageKind;
 use pgfarm_pgnode::Cluster;
 
 use super::{Job, StageOutcome};
+use crate::build_cache;
 use crate::bundle;
 use crate::copy;
 use crate::error::{Error, Result};
@@ -33,7 +34,11 @@ impl Job<'_> {
                 if let Some(missing) = self.install_prerequisites(log)? {
                     return Ok(missing);
                 }
-                self.install(log)
+                if self.options.sandbox.is_some() {
+                    self.install_sandboxed(log)
+                } else {
+                    self.install(log)
+                }
             }
             StageKind::Cluster => self.start_cluster(log),
             StageKind::Load => self.load(log),
@@ -71,6 +76,33 @@ impl Job<'_> {
             return Ok(StageOutcome::Missing(
                 "no GNUmakefile, makefile or Makefile: nothing to build".into(),
             ));
+        }
+        // A --coverage build is never cached: gcov writes its counts beside the objects at their
+        // build-time paths, which a restored copy does not have.
+        if self.options.build_cache
+            && !self.options.coverage
+            && let Some(cache) = build_cache::dir()
+        {
+            let key = build_cache::key(&self.src, self.installation, &self.make.variables())?;
+            let entry = build_cache::Entry::new(&cache, &key);
+            if entry.is_complete() {
+                std::fs::remove_dir_all(&self.src)
+                    .map_err(|e| Error::io("could not remove", &self.src, e))?;
+                let files = build_cache::copy_keeping_times(&entry.src(), &self.src)?;
+                log.push_str(&format!(
+                    "build reused from the build cache: {} ({files} files); make did not run\n",
+                    entry.dir.display()
+                ));
+                self.cache_record = Some(pgfarm_model::BuildCache {
+                    key,
+                    build_reused: true,
+                    install_skipped: false,
+                });
+                self.cache = Some(entry);
+                return Ok(StageOutcome::Ok);
+            }
+            log.push_str(&format!("build cache: no entry {key} yet; building\n"));
+            self.cache = Some(entry);
         }
         let configure = self.src.join("configure");
         if configure.is_file() {
@@ -133,10 +165,7 @@ impl Job<'_> {
     /// `make install`: into the installation's tree, or, in the sandbox (where the tree is
     /// read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed under
     /// the tree's folders into the tree; anything written elsewhere fails the stage.
-    fn install(&mut self, log: &mut String) -> Result<StageOutcome> {
-        if self.options.sandbox.is_none() {
-            return self.run_make(&["install"], log);
-        }
+    fn install_sandboxed(&mut self, log: &mut String) -> Result<StageOutcome> {
         let stage = self.dir.join("stage");
         if stage.exists() {
             std::fs::remove_dir_all(&stage)
@@ -195,6 +224,74 @@ impl Job<'_> {
                     .join(", ")
             )));
         }
+        Ok(StageOutcome::Ok)
+    }
+
+    /// `make install`; with the build cache, into a `DESTDIR` staging folder whose files are
+    /// then installed (only those that differ from the tree's) and stored in the cache entry,
+    /// or, for a reused build, the cached staging folder installed the same way.
+    fn install(&mut self, log: &mut String) -> Result<StageOutcome> {
+        let Some(entry) = self.cache.clone() else { return self.run_make(&["install"], log) };
+        if self.cache_record.as_ref().is_some_and(|r| r.build_reused) {
+            let installed = build_cache::install_staged(&entry.install())?;
+            log.push_str(&format!(
+                "install from the build cache {}: {} files written, {} already installed unchanged\n",
+                entry.install().display(),
+                installed.written.len(),
+                installed.unchanged
+            ));
+            for path in &installed.written {
+                log.push_str(&format!("  wrote {}\n", path.display()));
+            }
+            if let Some(record) = &mut self.cache_record {
+                record.install_skipped = installed.written.is_empty();
+            }
+            return Ok(StageOutcome::Ok);
+        }
+        if pgxs::makefile(&self.src).is_none() {
+            return Ok(StageOutcome::Missing("no GNUmakefile, makefile or Makefile".into()));
+        }
+        let staging = self.dir.join("install-staging");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .map_err(|e| Error::io("could not remove", &staging, e))?;
+        }
+        // The built tree as make left it, before make install and the suites touch it.
+        let built = self.dir.join("built");
+        build_cache::copy_keeping_times(&self.src, &built)?;
+        let spawn = self
+            .make
+            .command(&self.src, &["install"])
+            .arg(format!("DESTDIR={}", staging.display()));
+        if let Some(failed) = self.run_logged(&spawn, "make install", log)? {
+            return Ok(failed);
+        }
+        if !build_cache::stages_anything(&staging) {
+            log.push_str(
+                "make install staged nothing under DESTDIR (the makefile ignores it); this build is not cached\n",
+            );
+            self.cache = None;
+            return self.run_make(&["install"], log);
+        }
+        let installed = build_cache::install_staged(&staging)?;
+        log.push_str(&format!(
+            "installed {} files from {} ({} already unchanged)\n",
+            installed.written.len(),
+            staging.display(),
+            installed.unchanged
+        ));
+        match entry.store(&built, &staging) {
+            Ok(()) => {
+                log.push_str(&format!("build cache: stored {}\n", entry.dir.display()));
+                self.cache_record = Some(pgfarm_model::BuildCache {
+                    key: entry.key.clone(),
+                    build_reused: false,
+                    install_skipped: false,
+                });
+            }
+            Err(err) => log.push_str(&format!("build cache: not stored: {err}\n")),
+        }
+        let _ = std::fs::remove_dir_all(&built);
         Ok(StageOutcome::Ok)
     }
 
@@ -257,6 +354,9 @@ impl Job<'_> {
             .conf("full_page_writes = off");
         if let Some(encoding) = &self.options.encoding {
             builder = builder.encoding(encoding.clone());
+        }
+        if self.options.coverage {
+            builder = builder.conf("track_functions = 'all'");
         }
         let settings = self.settings();
         for (name, value) in &settings {
