@@ -73,7 +73,9 @@ mod validate;
 mod write;
 
 pub use bundle::{Bundle, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
-pub use extension::{Extension, Prerequisites, Source, SourceKind};
+pub use extension::{
+    Extension, PrerequisiteDist, Prerequisites, ReleaseStatus, Source, SourceKind, SourceRelease,
+};
 pub use machine::Machine;
 pub use ordered_map::OrderedMap;
 pub use postgres::Postgres;

@@ -78,6 +78,18 @@ pub struct ExtensionSource {
     pub extra_install: Vec<String>,
     /// False when `pgfarm.toml` says `[upgrade] enabled = false`.
     pub upgrade_enabled: bool,
+    /// True when `pgfarm.toml` says `[upgrade] rerun = true`: the suites run again in the
+    /// updated database after an upgrade from the previous PGXN release.
+    pub upgrade_rerun: bool,
+    /// META.json's `name` (the PGXN distribution name), if any.
+    pub meta_name: Option<String>,
+    /// META.json's `version` (the release version), if any.
+    pub meta_version: Option<String>,
+    /// META.json's prerequisites other than PostgreSQL and PL/pgSQL ([`crate::dist::meta_requires`]).
+    pub meta_requires: Vec<pgfarm_pgxn::Prereq>,
+    /// Where the source came from on PGXN, and the mirror the run may use (set by the caller;
+    /// discovery leaves it empty).
+    pub provenance: crate::dist::Provenance,
     /// Things discovery noticed that the user should know (a META version that disagrees with
     /// the control file, ...).
     pub warnings: Vec<String>,
@@ -128,6 +140,9 @@ pub struct ClusterConfig {
 pub struct UpgradeConfig {
     /// `false` turns the upgrade stage off.
     pub enabled: Option<bool>,
+    /// `true` runs the regress and pgTAP suites again in the database updated from the
+    /// previous PGXN release.
+    pub rerun: Option<bool>,
 }
 
 /// `[regress]` in pgfarm.toml.
@@ -369,6 +384,9 @@ impl ExtensionSource {
             })?;
             meta_name = meta.get("name").and_then(|v| v.as_str()).map(str::to_owned);
             meta_version = meta.get("version").and_then(|v| v.as_str()).map(str::to_owned);
+            source.meta_name = meta_name.clone();
+            source.meta_version = meta_version.clone();
+            source.meta_requires = crate::dist::meta_requires(&meta);
             source.preload = meta_preload(&meta);
             source.prereqs = meta.get("prereqs").cloned();
             source.min_postgres = meta
@@ -418,6 +436,7 @@ impl ExtensionSource {
             })
             .unwrap_or_default();
         source.upgrade_enabled = config.upgrade.enabled.unwrap_or(true);
+        source.upgrade_rerun = config.upgrade.rerun.unwrap_or(false);
         source.extra_install =
             source.make_vars.get("EXTRA_INSTALL").map(|v| words(v)).unwrap_or_default();
 

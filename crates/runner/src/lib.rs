@@ -26,6 +26,7 @@
 pub mod bundle;
 pub mod copy;
 mod dbcopy;
+pub mod dist;
 pub mod error;
 pub mod extension;
 pub mod farm;

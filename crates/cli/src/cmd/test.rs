@@ -11,12 +11,23 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pgfarm_model::{RunStatus, StageKind, StageStatus};
 use pgfarm_pgnode::{Installation, Selection};
+use pgfarm_runner::dist::{self, Accept, FetchOptions, Mirror, Provenance, Target};
 use pgfarm_runner::extension::ExtensionSource;
 use pgfarm_runner::farm::{self, FarmEvent, FarmOptions, InstallationResult, STAGES};
 use pgfarm_runner::process::CancelFlag;
 use pgfarm_runner::report::{self, Suite};
 
 const AFTER_HELP: &str = "\
+SOURCE is a directory (default .), pgxn:NAME or pgxn:NAME@VERSION (the highest stable release
+on the mirror; --testing, --unstable widen the choice), FILE.zip or an http(s)://...zip URL: a
+distribution is downloaded into $PGFARM_HOME/cache/pgxn (keyed by SHA-1, verified against the
+release), unpacked into the work folder (no member may escape its one top folder), and its
+bundle is named by its META.json name and version, with the release in extension.source. The
+mirror (--pgxn-mirror, PGFARM_PGXN_MIRROR, default https://api.pgxn.org/ for pgxn: sources; a
+directory or zip uses the network only when one is given) also gives the META.json
+prerequisites the tree lacks (installed before the extension, once per tree) and the previous
+release for the upgrade stage.
+
 Stages per installation, in order, set up as the extension's own `make installcheck` sets them
 up: build (a faithful copy of the source outside it, ./configure when present, make USE_PGXS=1
 PG_CONFIG=.. [build] make_args), install (make install into that installation's tree), cluster
@@ -28,9 +39,10 @@ pg_isolation_regress over ISOLATION), tap (pgTAP files directly in test/ or t/ t
 no_plan( or runtests(, or pgfarm.toml [tap] files), perl_tap (TAP_TESTS' t/*.pl as
 prove_installcheck runs them; `missing` on a tree without --enable-tap-tests), installcheck
 (only when the Makefile's own installcheck recipe runs more than PGXS's drivers), upgrade (from
-the newest earlier version the tree can install, ALTER EXTENSION .. UPDATE, catalog compared
-with a fresh install). A failed or missing build, install, cluster or load skips the later
-stages; a failing suite does not stop the others. One bundle per installation is written to
+the newest earlier version the tree can install, else the previous PGXN release, ALTER
+EXTENSION .. UPDATE, catalog compared with a fresh install; [upgrade] rerun = true runs the
+pgTAP files again in the updated database). A failed or missing build, install, cluster or
+load skips the later stages; a failing suite does not stop the others. One bundle per installation is written to
 --out (temp file + rename). Details: docs/runner.md.
 
 Exit status:
@@ -38,16 +50,21 @@ Exit status:
   1  a test or check failed (load, regress, isolation, tap, perl_tap, installcheck, upgrade)
   2  pgfarm or the machine could not run something: build, install or cluster failure, a
      server crash, a timeout, interrupted (Ctrl-C / SIGTERM: clusters are removed and bundles
-     written as `interrupted`), or a bundle could not be written
-  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation)
+     written as `interrupted`), or a bundle could not be written; a distribution whose
+     download fails (the URL is named), whose checksum differs (both digests are named) or
+     whose archive is hostile (the member is named)
+  3  usage or configuration error (bad option, bad pgfarm.toml/META.json, no installation, an
+     unknown distribution or no release of the accepted statuses)
   4  nothing was tested (no suite ran on any installation)";
 
 /// Arguments of `pgfarm test`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub(crate) struct Args {
-    /// The extension's source directory.
-    #[arg(default_value = ".")]
+    /// What to test: the extension's source directory, `pgxn:NAME` or `pgxn:NAME@VERSION` (a
+    /// release on the PGXN mirror), a distribution archive `FILE.zip`, or its `http(s)://...zip`
+    /// URL.
+    #[arg(default_value = ".", value_name = "SOURCE")]
     extension_dir: PathBuf,
     /// PostgreSQL installations to test: majors and ranges (`13,16..18`), names as `pgfarm pg
     /// list` shows them (`15@debian`) or paths of a pg_config, bin dir or tree (default: every
@@ -91,6 +108,18 @@ pub(crate) struct Args {
     /// Plain progress lines even on a terminal.
     #[arg(long)]
     plain: bool,
+    /// pgxn:NAME: also accept testing releases (default: stable only).
+    #[arg(long, conflicts_with = "unstable")]
+    testing: bool,
+    /// pgxn:NAME: accept any release (stable, testing, unstable).
+    #[arg(long)]
+    unstable: bool,
+    /// The PGXN mirror or API (`https://`, `file://`, loopback `http://`) for pgxn: sources,
+    /// PGXN prerequisites and the previous release in the upgrade stage (default
+    /// https://api.pgxn.org/ for pgxn: sources; a directory or zip uses the network only when
+    /// this is given).
+    #[arg(long, env = "PGFARM_PGXN_MIRROR", value_name = "URL")]
+    pgxn_mirror: Option<String>,
     /// Build and test inside a sandbox (bubblewrap): as the unprivileged user, without network
     /// (loopback only), read-only outside the work folder (make install goes through a staging
     /// folder), private /tmp, process, memory, CPU and file-size limits; the test cluster's
@@ -113,10 +142,73 @@ pub(crate) fn run(args: Args) -> ExitCode {
         eprintln!("pgfarm test: {message}");
         ExitCode::from(3)
     };
-    let source = match ExtensionSource::discover(&args.extension_dir) {
+    let target = match Target::parse(&args.extension_dir.to_string_lossy()) {
+        Ok(target) => target,
+        Err(err) => return usage(err.to_string()),
+    };
+    let scratch = args.workdir.is_none();
+    let workdir = args.workdir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join("pgfarm-work").join(format!(
+            "{}-{}",
+            target.label(),
+            std::process::id()
+        ))
+    });
+    let explicit_mirror = args.pgxn_mirror.clone().filter(|m| !m.trim().is_empty());
+    let accept = if args.unstable {
+        Accept::Unstable
+    } else if args.testing {
+        Accept::Testing
+    } else {
+        Accept::Stable
+    };
+    let mirror = |base: String| Mirror { base, accept, cache: dist::default_cache() };
+    let (source_dir, provenance) = if target.is_distribution() {
+        if let Err(err) = pgfarm_runner::copy::mark_output(&workdir) {
+            return usage(err.to_string());
+        }
+        let options = FetchOptions {
+            mirror: mirror(explicit_mirror.clone().unwrap_or_else(|| dist::DEFAULT_MIRROR.into())),
+            into: workdir.join("dist"),
+            limits: Default::default(),
+        };
+        let fetched = match dist::fetch(&target, &options) {
+            Ok(Some(fetched)) => fetched,
+            Ok(None) => return usage(format!("{}: not a distribution", target.label())),
+            Err(err) => {
+                eprintln!("pgfarm test: {err}");
+                return ExitCode::from(if err.is_usage() { 3 } else { 2 });
+            }
+        };
+        eprintln!(
+            "pgfarm test: {} {} unpacked into {} (sha1 {})",
+            fetched.release.dist,
+            fetched.release.version,
+            fetched.root.display(),
+            fetched.release.sha1
+        );
+        let from_mirror = matches!(target, Target::Pgxn { .. });
+        let provenance = Provenance {
+            location: Some(format!("{}/{}", fetched.release.dist, fetched.release.version)),
+            release: Some(fetched.release),
+            mirror: if from_mirror {
+                Some(options.mirror.clone())
+            } else {
+                explicit_mirror.clone().map(mirror)
+            },
+        };
+        (fetched.root, provenance)
+    } else {
+        (
+            args.extension_dir.clone(),
+            Provenance { mirror: explicit_mirror.clone().map(mirror), ..Provenance::default() },
+        )
+    };
+    let mut source = match ExtensionSource::discover(&source_dir) {
         Ok(source) => source,
         Err(err) => return usage(err.to_string()),
     };
+    source.provenance = provenance.clone();
     let installations = match Selection::from_flags(args.pg.as_deref(), args.pg_config.as_deref())
         .and_then(|selection| {
             selection.select(&Installation::discover(), |major| source.allows_major(major))
@@ -133,7 +225,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
     // Makefile functions left unevaluated (no pg_config on PATH): ask make again with the
     // first selected installation's pg_config.
     let source = if !source.make_evaluated && source.make_vars.values().any(|v| v.contains("$(")) {
-        ExtensionSource::discover_with(&args.extension_dir, Some(&installations[0].pg_config))
+        ExtensionSource::discover_with(&source_dir, Some(&installations[0].pg_config))
+            .map(|mut again| {
+                again.provenance = provenance;
+                again
+            })
             .unwrap_or(source)
     } else {
         source
@@ -148,6 +244,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
     }
     for warning in &source.warnings {
+        // A distribution is named by its META version whatever the control file says.
+        if source.provenance.release.is_some() && warning.starts_with("META.json version") {
+            continue;
+        }
         eprintln!("pgfarm test: warning: {warning}");
     }
     let sandbox = match args.sandbox.then(sandbox).transpose() {
@@ -162,19 +262,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
     if let Err(err) = pgfarm_runner::copy::mark_output(&out_dir) {
         return usage(err.to_string());
     }
-    let scratch = args.workdir.is_none();
-    let workdir = args.workdir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join("pgfarm-work").join(format!(
-            "{}-{}",
-            source.name,
-            std::process::id()
-        ))
-    });
     if let Err(err) = pgfarm_runner::copy::mark_output(&workdir) {
         return usage(err.to_string());
     }
     let options = FarmOptions {
-        source: args.extension_dir.clone(),
+        source: source_dir.clone(),
         workdir: workdir.clone(),
         settings,
         locale: args.locale.clone(),
@@ -189,10 +281,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
         sandbox,
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
+    let (name, version) = match &source.provenance.release {
+        Some(release) => (&release.dist, &release.version),
+        None => (&source.name, &source.version),
+    };
     eprintln!(
-        "pgfarm test: {} {} on {}",
-        source.name,
-        source.version,
+        "pgfarm test: {name} {version} on {}",
         farm::labels(&options.installations).join(", ")
     );
     let results = if tty { run_with_bars(&options, &source) } else { run_plain(&options, &source) };

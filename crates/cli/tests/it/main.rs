@@ -23,6 +23,8 @@ mod sandbox;
 mod tap;
 // `pgfarm test` on the sample extensions.
 mod test;
+// `pgfarm test pgxn:NAME`, FILE.zip and URL.zip against a test mirror (file:// and HTTP).
+mod pgxn;
 // Repository-wide tidy checks.
 mod tidy;
 // `pgfarm view`.

@@ -131,7 +131,7 @@ fn tiny_extension() -> Extension {
         version: "1.0.0".to_owned(),
         git_ref: Some("main".to_owned()),
         git_commit: Some("6ca7aec6d7e9ddca05fcecba3ac9132a446e2511".to_owned()),
-        source: Some(Source { kind: SourceKind::Path, location: "./tiny".to_owned() }),
+        source: Some(Source::new(SourceKind::Path, "./tiny")),
         prerequisites: Some(
             [(
                 "runtime".to_owned(),
@@ -284,7 +284,7 @@ fn tap_fail() -> Bundle {
         version: "0.1.0".to_owned(),
         git_ref: None,
         git_commit: None,
-        source: Some(Source { kind: SourceKind::Pgxn, location: "pgtap_samples/0.1.0".to_owned() }),
+        source: Some(Source::new(SourceKind::Pgxn, "pgtap_samples/0.1.0")),
         prerequisites: None,
     };
     let mut bundle =
@@ -325,7 +325,7 @@ fn hostile() -> Bundle {
             version: x("1.0.0"),
             git_ref: Some(x("refs/heads/")),
             git_commit: Some("deadbeef".to_owned()),
-            source: Some(Source { kind: SourceKind::Git, location: x("javascript:alert(4)//") }),
+            source: Some(Source::new(SourceKind::Git, x("javascript:alert(4)//"))),
             prerequisites: Some(
                 [(x("runtime"), [(x("requires"), [(x("PostgreSQL"), x("13"))].into())].into())]
                     .into(),

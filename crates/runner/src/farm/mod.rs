@@ -32,6 +32,7 @@ use crate::process::CancelFlag;
 use crate::prove::ProveReport;
 use crate::regress::RegressReport;
 
+mod pgxn;
 mod stages;
 mod suites;
 
@@ -210,6 +211,10 @@ struct Job<'a> {
     tap_files: Vec<pgfarm_model::TapFile>,
     perl_tap: Vec<pgfarm_model::TapFile>,
     logs: Vec<(StageKind, OffsetDateTime, String)>,
+    /// PGXN prerequisites looked for in the tree (install stage), for the bundle.
+    prerequisites: Vec<pgfarm_model::PrerequisiteDist>,
+    /// The run's PGXN mirror, its index read once.
+    pgxn_client: Option<pgfarm_pgxn::Client>,
 }
 
 /// How a stage ended, with the one-line reason when not ok.
@@ -277,6 +282,8 @@ fn run_installation(
         tap_files: Vec::new(),
         perl_tap: Vec::new(),
         logs: Vec::new(),
+        prerequisites: Vec::new(),
+        pgxn_client: None,
     };
     // Every process of this installation's stages (and the pools they start) runs in the
     // sandbox, with this installation's work folder writable and the clusters' sockets visible.
@@ -379,15 +386,30 @@ fn run_installation(
                 configure_flags: Vec::new(),
             }
         });
+    // A distribution is named by its META `name` and `version` (the server matches runs to
+    // PGXN releases by them), a directory by its extension name and version.
+    let (name, version) = source
+        .provenance
+        .release
+        .as_ref()
+        .map_or((&source.name, &source.version), |r| (&r.dist, &r.version));
+    let mut record_source = match (&source.provenance.release, &source.provenance.location) {
+        (Some(release), location) => Source {
+            release: Some(release.clone()),
+            ..Source::new(
+                SourceKind::Pgxn,
+                location.clone().unwrap_or_else(|| format!("{}/{}", release.dist, release.version)),
+            )
+        },
+        (None, _) => Source::new(SourceKind::Path, source.root.display().to_string()),
+    };
+    record_source.prerequisites = std::mem::take(&mut job.prerequisites);
     let extension = Extension {
-        name: source.name.clone(),
-        version: source.version.clone(),
+        name: name.clone(),
+        version: version.clone(),
         git_ref: None,
         git_commit: None,
-        source: Some(Source {
-            kind: SourceKind::Path,
-            location: source.root.display().to_string(),
-        }),
+        source: Some(record_source),
         prerequisites: source.prereqs.as_ref().and_then(|p| serde_json::from_value(p.clone()).ok()),
     };
     let mut config = RunConfig { command_line: bundle::command_line(), ..RunConfig::default() };
@@ -435,7 +457,7 @@ fn run_installation(
     result_bundle.perl_tap = std::mem::take(&mut job.perl_tap);
     result_bundle.server_log = pgfarm_model::RawText::from(server_log);
     let status = pgfarm_verdict::judge(&mut result_bundle).run.status;
-    let file_name = format!("{}-{}-{}.pgfarm.json.gz", source.name, source.version, label);
+    let file_name = format!("{name}-{version}-{label}.pgfarm.json.gz");
     let path = options.out_dir.join(file_name);
     let (bundle_path, bundle_error) = match bundle::write_bundle(&path, &result_bundle) {
         Ok(()) => (Some(path), None),

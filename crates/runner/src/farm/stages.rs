@@ -13,7 +13,7 @@ use crate::copy;
 use crate::error::{Error, Result};
 use crate::pgxs::{self, Driver, RegressArgs};
 use crate::process::{Ended, Spawn};
-use crate::prove::{self, ProveOptions, Script};
+use crate::prove::{self, ProveOptions, ProveReport, Script};
 use crate::regress::{self, RegressOptions, Stream, Style};
 
 /// How many lines of a failing command's log the stage's one-line reason carries.
@@ -29,7 +29,12 @@ impl Job<'_> {
     pub(super) fn stage(&mut self, kind: StageKind, log: &mut String) -> Result<StageOutcome> {
         match kind {
             StageKind::Build => self.build(log),
-            StageKind::Install => self.install(log),
+            StageKind::Install => {
+                if let Some(missing) = self.install_prerequisites(log)? {
+                    return Ok(missing);
+                }
+                self.install(log)
+            }
             StageKind::Cluster => self.start_cluster(log),
             StageKind::Load => self.load(log),
             StageKind::Regress => self.regress(log),
@@ -82,7 +87,7 @@ impl Job<'_> {
 
     /// Runs `spawn` with the build time limit, appending its output to `log`; `Some(Failed)`
     /// with the last lines of the output when it fails.
-    fn run_logged(
+    pub(super) fn run_logged(
         &self,
         spawn: &Spawn,
         what: &str,
@@ -125,26 +130,43 @@ impl Job<'_> {
         format!(": {what}{}", line.unwrap_or_default())
     }
 
-    /// `make install`: into the installation's tree, or, in the sandbox (where the tree is
-    /// read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed under
-    /// the tree's folders into the tree; anything written elsewhere fails the stage.
+    /// The install stage's own `make install` (see [`Job::make_install`]).
     fn install(&mut self, log: &mut String) -> Result<StageOutcome> {
-        if self.options.sandbox.is_none() {
-            return self.run_make(&["install"], log);
+        if pgxs::makefile(&self.src).is_none() {
+            return Ok(StageOutcome::Missing("no GNUmakefile, makefile or Makefile".into()));
         }
+        let src = self.src.clone();
+        Ok(self.make_install(&src, "make install", log)?.unwrap_or(StageOutcome::Ok))
+    }
+
+    /// `make install` in `root`: into the installation's tree, or, in the sandbox (where the
+    /// tree is read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed
+    /// under the tree's folders into the tree; anything written elsewhere fails. `Some` with the
+    /// failure.
+    pub(super) fn make_install(
+        &mut self,
+        root: &Path,
+        what: &str,
+        log: &mut String,
+    ) -> Result<Option<StageOutcome>> {
+        let Some(sandbox) = self.options.sandbox.clone() else {
+            let spawn = self.make.command(root, &["install"]);
+            return self.run_logged(&spawn, what, log);
+        };
         let stage = self.dir.join("stage");
         if stage.exists() {
             std::fs::remove_dir_all(&stage)
                 .map_err(|e| Error::io("could not remove", &stage, e))?;
         }
         std::fs::create_dir_all(&stage).map_err(|e| Error::io("could not create", &stage, e))?;
-        if let Some(user) = self.options.sandbox.as_ref().and_then(|s| s.user()) {
+        if let Some(user) = sandbox.user() {
             chown_tree(&stage, user.uid, user.gid)?;
+            chown_tree(root, user.uid, user.gid)?;
         }
         let destdir = format!("DESTDIR={}", stage.display());
-        let outcome = self.run_make(&["install", &destdir], log)?;
-        if !matches!(outcome, StageOutcome::Ok) {
-            return Ok(outcome);
+        let spawn = self.make.command(root, &["install", &destdir]);
+        if let Some(failed) = self.run_logged(&spawn, what, log)? {
+            return Ok(Some(failed));
         }
         let docdir = Spawn::new(&self.installation.pg_config)
             .arg("--docdir")
@@ -180,17 +202,17 @@ impl Job<'_> {
             stage.display()
         ));
         if !stray.is_empty() {
-            return Ok(StageOutcome::Failed(format!(
-                "make install wrote outside the PostgreSQL tree's folders (not installed): {}",
+            return Ok(Some(StageOutcome::Failed(format!(
+                "{what} wrote outside the PostgreSQL tree's folders (not installed): {}",
                 stray
                     .iter()
                     .take(5)
                     .map(|p| format!("/{}", p.display()))
                     .collect::<Vec<_>>()
                     .join(", ")
-            )));
+            ))));
         }
-        Ok(StageOutcome::Ok)
+        Ok(None)
     }
 
     fn run_make(&mut self, targets: &[&str], log: &mut String) -> Result<StageOutcome> {
@@ -654,14 +676,29 @@ impl Job<'_> {
         if let Err(e) = self.sql("postgres", "CREATE DATABASE pgfarm_tap", log)? {
             return Ok(StageOutcome::Failed(e));
         }
+        let (outcome, report) = self.run_tap_files("pgfarm_tap", log)?;
+        if let Some(report) = report {
+            self.tap_files = bundle::tap_files(&report);
+            self.tap = Some(report);
+        }
+        Ok(outcome)
+    }
+
+    /// The pgTAP files in database `db` after the TAP set-up statements (idempotent: `IF NOT
+    /// EXISTS`), with the outcome and the report.
+    fn run_tap_files(
+        &mut self,
+        db: &str,
+        log: &mut String,
+    ) -> Result<(StageOutcome, Option<ProveReport>)> {
         for setup in &self.source.tap_setup {
-            if let Err(e) = self.sql("pgfarm_tap", setup, log)? {
-                return Ok(StageOutcome::Failed(format!("TAP set-up failed: {e}")));
+            if let Err(e) = self.sql(db, setup, log)? {
+                return Ok((StageOutcome::Failed(format!("TAP set-up failed: {e}")), None));
             }
         }
         let cluster = self.cluster()?;
         let options = ProveOptions {
-            dbname: Some("pgfarm_tap".into()),
+            dbname: Some(db.into()),
             username: Some(cluster.superuser().to_owned()),
             host: Some(cluster.host()),
             port: Some(cluster.port()),
@@ -689,7 +726,6 @@ impl Job<'_> {
         })?;
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
-        self.tap_files = bundle::tap_files(&report);
         let failed: Vec<&str> =
             report.files.iter().filter(|f| !f.passed).map(|f| f.name.as_str()).collect();
         let outcome = if report.passed() {
@@ -702,8 +738,7 @@ impl Job<'_> {
                 failed.join(", ")
             ))
         };
-        self.tap = Some(report);
-        Ok(outcome)
+        Ok((outcome, Some(report)))
     }
 
     /// The versions of the extension this tree can install (`pg_available_extension_versions`),
@@ -729,6 +764,44 @@ impl Job<'_> {
         Ok(versions)
     }
 
+    /// In `pgfarm_upgraded`, `CREATE EXTENSION` at the version the previous release `release`
+    /// installed (its control file's `default_version`), which must be earlier than `to`.
+    fn create_previous(
+        &mut self,
+        name: &str,
+        to: &str,
+        release: &str,
+        log: &mut String,
+    ) -> Result<std::result::Result<String, StageOutcome>> {
+        let Some(from) = self.tree_version(name) else {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs no {name}.control"
+            ))));
+        };
+        if crate::extension::compare_versions(&from, to) != std::cmp::Ordering::Less {
+            return Ok(Err(StageOutcome::Missing(format!(
+                "the previous release {release} installs {name} {from}, not earlier than {to}"
+            ))));
+        }
+        Ok(
+            match self.sql(
+                "pgfarm_upgraded",
+                &format!("CREATE EXTENSION \"{name}\" VERSION '{from}' CASCADE"),
+                log,
+            )? {
+                Ok(_) => {
+                    log.push_str(&format!(
+                    "pgfarm: {name} {from} from the previous release {release}, now updated with this release's scripts\n"
+                ));
+                    Ok(from)
+                }
+                Err(e) => Err(StageOutcome::Failed(format!(
+                    "the previous release {release}: CREATE EXTENSION {name} VERSION '{from}' failed: {e}"
+                ))),
+            },
+        )
+    }
+
     fn upgrade(&mut self, log: &mut String) -> Result<StageOutcome> {
         if !self.source.upgrade_enabled {
             return Ok(StageOutcome::Missing(
@@ -740,11 +813,6 @@ impl Job<'_> {
         };
         let name = self.source.name.clone();
         let candidates = self.installable_earlier_versions(&to, log)?;
-        if candidates.is_empty() {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} is installable in this tree (pg_available_extension_versions lists none before {to})"
-            )));
-        }
         for db in ["pgfarm_upgraded", "pgfarm_fresh"] {
             if let Err(e) = self.sql("postgres", &format!("CREATE DATABASE {db}"), log)? {
                 return Ok(StageOutcome::Failed(e));
@@ -768,11 +836,37 @@ impl Job<'_> {
                 }
             }
         }
-        let Some(from) = from else {
-            return Ok(StageOutcome::Missing(format!(
-                "no earlier version of {name} installs on this PostgreSQL (tried {})",
-                candidates.join(", ")
-            )));
+        let from = match from {
+            Some(from) => from,
+            None => {
+                // As pgTAP's updatecheck: the previous PGXN release, then this release's
+                // update scripts.
+                let tree = if candidates.is_empty() {
+                    format!("pg_available_extension_versions lists none before {to}")
+                } else {
+                    format!("tried {}", candidates.join(", "))
+                };
+                let (release, snapshot) = match self.install_previous_release(log)? {
+                    Ok(installed) => installed,
+                    Err(why) => {
+                        return Ok(StageOutcome::Missing(format!(
+                            "no earlier version of {name} is installable in this tree ({tree}); {why}"
+                        )));
+                    }
+                };
+                let created = self.create_previous(&name, &to, &release, log);
+                let reinstalled = self.reinstall(log);
+                snapshot.remove_added(log);
+                if let Some(failed) = reinstalled? {
+                    return Ok(StageOutcome::Failed(format!(
+                        "reinstalling {name} after the previous release {release}: {failed}"
+                    )));
+                }
+                match created? {
+                    Ok(from) => from,
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
         };
         if let Err(e) = self.sql(
             "pgfarm_upgraded",
@@ -805,7 +899,17 @@ impl Job<'_> {
                 "catalog objects after {from} -> {to} equal a fresh {to} ({} objects)\n",
                 fresh.lines().count()
             ));
-            return Ok(StageOutcome::Ok);
+            if !self.source.upgrade_rerun || self.source.tap_files.is_empty() {
+                return Ok(StageOutcome::Ok);
+            }
+            // `[upgrade] rerun = true`: the pgTAP suites again, in the updated database.
+            log.push_str(&format!("pgfarm: the pgTAP files again after {from} -> {to}\n"));
+            return Ok(match self.run_tap_files("pgfarm_upgraded", log)?.0 {
+                StageOutcome::Failed(why) => StageOutcome::Failed(format!(
+                    "after ALTER EXTENSION UPDATE {from} -> {to}: {why}"
+                )),
+                other => other,
+            });
         }
         let mut text = String::new();
         let labels = pgfarm_diff::Labels {
