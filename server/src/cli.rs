@@ -30,6 +30,22 @@ pub enum ServerCommand {
     /// Administer machines and extension releases directly in the database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import releases from PGXN.
+    #[command(subcommand)]
+    Pgxn(PgxnCommand),
+}
+
+/// `pgfarm-server pgxn ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PgxnCommand {
+    /// One sync pass: import the distributions, releases and users that changed since the last
+    /// sync from a PGXN mirror or API server, then exit (0 when it succeeded).
+    Sync {
+        /// Base URL of the mirror or API server (`https://api.pgxn.org/`; `file://` and
+        /// loopback `http://` for tests).
+        #[arg(long, value_name = "URL")]
+        mirror: String,
+    },
 }
 
 /// `pgfarm-server admin ...`.
@@ -105,6 +121,15 @@ pub fn run(cli: ServerCli) -> ExitCode {
         match cli.command {
             None | Some(ServerCommand::Serve) => serve(config).await,
             Some(ServerCommand::Admin(command)) => admin(config, command).await,
+            Some(ServerCommand::Pgxn(PgxnCommand::Sync { mirror })) => {
+                let store = crate::db::open(&config).await?;
+                let report = crate::pgxn::sync(store.as_ref(), &mirror).await?;
+                println!("{report}");
+                for skipped in &report.skipped {
+                    println!("  skipped {skipped}");
+                }
+                Ok(())
+            }
         }
     });
     match result {
@@ -130,7 +155,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("pgfarm-server listening on http://{addr} (database {database})");
     tracing::info!(%addr, %database, "listening");
+    let pgxn = crate::periodic_pgxn_sync(&state);
     crate::serve(listener, state, shutdown_signal()).await?;
+    if let Some(pgxn) = pgxn {
+        pgxn.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

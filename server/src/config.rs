@@ -29,11 +29,11 @@ pub struct ConfigArgs {
     #[arg(long, env = "PGFARM_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
     /// Folder for the SQLite database and the server key [default: ./.data].
-    #[arg(long, env = "PGFARM_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "PGFARM_DATA_DIR", value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Use this PostgreSQL database (postgres://...) instead of SQLite in the data folder;
     /// `sqlite://FILE` selects another SQLite file. Also read from DATABASE_URL.
-    #[arg(long, env = "PGFARM_DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "PGFARM_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
     /// Serve the built web UI from this folder (with single-page-app fallback to index.html).
     #[arg(long, env = "PGFARM_STATIC_DIR", value_name = "DIR")]
@@ -60,6 +60,14 @@ pub struct ConfigArgs {
     /// Default: `http://<listen>`.
     #[arg(long, env = "PGFARM_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Sync releases from this PGXN mirror or API server (`https://api.pgxn.org/`) while
+    /// serving: at start, then every `--pgxn-interval`.
+    #[arg(long, env = "PGFARM_PGXN_MIRROR", value_name = "URL")]
+    pub pgxn_mirror: Option<String>,
+    /// Time between two PGXN syncs: `90s`, `30m`, `1h`, `1d` or combined (`1h30m`)
+    /// [default: 1h].
+    #[arg(long, env = "PGFARM_PGXN_INTERVAL", value_name = "DURATION")]
+    pub pgxn_interval: Option<String>,
 }
 
 /// The same settings as read from a TOML file; every key is optional.
@@ -77,6 +85,8 @@ struct FileConfig {
     submissions_per_minute: Option<u32>,
     max_connections: Option<u32>,
     public_url: Option<String>,
+    pgxn_mirror: Option<String>,
+    pgxn_interval: Option<String>,
     admin_token: Option<String>,
     server_key: Option<String>,
 }
@@ -110,6 +120,10 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Server key in hex given by `PGFARM_SERVER_KEY` or the file (`None`: `<data_dir>/server.key`).
     pub server_key: Option<String>,
+    /// The PGXN mirror the running server syncs from, if any.
+    pub pgxn_mirror: Option<String>,
+    /// Time between two PGXN syncs.
+    pub pgxn_interval: Duration,
 }
 
 /// A configuration problem, naming the file or setting.
@@ -217,6 +231,12 @@ impl Config {
             public_url,
             admin_token: env("PGFARM_ADMIN_TOKEN").or(file.admin_token),
             server_key: env("PGFARM_SERVER_KEY").or(file.server_key),
+            pgxn_mirror: args.pgxn_mirror.clone().or(file.pgxn_mirror),
+            pgxn_interval: match args.pgxn_interval.clone().or(file.pgxn_interval) {
+                Some(text) => parse_duration(&text)
+                    .map_err(|message| ConfigError::Invalid { name: "pgxn_interval", message })?,
+                None => DEFAULT_PGXN_INTERVAL,
+            },
         };
         if config.max_bundle_bytes == 0 || config.max_decompressed_bytes < config.max_bundle_bytes {
             return Err(ConfigError::Invalid {
@@ -253,6 +273,36 @@ impl Config {
     }
 }
 
+/// Default time between two PGXN syncs (PGXN's mirrors sync at most hourly).
+pub const DEFAULT_PGXN_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Parses `90s`, `30m`, `1h`, `1d`, `1h30m` (at least one second).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration such as 90s, 30m, 1h or 1h30m");
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n.checked_mul(unit).and_then(|n| total.checked_add(n)).ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -273,6 +323,17 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        for bad in ["", "1", "h", "1x", "0s", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn password_is_redacted_from_database_urls() {

@@ -46,6 +46,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod limits;
 pub mod metrics;
+pub mod pgxn;
 pub mod routes;
 pub mod secrets;
 pub mod state;
@@ -195,6 +196,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<(AppState, Option<String>
     Ok((AppState::new(store, config, key), new_token))
 }
 
+/// Starts the periodic PGXN sync when `--pgxn-mirror` is set.
+pub fn periodic_pgxn_sync(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let mirror = state.config.pgxn_mirror.clone()?;
+    Some(pgxn::spawn_periodic(state.store.clone(), mirror, state.config.pgxn_interval))
+}
+
 /// A running server (for tests and embedding): its address and a shutdown handle.
 pub struct Server {
     /// The address it listens on.
@@ -205,6 +212,7 @@ pub struct Server {
     pub new_admin_token: Option<String>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pgxn: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -217,11 +225,16 @@ impl Server {
         let task = tokio::spawn(serve(listener, state.clone(), async move {
             let _ = signal.await;
         }));
-        Ok(Server { addr, state, new_admin_token, shutdown, task })
+        let pgxn = periodic_pgxn_sync(&state);
+        Ok(Server { addr, state, new_admin_token, shutdown, task, pgxn })
     }
 
-    /// Stops accepting connections, waits (at most 30 s) for requests in flight.
+    /// Stops the PGXN sync and accepting connections, waits (at most 30 s) for requests in
+    /// flight.
     pub async fn shutdown(self) {
+        if let Some(pgxn) = self.pgxn {
+            pgxn.abort();
+        }
         let _ = self.shutdown.send(());
         let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
     }

@@ -31,6 +31,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/machines") view=pages::machine::MachinesPage/>
                     <Route path=path!("/machines/:name") view=pages::machine::MachinePage/>
                     <Route path=path!("/trends") view=pages::trends::TrendsPage/>
+                    <Route path=path!("/users") view=pages::users::UsersPage/>
+                    <Route path=path!("/users/:name") view=pages::users::UserPage/>
                     <Route path=path!("/view") view=pages::view::ViewPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminPage/>
                 </Routes>

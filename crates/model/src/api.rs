@@ -323,6 +323,10 @@ pub struct MatrixCell {
     pub run: String,
     /// When that run was made (RFC 3339).
     pub when: String,
+    /// The release status of that version (`stable`, `testing`, `unstable`) when it is a known
+    /// release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_status: Option<String>,
 }
 
 /// `GET /api/v1/extensions/{extension}`: the extension's matrix cells and versions.
@@ -334,6 +338,85 @@ pub struct ExtensionDetail {
     pub cells: Vec<MatrixCell>,
     /// Its versions with run counts.
     pub versions: Vec<VersionCounts>,
+    /// Its known releases (from PGXN, an admin, or learned from runs), newest first.
+    #[serde(default)]
+    pub releases: Vec<Release>,
+}
+
+/// A known release of an extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Release {
+    /// Extension (for PGXN releases, the dist name as its META writes it).
+    pub extension: String,
+    /// Version.
+    pub version: String,
+    /// `stable`, `testing` or `unstable` (releases not from PGXN count as stable).
+    pub release_status: String,
+    /// Where the server learned of it: `pgxn`, `admin` or `learned` (from a run).
+    pub source: String,
+    /// Release date (RFC 3339; for PGXN releases PGXN's date).
+    pub date: String,
+    /// The META's abstract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#abstract: Option<String>,
+    /// The PGXN user who uploaded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The PostgreSQL range its META declares, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_range: Option<String>,
+    /// Lowest PostgreSQL major it is queued for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_min: Option<i64>,
+    /// Highest PostgreSQL major it is queued for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_max: Option<i64>,
+    /// Its page on PGXN (`https://pgxn.org/dist/{dist}/{version}/`), for PGXN releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgxn_url: Option<String>,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// `GET /api/v1/users`: a PGXN user (author) whose releases the server synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UserSummary {
+    /// PGXN nickname.
+    pub nickname: String,
+    /// Full name.
+    pub name: String,
+    /// Home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Their page on PGXN (`https://pgxn.org/user/{nickname}/`).
+    pub pgxn_url: String,
+    /// Distributions they released.
+    pub n_dists: i64,
+    /// Releases they uploaded.
+    pub n_releases: i64,
+}
+
+/// `GET /api/v1/users/{name}`: a PGXN user and their distributions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UserDetail {
+    /// The user and counts.
+    pub user: UserSummary,
+    /// Their distributions, by name.
+    pub distributions: Vec<UserDistribution>,
+}
+
+/// A distribution of a PGXN user, with the releases they uploaded (newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UserDistribution {
+    /// Dist name as its META writes it.
+    pub dist: String,
+    /// The newest release's abstract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#abstract: Option<String>,
+    /// Releases, newest first.
+    pub releases: Vec<Release>,
 }
 
 /// A version of an extension with its run counts (`GET /api/v1/extensions/{extension}/versions`).

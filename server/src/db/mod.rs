@@ -269,6 +269,9 @@ pub struct LatestRow {
     pub n_tests: i64,
     /// Its uuid.
     pub run_uuid: String,
+    /// The release status of that version (`stable`, `testing`, `unstable`), when it is a
+    /// known release.
+    pub release_status: Option<String>,
 }
 
 /// One entry of a test's history.
@@ -378,6 +381,128 @@ pub struct ReleaseRow {
     pub pg_min: Option<i64>,
     /// Highest supported major.
     pub pg_max: Option<i64>,
+}
+
+/// A release as the queue hands it out.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueRow {
+    /// Extension (for PGXN releases, the dist name as its META writes it).
+    pub extension: String,
+    /// Version.
+    pub version: String,
+    /// `stable`, `testing` or `unstable`.
+    pub release_status: String,
+    /// PGXN dist name, for PGXN releases.
+    pub dist: Option<String>,
+    /// The zip's URL, for PGXN releases.
+    pub download_url: Option<String>,
+    /// The zip's SHA-1, for PGXN releases.
+    pub sha1: Option<String>,
+    /// The mirror it was synced from, for PGXN releases.
+    pub mirror: Option<String>,
+}
+
+/// A known release with its PGXN facts (those are `None` for releases not from PGXN).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseInfoRow {
+    /// Extension.
+    pub extension: String,
+    /// Version.
+    pub version: String,
+    /// `stable`, `testing` or `unstable`.
+    pub release_status: String,
+    /// `pgxn`, `admin` or `learned`.
+    pub source: String,
+    /// Release time (unix ms; for PGXN releases PGXN's date).
+    pub released_at: i64,
+    /// PGXN dist name.
+    pub dist: Option<String>,
+    /// Abstract.
+    pub abstract_text: Option<String>,
+    /// Uploader's PGXN nickname.
+    pub pgxn_user: Option<String>,
+    /// The META's PostgreSQL range as written.
+    pub pg_range: Option<String>,
+    /// Lowest supported major.
+    pub pg_min: Option<i64>,
+    /// Highest supported major.
+    pub pg_max: Option<i64>,
+    /// Runs of it.
+    pub n_runs: i64,
+    /// Failed runs of it.
+    pub n_failed: i64,
+}
+
+/// A release imported from a PGXN mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgxnReleaseRow {
+    /// The dist name as its META writes it (stored as the extension).
+    pub dist: String,
+    /// Version.
+    pub version: String,
+    /// `stable`, `testing` or `unstable`.
+    pub release_status: String,
+    /// PGXN's release date (unix ms).
+    pub released_at: i64,
+    /// META abstract.
+    pub abstract_text: String,
+    /// Uploader.
+    pub user: String,
+    /// The META's PostgreSQL range as written.
+    pub pg_range: Option<String>,
+    /// Lowest major the range allows (`None`: no lower bound).
+    pub pg_min: Option<i64>,
+    /// Highest major the range allows (`None`: no upper bound).
+    pub pg_max: Option<i64>,
+    /// The other `requires` prerequisites, JSON.
+    pub prereqs: String,
+    /// The zip's URL.
+    pub download_url: String,
+    /// The zip's SHA-1.
+    pub sha1: Option<String>,
+}
+
+/// A PGXN user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PgxnUserRow {
+    /// Nickname (PGXN's account name).
+    pub nickname: String,
+    /// Full name.
+    pub name: String,
+    /// Home page.
+    pub uri: Option<String>,
+}
+
+/// A PGXN user with counts of their synced distributions and releases.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserSummaryRow {
+    /// Nickname.
+    pub nickname: String,
+    /// Full name.
+    pub name: String,
+    /// Home page.
+    pub uri: Option<String>,
+    /// Distributions they uploaded a release of.
+    pub n_dists: i64,
+    /// Releases they uploaded.
+    pub n_releases: i64,
+}
+
+/// What one sync pass writes, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PgxnBatch {
+    /// The mirror's base URL.
+    pub mirror: String,
+    /// New or changed releases.
+    pub releases: Vec<PgxnReleaseRow>,
+    /// Users to insert or update.
+    pub users: Vec<PgxnUserRow>,
+    /// (lowercased dist, dist name, document hash) of every dist document imported.
+    pub dists: Vec<(String, String, String)>,
+    /// The new fingerprint of stats/dist.json's `recent` list.
+    pub recent_fingerprint: String,
+    /// Now (unix ms).
+    pub now: i64,
 }
 
 /// Counts for `/api/v1/stats`.
@@ -505,8 +630,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds or updates a known release.
     async fn add_release(&self, release: &ReleaseRow, source: &str, now: i64) -> DbResult<()>;
-    /// Releases a machine has not tested on `pg_major`, newest first.
-    async fn queue(&self, machine_id: i64, pg_major: i64, limit: i64) -> DbResult<Vec<ReleaseRow>>;
+    /// Releases of the given statuses a machine has not tested on `pg_major` and whose
+    /// PostgreSQL range allows it, newest first.
+    async fn queue(
+        &self,
+        machine_id: i64,
+        pg_major: i64,
+        statuses: &[&str],
+        limit: i64,
+    ) -> DbResult<Vec<QueueRow>>;
+    /// Every known release of an extension with its run counts, newest first.
+    async fn releases_of(&self, extension: &str) -> DbResult<Vec<ReleaseInfoRow>>;
+
+    /// The `recent` fingerprint of the last completed sync of `mirror`.
+    async fn pgxn_fingerprint(&self, mirror: &str) -> DbResult<Option<String>>;
+    /// (lowercased dist, document hash) of the dist documents imported from `mirror`.
+    async fn pgxn_dist_hashes(&self, mirror: &str) -> DbResult<Vec<(String, String)>>;
+    /// (lowercased dist, version) of every release imported from PGXN (any mirror).
+    async fn pgxn_releases(&self) -> DbResult<Vec<(String, String)>>;
+    /// The stored PGXN users.
+    async fn pgxn_user_rows(&self) -> DbResult<Vec<PgxnUserRow>>;
+    /// Writes one sync pass in one transaction (nothing when the batch is empty but for the
+    /// fingerprint, which is written only when it changed).
+    async fn pgxn_apply(&self, batch: &PgxnBatch) -> DbResult<()>;
+    /// PGXN users with counts, by nickname.
+    async fn pgxn_users(&self) -> DbResult<Vec<UserSummaryRow>>;
+    /// One PGXN user.
+    async fn pgxn_user(&self, nickname: &str) -> DbResult<Option<UserSummaryRow>>;
+    /// The releases a PGXN user uploaded, by dist then newest first, with run counts.
+    async fn pgxn_user_releases(&self, nickname: &str) -> DbResult<Vec<ReleaseInfoRow>>;
 }
 
 /// Opens the store named by `config.database_url`, applying migrations.
@@ -559,6 +711,7 @@ pub const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "verdict_machine_faults_and_tested",
         include_str!("../../../migrations/sqlite/0005_verdict_machine_faults_and_tested.sql"),
     ),
+    (6, "pgxn_sync", include_str!("../../../migrations/sqlite/0006_pgxn_sync.sql")),
 ];
 
 /// The PostgreSQL migrations, embedded: same versions and descriptions as `SQLITE_MIGRATIONS`.
@@ -576,6 +729,7 @@ pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "verdict_machine_faults_and_tested",
         include_str!("../../../migrations/postgres/0005_verdict_machine_faults_and_tested.sql"),
     ),
+    (6, "pgxn_sync", include_str!("../../../migrations/postgres/0006_pgxn_sync.sql")),
 ];
 
 /// A sqlx `Migrator` over embedded migrations (instead of `sqlx::migrate!`, which needs sqlx's

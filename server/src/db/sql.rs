@@ -125,6 +125,22 @@ where
 }
 
 /// Implements `Store` for `$store`, whose `reader()` and `writer()` return `&sqlx::Pool<$db>`.
+/// A known release with its run counts; callers add `WHERE` and `ORDER BY`.
+pub(crate) const RELEASE_INFO: &str = "SELECT e.extension, e.version, e.release_status, \
+     e.source, e.released_at, e.dist, e.abstract AS abstract_text, e.pgxn_user, e.pg_range, \
+     e.pg_min, e.pg_max, CAST(COALESCE(c.n_runs, 0) AS BIGINT) AS n_runs, \
+     CAST(COALESCE(c.n_failed, 0) AS BIGINT) AS n_failed FROM extension_releases e \
+     LEFT JOIN (SELECT extension, ext_version, COUNT(*) AS n_runs, \
+     SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS n_failed FROM runs \
+     GROUP BY extension, ext_version) c ON c.extension = e.extension \
+     AND c.ext_version = e.version";
+
+/// PGXN users with their counts; callers add `WHERE`, `GROUP BY` and `ORDER BY`.
+pub(crate) const USER_SUMMARY: &str = "SELECT u.nickname, u.name, u.uri, \
+     CAST(COUNT(DISTINCT e.extension) AS BIGINT) AS n_dists, \
+     CAST(COUNT(e.version) AS BIGINT) AS n_releases \
+     FROM pgxn_users u LEFT JOIN extension_releases e ON e.pgxn_user = u.nickname";
+
 macro_rules! impl_store {
     ($store:ty, $db:ty, $kind:literal, $for_update:literal) => {
         #[async_trait::async_trait]
@@ -577,8 +593,10 @@ macro_rules! impl_store {
             ) -> crate::db::DbResult<Vec<crate::db::LatestRow>> {
                 let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT l.extension, l.pg_major, l.platform, l.ext_version, l.status, \
-                     l.failed_stage, l.created_at, r.tested, r.n_tests, r.uuid AS run_uuid \
-                     FROM latest l JOIN runs r ON r.id = l.run_id",
+                     l.failed_stage, l.created_at, r.tested, r.n_tests, r.uuid AS run_uuid, \
+                     e.release_status FROM latest l JOIN runs r ON r.id = l.run_id \
+                     LEFT JOIN extension_releases e ON e.extension = l.extension \
+                     AND e.version = l.ext_version",
                 );
                 if let Some(extension) = extension {
                     query.push(" WHERE l.extension = ").push_bind(extension.to_owned());
@@ -782,20 +800,189 @@ macro_rules! impl_store {
                 &self,
                 machine_id: i64,
                 pg_major: i64,
+                statuses: &[&str],
                 limit: i64,
-            ) -> crate::db::DbResult<Vec<crate::db::ReleaseRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT e.extension, e.version, e.pg_min, e.pg_max \
-                     FROM extension_releases e \
-                     WHERE (e.pg_min IS NULL OR e.pg_min <= $1) \
-                     AND (e.pg_max IS NULL OR e.pg_max >= $1) \
-                     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.extension = e.extension \
-                     AND r.ext_version = e.version AND r.pg_major = $1 AND r.machine_id = $2) \
-                     ORDER BY e.released_at DESC, e.extension, e.version LIMIT $3",
+            ) -> crate::db::DbResult<Vec<crate::db::QueueRow>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT e.extension, e.version, e.release_status, e.dist, e.download_url, \
+                     e.sha1, e.mirror FROM extension_releases e \
+                     WHERE (e.pg_min IS NULL OR e.pg_min <= ",
+                );
+                query.push_bind(pg_major);
+                query.push(") AND (e.pg_max IS NULL OR e.pg_max >= ").push_bind(pg_major);
+                query.push(") AND e.release_status IN (");
+                let mut list = query.separated(", ");
+                for status in statuses {
+                    list.push_bind(status.to_string());
+                }
+                query.push(
+                    ") AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.extension = e.extension \
+                     AND r.ext_version = e.version AND r.pg_major = ",
+                );
+                query.push_bind(pg_major).push(" AND r.machine_id = ").push_bind(machine_id);
+                query.push(") ORDER BY e.released_at DESC, e.extension, e.version LIMIT ");
+                query.push_bind(limit);
+                Ok(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn releases_of(
+                &self,
+                extension: &str,
+            ) -> crate::db::DbResult<Vec<crate::db::ReleaseInfoRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{} WHERE e.extension = $1 ORDER BY e.released_at DESC, e.version DESC",
+                    crate::db::sql::RELEASE_INFO
+                )))
+                .bind(extension)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn pgxn_fingerprint(
+                &self,
+                mirror: &str,
+            ) -> crate::db::DbResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT recent_fingerprint FROM pgxn_mirrors WHERE url = $1",
                 )
-                .bind(pg_major)
-                .bind(machine_id)
-                .bind(limit)
+                .bind(mirror)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(row.map(|(fingerprint,)| fingerprint))
+            }
+
+            async fn pgxn_dist_hashes(
+                &self,
+                mirror: &str,
+            ) -> crate::db::DbResult<Vec<(String, String)>> {
+                Ok(sqlx::query_as("SELECT dist, doc_hash FROM pgxn_dists WHERE mirror = $1")
+                    .bind(mirror)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn pgxn_releases(&self) -> crate::db::DbResult<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT LOWER(dist), version FROM extension_releases WHERE dist IS NOT NULL",
+                )
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn pgxn_user_rows(&self) -> crate::db::DbResult<Vec<crate::db::PgxnUserRow>> {
+                Ok(sqlx::query_as("SELECT nickname, name, uri FROM pgxn_users")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn pgxn_apply(&self, batch: &crate::db::PgxnBatch) -> crate::db::DbResult<()> {
+                let mut tx = self.writer().begin().await?;
+                for release in &batch.releases {
+                    sqlx::query(
+                        "INSERT INTO extension_releases (extension, version, pg_min, pg_max, \
+                         source, released_at, release_status, dist, abstract, pgxn_user, \
+                         pg_range, prereqs, download_url, sha1, mirror) VALUES ($1, $2, $3, $4, \
+                         'pgxn', $5, $6, $1, $7, $8, $9, $10, $11, $12, $13) \
+                         ON CONFLICT (extension, version) DO UPDATE SET \
+                         pg_min = excluded.pg_min, pg_max = excluded.pg_max, source = 'pgxn', \
+                         released_at = excluded.released_at, \
+                         release_status = excluded.release_status, dist = excluded.dist, \
+                         abstract = excluded.abstract, pgxn_user = excluded.pgxn_user, \
+                         pg_range = excluded.pg_range, prereqs = excluded.prereqs, \
+                         download_url = excluded.download_url, sha1 = excluded.sha1, \
+                         mirror = excluded.mirror",
+                    )
+                    .bind(&release.dist)
+                    .bind(&release.version)
+                    .bind(release.pg_min)
+                    .bind(release.pg_max)
+                    .bind(release.released_at)
+                    .bind(&release.release_status)
+                    .bind(&release.abstract_text)
+                    .bind(&release.user)
+                    .bind(&release.pg_range)
+                    .bind(&release.prereqs)
+                    .bind(&release.download_url)
+                    .bind(&release.sha1)
+                    .bind(&batch.mirror)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for user in &batch.users {
+                    sqlx::query(
+                        "INSERT INTO pgxn_users (nickname, name, uri, mirror, synced_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nickname) DO UPDATE SET \
+                         name = excluded.name, uri = excluded.uri, mirror = excluded.mirror, \
+                         synced_at = excluded.synced_at",
+                    )
+                    .bind(&user.nickname)
+                    .bind(&user.name)
+                    .bind(&user.uri)
+                    .bind(&batch.mirror)
+                    .bind(batch.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (dist, name, hash) in &batch.dists {
+                    sqlx::query(
+                        "INSERT INTO pgxn_dists (mirror, dist, name, doc_hash) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (mirror, dist) DO UPDATE SET \
+                         name = excluded.name, doc_hash = excluded.doc_hash",
+                    )
+                    .bind(&batch.mirror)
+                    .bind(dist)
+                    .bind(name)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO pgxn_mirrors (url, recent_fingerprint, synced_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (url) DO UPDATE SET \
+                     recent_fingerprint = excluded.recent_fingerprint, \
+                     synced_at = excluded.synced_at",
+                )
+                .bind(&batch.mirror)
+                .bind(&batch.recent_fingerprint)
+                .bind(batch.now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn pgxn_users(&self) -> crate::db::DbResult<Vec<crate::db::UserSummaryRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{} GROUP BY u.nickname, u.name, u.uri ORDER BY u.nickname",
+                    crate::db::sql::USER_SUMMARY
+                )))
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn pgxn_user(
+                &self,
+                nickname: &str,
+            ) -> crate::db::DbResult<Option<crate::db::UserSummaryRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{} WHERE u.nickname = $1 GROUP BY u.nickname, u.name, u.uri",
+                    crate::db::sql::USER_SUMMARY
+                )))
+                .bind(nickname)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
+            async fn pgxn_user_releases(
+                &self,
+                nickname: &str,
+            ) -> crate::db::DbResult<Vec<crate::db::ReleaseInfoRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{} WHERE e.pgxn_user = $1 \
+                     ORDER BY e.extension, e.released_at DESC, e.version DESC",
+                    crate::db::sql::RELEASE_INFO
+                )))
+                .bind(nickname)
                 .fetch_all(self.reader())
                 .await?)
             }

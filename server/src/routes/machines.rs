@@ -153,6 +153,30 @@ async fn owners(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
 struct QueueQuery {
     pg: i64,
     limit: Option<i64>,
+    status: Option<String>,
+}
+
+/// The release statuses of `?status=stable,testing` (default `stable`), each once.
+pub(super) fn release_statuses(param: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
+    let Some(param) = param else { return Ok(vec!["stable"]) };
+    let mut statuses = Vec::new();
+    for value in param.split(',').map(str::trim) {
+        let status = match value {
+            "stable" => "stable",
+            "testing" => "testing",
+            "unstable" => "unstable",
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "parameter `status`: `{other}` is not a release status (stable, testing, \
+                     unstable)"
+                )));
+            }
+        };
+        if !statuses.contains(&status) {
+            statuses.push(status);
+        }
+    }
+    Ok(statuses)
 }
 
 async fn queue(
@@ -167,6 +191,7 @@ async fn queue(
         )));
     }
     let limit = super::page_limit(query.limit)?;
+    let statuses = release_statuses(query.status.as_deref())?;
     let machine = state
         .store
         .machine(&name)
@@ -174,18 +199,18 @@ async fn queue(
         .ok_or_else(|| ApiError::not_found(format!("machine `{name}`")))?;
     let items = state
         .store
-        .queue(machine.id, query.pg, limit)
+        .queue(machine.id, query.pg, &statuses, limit)
         .await?
         .into_iter()
         .map(|release| api::QueueItem {
             extension: release.extension,
             version: release.version,
             pg_major: query.pg,
-            dist: None,
-            release_status: None,
-            download_url: None,
-            sha1: None,
-            mirror: None,
+            dist: release.dist,
+            release_status: Some(release.release_status),
+            download_url: release.download_url,
+            sha1: release.sha1,
+            mirror: release.mirror,
         })
         .collect();
     Ok(Json(items))
@@ -201,6 +226,17 @@ mod tests {
         for bad in ["", "-x", ".x", "a b", "a/b", "<script>", &"a".repeat(65)] {
             assert!(check_machine_name(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn release_statuses_default_to_stable_and_unknown_ones_are_named() {
+        assert_eq!(release_statuses(None).unwrap(), ["stable"]);
+        assert_eq!(
+            release_statuses(Some("testing,stable,testing")).unwrap(),
+            ["testing", "stable"]
+        );
+        let err = release_statuses(Some("stable,beta")).unwrap_err();
+        assert!(err.message.contains("`beta`"), "{}", err.message);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod openapi;
 mod ops;
 mod reads;
 mod runs;
+mod users;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(reads::router())
         .merge(badges::router())
         .merge(feed::router())
+        .merge(users::router())
 }
 
 /// `Json<T>` whose rejection is a JSON `ApiError` naming the field.

@@ -58,6 +58,29 @@ pub(super) fn cell(row: LatestRow) -> api::MatrixCell {
         n_tests: row.n_tests,
         run: row.run_uuid,
         when: crate::rfc3339(row.created_at),
+        release_status: row.release_status,
+    }
+}
+
+/// The wire form of a known release.
+pub(super) fn release(row: crate::db::ReleaseInfoRow) -> api::Release {
+    let pgxn_url = (row.source == "pgxn").then(|| {
+        crate::pgxn::release_page(row.dist.as_deref().unwrap_or(&row.extension), &row.version)
+    });
+    api::Release {
+        extension: row.extension,
+        version: row.version,
+        release_status: row.release_status,
+        source: row.source,
+        date: crate::rfc3339(row.released_at),
+        r#abstract: row.abstract_text.filter(|text| !text.is_empty()),
+        user: row.pgxn_user,
+        pg_range: row.pg_range,
+        pg_min: row.pg_min,
+        pg_max: row.pg_max,
+        pgxn_url,
+        n_runs: row.n_runs,
+        n_failed: row.n_failed,
     }
 }
 
@@ -82,13 +105,15 @@ async fn extension(
 ) -> ApiResult<Response> {
     let cells: Vec<api::MatrixCell> =
         state.store.matrix(Some(&extension)).await?.into_iter().map(cell).collect();
-    if cells.is_empty() {
+    let releases: Vec<api::Release> =
+        state.store.releases_of(&extension).await?.into_iter().map(release).collect();
+    if cells.is_empty() && releases.is_empty() {
         return Err(ApiError::not_found(format!("extension `{extension}`")));
     }
     let versions = versions_of(&state, &extension).await?;
     Ok(cached_json(
         &headers,
-        &api::ExtensionDetail { name: extension, cells, versions },
+        &api::ExtensionDetail { name: extension, cells, versions, releases },
         Caching::Revalidate,
     ))
 }
@@ -129,6 +154,8 @@ async fn machine_grid(
 #[derive(Debug, Deserialize)]
 struct MatrixQuery {
     extension: Option<String>,
+    /// `stable,testing`: only cells whose version has one of these release statuses.
+    release_status: Option<String>,
 }
 
 async fn matrix(
@@ -136,9 +163,25 @@ async fn matrix(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MatrixQuery>,
 ) -> ApiResult<Response> {
-    if query.extension.is_some() {
-        let cells: Vec<api::MatrixCell> =
-            state.store.matrix(query.extension.as_deref()).await?.into_iter().map(cell).collect();
+    if query.extension.is_some() || query.release_status.is_some() {
+        let statuses = match query.release_status.as_deref() {
+            Some(param) => Some(super::machines::release_statuses(Some(param))?),
+            None => None,
+        };
+        let cells: Vec<api::MatrixCell> = state
+            .store
+            .matrix(query.extension.as_deref())
+            .await?
+            .into_iter()
+            .map(cell)
+            .filter(|cell| {
+                statuses.as_ref().is_none_or(|statuses| {
+                    // A version the server knows no release of counts as stable, as the queue
+                    // counts admin-added releases.
+                    statuses.contains(&cell.release_status.as_deref().unwrap_or("stable"))
+                })
+            })
+            .collect();
         return Ok(cached_json(&headers, &cells, Caching::Revalidate));
     }
     // The full matrix: served from `state.matrix` while no run was stored (see MatrixCache).

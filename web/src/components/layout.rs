@@ -126,6 +126,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 <a href="/runs">"Runs"</a>
                 <a href="/failures">"Failures"</a>
                 <a href="/machines">"Machines"</a>
+                <a href="/users">"Authors"</a>
                 <a href="/trends">"Trends"</a>
                 <a href="/view">"Open a bundle"</a>
                 <a href="/admin">"Admin"</a>

@@ -5,6 +5,7 @@ pub mod diff_view;
 pub mod filter_bar;
 pub mod layout;
 pub mod log_view;
+pub mod releases;
 pub mod remote;
 pub mod run_table;
 pub mod run_view;

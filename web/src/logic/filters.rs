@@ -5,6 +5,8 @@
 pub const RUN_STATUSES: [&str; 4] = ["ok", "failed", "error", "interrupted"];
 /// The stages a "first failed stage" filter can ask for (serde names of `StageKind`).
 pub const STAGES: [&str; 7] = ["build", "install", "cluster", "load", "regress", "tap", "upgrade"];
+/// The PGXN release statuses a filter can ask for.
+pub const RELEASE_STATUSES: [&str; 3] = ["stable", "testing", "unstable"];
 /// The "days back" choices of the failures page.
 pub const DAY_CHOICES: [u32; 4] = [7, 30, 90, 365];
 /// Rows per page asked of the API.
@@ -287,9 +289,88 @@ impl FailureFilters {
     }
 }
 
+/// The filters of the matrix (`/`): a platform and a release status, applied to the cells the
+/// page read once (`GET /api/v1/matrix` answers the same `release_status` filter for API users).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixFilters {
+    /// `os/arch`.
+    pub platform: Option<String>,
+    /// `stable`, `testing` or `unstable`.
+    pub release_status: Option<String>,
+}
+
+impl MatrixFilters {
+    /// Reads the filters from query pairs; unknown keys, empty values and unknown release
+    /// statuses are ignored.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> MatrixFilters {
+        let mut filters = MatrixFilters::default();
+        for (key, value) in pairs {
+            match key {
+                "platform" => filters.platform = text(value),
+                "release_status" => {
+                    filters.release_status =
+                        text(value).filter(|status| RELEASE_STATUSES.contains(&status.as_str()));
+                }
+                _ => {}
+            }
+        }
+        filters
+    }
+
+    /// The set filters as query pairs, in a fixed order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        [("platform", &self.platform), ("release_status", &self.release_status)]
+            .into_iter()
+            .filter_map(|(key, value)| value.clone().map(|value| (key, value)))
+            .collect()
+    }
+
+    /// The page's query string, or `""`.
+    pub fn query(&self) -> String {
+        to_query(&self.to_pairs())
+    }
+
+    /// Whether a cell passes the release status filter (a version without a known release
+    /// counts as stable, as the server counts it); the platform is the matrix table's.
+    pub fn keeps(&self, cell: &pgfarm_model::api::MatrixCell) -> bool {
+        self.release_status
+            .as_deref()
+            .is_none_or(|wanted| cell.release_status.as_deref().unwrap_or("stable") == wanted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matrix_filters_round_trip_and_filter_by_release_status() {
+        let filters = MatrixFilters {
+            platform: Some("linux/x86_64".into()),
+            release_status: Some("testing".into()),
+        };
+        assert_eq!(filters.query(), "?platform=linux%2Fx86_64&release_status=testing");
+        let pairs = parse_query(&filters.query());
+        assert_eq!(MatrixFilters::from_pairs(borrowed(&pairs)), filters);
+        assert_eq!(
+            MatrixFilters::from_pairs([("release_status", "nightly")]),
+            MatrixFilters::default()
+        );
+        let mut cell: pgfarm_model::api::MatrixCell =
+            serde_json::from_str::<Vec<pgfarm_model::api::MatrixCell>>(include_str!(
+                "fixtures/matrix.json"
+            ))
+            .unwrap()
+            .remove(0);
+        cell.release_status = None;
+        let stable =
+            MatrixFilters { release_status: Some("stable".into()), ..MatrixFilters::default() };
+        assert!(stable.keeps(&cell), "a version without a known release counts as stable");
+        assert!(!filters.keeps(&cell));
+        cell.release_status = Some("testing".into());
+        assert!(filters.keeps(&cell) && !stable.keeps(&cell));
+        assert!(MatrixFilters::default().keeps(&cell));
+    }
 
     fn pairs_of(query: &str) -> Vec<(String, String)> {
         parse_query(query)

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use pgfarm_model::api::{Extension, RunSummary};
 
 use crate::api::{ApiFailure, ExtensionDetail, get_json, segment};
+use crate::components::releases::{ReleaseFacts, ReleaseStatusBadge, ReleasesTable};
 use crate::components::remote::{RelativeTime, Remote, origin, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
@@ -289,10 +290,19 @@ pub fn ExtensionPage() -> impl IntoView {
                     majors.sort_unstable();
                     majors.dedup();
                     let name = detail.name.clone();
+                    let releases = detail.releases.clone();
+                    let status_of = move |version: &str| {
+                        releases
+                            .iter()
+                            .find(|release| release.version == version)
+                            .map(|release| release.release_status.clone())
+                    };
                     let versions = detail
                         .versions
                         .into_iter()
                         .map(|version| {
+                            let status = status_of(&version.version)
+                                .map(|status| view! { <ReleaseStatusBadge status=status/> });
                             let href = format!(
                                 "/extensions/{}/versions/{}",
                                 segment(&name),
@@ -304,6 +314,7 @@ pub fn ExtensionPage() -> impl IntoView {
                                     <th scope="row">
                                         <a href=href>{version.version}</a>
                                     </th>
+                                    <td>{status}</td>
                                     <td>{version.n_runs}</td>
                                     <td>
                                         <StatusBadge status=word label=version.n_failed.to_string()/>
@@ -319,6 +330,7 @@ pub fn ExtensionPage() -> impl IntoView {
                                 <thead>
                                     <tr>
                                         <th scope="col">"Version"</th>
+                                        <th scope="col">"Release status"</th>
                                         <th scope="col">"Runs"</th>
                                         <th scope="col">"Failed runs"</th>
                                     </tr>
@@ -326,6 +338,12 @@ pub fn ExtensionPage() -> impl IntoView {
                                 <tbody>{versions}</tbody>
                             </table>
                         </div>
+                        {(!detail.releases.is_empty()).then(|| {
+                            view! {
+                                <h2>"Releases"</h2>
+                                <ReleasesTable releases=detail.releases.clone()/>
+                            }
+                        })}
                         <BadgeSnippets extension=detail.name majors=majors/>
                     }
                         .into_any()
@@ -344,6 +362,10 @@ pub fn ExtensionVersionPage() -> impl IntoView {
     Effect::new(move |_| set_title(&format!("{} {}", extension.get(), version.get())));
     let runs: Remote<Vec<RunSummary>> =
         LocalResource::new(move || grid_runs(extension.get(), Some(version.get())));
+    let detail: Remote<ExtensionDetail> = LocalResource::new(move || {
+        let path = format!(crate::api!("/extensions/{}"), segment(&extension.get()));
+        async move { get_json::<ExtensionDetail>(&path).await }
+    });
     view! {
         <section class="page" data-page="extension-version">
             <h1>
@@ -358,6 +380,18 @@ pub fn ExtensionVersionPage() -> impl IntoView {
                     format!("/runs{}", runs_of(extension.get(), Some(version.get())).query())
                 }>"All runs of this version"</a>
             </p>
+            {remote_view(
+                detail,
+                "the release",
+                move |detail: ExtensionDetail| {
+                    let wanted = version.get_untracked();
+                    detail
+                        .releases
+                        .into_iter()
+                        .find(|release| release.version == wanted)
+                        .map(|release| view! { <ReleaseFacts release=release/> })
+                },
+            )}
             <h2>"Latest run per machine and PostgreSQL major"</h2>
             {remote_view(
                 runs,

@@ -10,4 +10,5 @@ pub mod overview;
 pub mod run;
 pub mod runs;
 pub mod trends;
+pub mod users;
 pub mod view;

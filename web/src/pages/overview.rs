@@ -7,9 +7,10 @@ use pgfarm_model::api::MatrixCell;
 
 use crate::api::{get_json, segment};
 use crate::components::filter_bar::{SelectFilter, word_options};
-use crate::components::remote::{Remote, now_ms, remote_view, set_title};
+use crate::components::remote::{Remote, now_ms, query_pairs, remote_view, set_title};
 use crate::components::states::Empty;
 use crate::components::status::{StatusBadge, status_class, status_icon};
+use crate::logic::filters::{MatrixFilters, RELEASE_STATUSES};
 use crate::logic::matrix::{Matrix, cell_verdict, count_by_word, platforms};
 use crate::logic::time_ago::{absolute_utc, time_ago_or_unknown};
 
@@ -27,9 +28,10 @@ pub fn MatrixCellLink(
     let href = format!("/runs/{}", segment(&cell.run));
     let ago = time_ago_or_unknown(Some(&cell.when), now);
     let title = format!(
-        "{} {} on PostgreSQL {} ({}): {}, {}",
+        "{} {}{} on PostgreSQL {} ({}): {}, {}",
         cell.extension,
         cell.version,
+        cell.release_status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
         cell.pg_major,
         cell.platform,
         verdict.label,
@@ -188,10 +190,23 @@ pub fn OverviewPage() -> impl IntoView {
                                 options=platform_options
                                 any="all platforms"
                             />
+                            <SelectFilter
+                                key="release_status"
+                                label="Release status"
+                                options=word_options(RELEASE_STATUSES)
+                                any="any status"
+                            />
                         </div>
                         {move || {
-                            let platform = query.with(|q| q.get("platform"));
-                            view! { <MatrixTable cells=cells.clone() platform=platform/> }
+                            let filters = query.with(|q| {
+                                let pairs = query_pairs(q);
+                                MatrixFilters::from_pairs(
+                                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                                )
+                            });
+                            let shown: Vec<MatrixCell> =
+                                cells.iter().filter(|cell| filters.keeps(cell)).cloned().collect();
+                            view! { <MatrixTable cells=shown platform=filters.platform/> }
                         }}
                         <MatrixLegend cells=legend_cells/>
                     }
@@ -242,6 +257,7 @@ mod tests {
             n_tests: 1,
             run: HOSTILE.into(),
             when: HOSTILE.into(),
+            release_status: Some(HOSTILE.into()),
         };
         let html =
             Owner::new().with(|| view! { <MatrixTable cells=vec![cell] platform=None/> }.to_html());
