@@ -299,15 +299,16 @@ static RULES: &[Rule] = &[
             || l.has("Disk quota exceeded")
             || l.has("could not extend file")
     }),
-    rule(Cause::ForkLimit, 0, |l| {
-        l.has("Cannot fork")
-            || l.has_i("can't fork")
-            || (l.has("fork") && l.has("Resource temporarily unavailable"))
-    }),
     rule(Cause::Timeout, 0, |l| {
         l.has("canceling statement due to statement timeout")
             || l.has("timed out after")
             || l.has(" timed out")
+    }),
+    // tier 1: a limit of the machine (pgfarm's sandbox sets a process limit)
+    rule(Cause::ForkLimit, 1, |l| {
+        l.has("Cannot fork")
+            || l.has_i("can't fork")
+            || (l.has("fork") && l.has("Resource temporarily unavailable"))
     }),
     // tier 1: build set-up
     rule(Cause::MissingHeader, 1, |l| {

@@ -5,8 +5,9 @@
 //!
 //! Where a source comes from ([`Sources`]): a folder of local checkouts, or PGXN: the release's
 //! zip is downloaded from the queue item's `download_url` (or found through a mirror's META),
-//! verified against its SHA-1 (`pgfarm_pgxn::verify`), cached by checksum and unpacked with
-//! `pgfarm_pgxn::unpack`; then `pgfarm test --sandbox` builds and tests it.
+//! verified against its SHA-1 (`pgfarm_pgxn::verify`) and cached by checksum; then
+//! `pgfarm test ZIP --sandbox --pgxn-mirror MIRROR` unpacks, builds and tests it (its bundles name
+//! the distribution's META name and version, as the queue does).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use pgfarm_model::api::QueueItem;
 
-use pgfarm_pgxn::{Client as PgxnClient, Digests, UnpackLimits};
+use pgfarm_pgxn::{Client as PgxnClient, Digests};
 
 use crate::extension::ExtensionSource;
 use crate::process::{CancelFlag, Spawn};
@@ -196,6 +197,9 @@ pub struct TestChild {
     pub machine: String,
     /// `--sandbox`.
     pub sandbox: bool,
+    /// `--pgxn-mirror`: the mirror a PGXN release came from (its prerequisites and previous
+    /// release are read there).
+    pub pgxn_mirror: Option<String>,
 }
 
 /// How a `pgfarm test` child ended.
@@ -221,6 +225,7 @@ impl TestChild {
             .arg(&self.out)
             .arg("--workdir")
             .arg(&self.workdir)
+            .args(self.pgxn_mirror.iter().flat_map(|m| ["--pgxn-mirror", m.as_str()]))
             .arg(&self.source)
             .env("PGFARM_MACHINE", self.machine.clone())
     }
@@ -420,15 +425,9 @@ impl Worker {
                 item.pg_major
             )));
         };
-        let source = match (source, &self.options.sources) {
-            (Some(source), _) => source.clone(),
-            (None, Sources::Pgxn(pgxn)) => {
-                let fetched = self.fetch(item, pgxn, &job_dir, on_event);
-                if fetched.is_err() {
-                    let _ = std::fs::remove_dir_all(&job_dir);
-                }
-                fetched?
-            }
+        let (source, pgxn_mirror) = match (source, &self.options.sources) {
+            (Some(source), _) => (source.clone(), None),
+            (None, Sources::Pgxn(pgxn)) => self.fetch(item, pgxn, on_event)?,
             (None, Sources::Folder(sources)) => {
                 return Err(JobError::Skip(format!(
                     "no source for {label} in {}; skipping it for an hour",
@@ -446,6 +445,7 @@ impl Worker {
             source: source.to_path_buf(),
             machine: self.options.credentials.machine.clone(),
             sandbox: self.options.sandbox,
+            pgxn_mirror,
         };
         on_event(WorkerEvent::Testing { label: label.clone(), source: source.to_path_buf() });
         let spawn = child.spawn();
@@ -498,16 +498,15 @@ impl Worker {
         Ok(bundles.len())
     }
 
-    /// A PGXN release's source: its zip downloaded into the cache (unless the cache has it),
-    /// verified against the SHA-1 the queue (or the mirror's META) gives, and unpacked into the
-    /// job's folder. Any failure skips the release for [`SKIP_FOR`].
+    /// A PGXN release's zip, downloaded into the cache (unless the cache has it) and verified
+    /// against the SHA-1 the queue (or the mirror's META) gives, with the mirror it came from.
+    /// Any failure skips the release for [`SKIP_FOR`].
     fn fetch(
         &self,
         item: &QueueItem,
         pgxn: &PgxnSources,
-        job_dir: &Path,
         on_event: &mut dyn FnMut(WorkerEvent),
-    ) -> Result<PathBuf, JobError> {
+    ) -> Result<(PathBuf, Option<String>), JobError> {
         let label = label(item);
         let skip =
             |what: String| JobError::Skip(format!("{label}: {what}; skipping it for an hour"));
@@ -563,14 +562,7 @@ impl Worker {
                 .map_err(|e| skip(format!("could not rename {}: {e}", partial.display())))?;
         }
         on_event(WorkerEvent::Fetched { label: label.clone(), url, sha1, cached });
-        let unpacked = pgfarm_pgxn::unpack(
-            &zip,
-            &job_dir.join("source"),
-            Some(&top),
-            &UnpackLimits::default(),
-        )
-        .map_err(|e| skip(e.to_string()))?;
-        Ok(unpacked.root)
+        Ok((zip, Some(mirror)))
     }
 
     /// Runs `pgfarm test`, forwarding a stop request to it as SIGINT (so it removes its
@@ -700,13 +692,22 @@ mod tests {
             source: "/src/ext".into(),
             machine: "m1".into(),
             sandbox: false,
+            pgxn_mirror: None,
         };
         assert_eq!(
             child.spawn().display(),
             "/bin/pgfarm test --plain --pg /pg/17/bin --timeout 30 --out /j/bundles --workdir /j/work /src/ext"
         );
-        let sandboxed = TestChild { sandbox: true, ..child.clone() };
-        assert!(sandboxed.spawn().display().starts_with("/bin/pgfarm test --plain --sandbox --pg"));
+        let sandboxed = TestChild {
+            sandbox: true,
+            pgxn_mirror: Some("http://127.0.0.1:1/".into()),
+            source: "/cache/x-1.0.0.zip".into(),
+            ..child.clone()
+        };
+        assert_eq!(
+            sandboxed.spawn().display(),
+            "/bin/pgfarm test --plain --sandbox --pg /pg/17/bin --timeout 30 --out /j/bundles --workdir /j/work --pgxn-mirror http://127.0.0.1:1/ /cache/x-1.0.0.zip"
+        );
         assert_eq!(TestChild::end(ExitStatus::from_raw(3 << 8)), ChildEnd::Refused);
         let failed = ExitStatus::from_raw(1 << 8);
         assert_eq!(TestChild::end(failed), ChildEnd::Ran(failed));

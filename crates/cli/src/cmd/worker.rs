@@ -21,10 +21,10 @@ PGFARM_MACHINE is set for the child), and submit every bundle it wrote, signed a
 Sources: the queue names a release (extension, version). With --pgxn the worker asks for PGXN
 releases (`&status=stable`, plus testing with --testing, plus unstable with --unstable), downloads
 each release's zip from the queue item's download_url (or, for an item without one, from
---pgxn-mirror's META.json) into DIR/cache (--workdir), verifies its SHA-1, unpacks it and runs
-`pgfarm test --sandbox` on it: the build and the tests run as the unprivileged user, without
-network, read-only outside the work folder, with process, memory, CPU and file-size limits
-(docs/sandbox.md). --no-sandbox turns that off (a warning says so). A download error or a
+--pgxn-mirror's META.json) into DIR/cache (--workdir), verifies its SHA-1 and runs
+`pgfarm test --sandbox --pgxn-mirror MIRROR ZIP` on it: the build and the tests run as the
+unprivileged user, without network, read-only outside the work folder, with process, memory,
+CPU and file-size limits (docs/sandbox.md). --no-sandbox turns that off (a warning says so). A download error or a
 checksum mismatch skips the release for an hour; a build the sandbox stops is a failed build
 stage, submitted like any run.
 

@@ -1,9 +1,11 @@
 //! `pgfarm worker --pgxn` end to end: a PGXN mirror built from the sample extensions
-//! (`pgfarm_pgxn::mirror`) served over real HTTP, a real `pgfarm serve` on a free port, the
-//! releases announced through the admin API, and `pgfarm worker --once --pgxn` fetching each
-//! release's zip, verifying its SHA-1, testing it in the sandbox and submitting the bundle. A
-//! release whose zip does not match its SHA-1 is reported and skipped while the others are tested;
-//! afterwards the queue holds only that one and every other bundle is stored.
+//! (`pgfarm_pgxn::mirror`) served over real HTTP, a real `pgfarm serve` on a free port that syncs
+//! its releases from that mirror into its queue (download URL and SHA-1 per item), and
+//! `pgfarm worker --once --pgxn` fetching each release's zip, verifying its SHA-1, testing it in
+//! the sandbox and submitting the bundle. A release whose zip does not match its SHA-1 is
+//! reported and skipped while the others are tested; afterwards the queue holds only that one and
+//! every other bundle is stored. A second test takes releases announced through the admin API
+//! (no download URL in the queue), found through `--pgxn-mirror`.
 
 #![allow(
     clippy::disallowed_methods,
@@ -16,7 +18,9 @@ use pgfarm_pgxn::mirror::{Mirror, MirrorRelease};
 
 use std::path::{Path, PathBuf};
 
-use crate::worker::{agent, approved_machine, call, fixture, post_json, start_server, worker};
+use crate::worker::{
+    agent, approved_machine, call, fixture, post_json, start_server, start_server_with, worker,
+};
 
 /// The sample extension `name` renamed `pgxnw_<name>` and released as version 1.0.0: its
 /// control file and script say 1.0.0 as its mirror META does, so the bundle names the release
@@ -63,7 +67,24 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox() {
-    let test = "worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox";
+    worker_pgxn_round_trip(
+        "worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox",
+        true,
+    );
+}
+
+#[test]
+fn worker_pgxn_finds_releases_announced_without_a_download_url_through_its_mirror() {
+    worker_pgxn_round_trip(
+        "worker_pgxn_finds_releases_announced_without_a_download_url_through_its_mirror",
+        false,
+    );
+}
+
+/// The mirror, the server and two worker rounds; `synced`: the server syncs the mirror into its
+/// queue (items with download URL and SHA-1), else the releases are announced through the admin
+/// API and the worker reads their META from `--pgxn-mirror`.
+fn worker_pgxn_round_trip(test: &str, synced: bool) {
     let bwrap = std::process::Command::new("bwrap")
         .arg("--version")
         .output()
@@ -103,23 +124,45 @@ fn worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox() 
     std::fs::write(&broken.zip, bytes).unwrap();
     let base = pgfarm_testsupport::http::serve_dir(dir.path().join("mirror"));
 
-    let server = start_server(&dir.path().join("data"));
+    let server = if synced {
+        start_server_with(&dir.path().join("data"), &[("PGFARM_PGXN_MIRROR", &base)])
+    } else {
+        start_server(&dir.path().join("data"))
+    };
     let secret = approved_machine(&server, "pgxn-worker");
-    for published in [&pure_sql, &c_func, &broken] {
-        let (status, body) = call(post_json(
-            format!("{}/api/v1/admin/extensions", server.base),
-            Some(&server.admin_token),
-            serde_json::json!({"extension": published.dist, "version": published.version, "pg_min": 13}),
-        ));
-        assert!(status == 200 || status == 201, "{status} {body}");
-    }
     let queue_url = format!("{}/api/v1/machines/pgxn-worker/queue?pg={major}", server.base);
-    let (_, queue) = call(agent().get(&queue_url).call());
-    assert_eq!(queue.as_array().map(Vec::len), Some(3), "{queue}");
+    if synced {
+        // The sync runs at the server's start.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (_, queue) = call(agent().get(&queue_url).call());
+            if queue.as_array().map(Vec::len) == Some(3) {
+                for item in queue.as_array().unwrap() {
+                    assert!(item["download_url"].as_str().is_some_and(|u| u.starts_with(&base)));
+                    assert_eq!(item["sha1"].as_str().map(str::len), Some(40), "{item}");
+                }
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "the sync filled no queue: {queue}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    } else {
+        for published in [&pure_sql, &c_func, &broken] {
+            let (status, body) = call(post_json(
+                format!("{}/api/v1/admin/extensions", server.base),
+                Some(&server.admin_token),
+                serde_json::json!({"extension": published.dist, "version": published.version, "pg_min": 13}),
+            ));
+            assert!(status == 200 || status == 201, "{status} {body}");
+        }
+        let (_, queue) = call(agent().get(&queue_url).call());
+        assert_eq!(queue.as_array().map(Vec::len), Some(3), "{queue}");
+        assert!(queue[0].get("download_url").is_none(), "{queue}");
+    }
 
     let workdir = dir.path().join("jobs");
     let major_text = major.to_string();
-    let args = [
+    let mut args = vec![
         "--server",
         &server.base,
         "--machine",
@@ -128,21 +171,23 @@ fn worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox() 
         &major_text,
         "--once",
         "--pgxn",
-        "--pgxn-mirror",
-        &base,
         "--workdir",
         workdir.to_str().unwrap(),
     ];
-    // Each round tests one release per major; the broken one is skipped on the way.
+    if !synced {
+        args.extend(["--pgxn-mirror", &base]);
+    }
+    // Each round tests one release per major; the broken one is skipped on the way (in
+    // whichever round the queue's order reaches it), and the worker goes on.
     let mut log = String::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         let output = worker(&args, &secret).output().expect("pgfarm worker runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        log.push_str(&format!("{stdout}\n{stderr}\n"));
-        assert!(stdout.contains("stored as"), "{stdout}\n{stderr}");
         assert!(stderr.contains("in the sandbox"), "{stderr}");
+        log.push_str(&format!("{stdout}\n{stderr}\n"));
     }
+    assert_eq!(log.matches("stored as").count(), 2, "{log}");
     assert!(log.contains("sha1") && log.contains("verified"), "{log}");
     // The altered zip: reported with both digests, skipped, nothing tested from it.
     assert!(log.contains(&broken.sha1), "{log}");
@@ -174,10 +219,13 @@ fn worker_pgxn_fetches_verifies_and_tests_every_queued_release_in_the_sandbox() 
     );
     // Only the broken release is left in the queue.
     let (_, queue) = call(agent().get(&queue_url).call());
-    assert_eq!(
-        queue,
-        serde_json::json!([{"extension": "pgxnw_pure_sql", "version": "9.9.0", "pg_major": major}])
-    );
+    let left: Vec<(&str, &str)> = queue
+        .as_array()
+        .expect("a queue")
+        .iter()
+        .map(|item| (item["extension"].as_str().unwrap(), item["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(left, [("pgxnw_pure_sql", "9.9.0")], "{queue}");
     // The verified zips stay in the cache, keyed by SHA-1; the altered one does not.
     assert!(workdir.join("cache").join(&pure_sql.sha1).is_dir());
     assert!(!workdir.join("cache").join(&broken.sha1).join("pgxnw_pure_sql-9.9.0.zip").exists());

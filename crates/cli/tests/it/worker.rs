@@ -52,8 +52,18 @@ fn ensure_server_binary() {
 }
 
 pub(crate) fn start_server(data_dir: &Path) -> ServerProcess {
+    start_server_with(data_dir, &[])
+}
+
+/// [`start_server`] with more environment for the server (for example `PGFARM_PGXN_MIRROR`).
+pub(crate) fn start_server_with(data_dir: &Path, env: &[(&str, &str)]) -> ServerProcess {
     ensure_server_binary();
-    let mut child = Command::new(PGFARM)
+    let mut child = Command::new(PGFARM);
+    child.env_remove("PGFARM_PGXN_MIRROR");
+    for (key, value) in env {
+        child.env(key, value);
+    }
+    let mut child = child
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env_remove("PGFARM_ADMIN_TOKEN")

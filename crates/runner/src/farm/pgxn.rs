@@ -56,17 +56,15 @@ impl Job<'_> {
                 return Ok(Some(outcome_text(failed)));
             }
         }
-        for targets in [&[][..], &["install"][..]] {
-            let spawn = self.make.command(root, targets);
-            let step = match targets.first() {
-                Some(t) => format!("{what}: make {t}"),
-                None => format!("{what}: make"),
-            };
-            if let Some(failed) = self.run_logged(&spawn, &step, log)? {
-                return Ok(Some(outcome_text(failed)));
-            }
+        if let Some(user) = self.options.sandbox.as_ref().and_then(|s| s.user()) {
+            // In the sandbox its user builds here.
+            super::stages::chown_tree(root, user.uid, user.gid)?;
         }
-        Ok(None)
+        let spawn = self.make.command(root, &[]);
+        if let Some(failed) = self.run_logged(&spawn, &format!("{what}: make"), log)? {
+            return Ok(Some(outcome_text(failed)));
+        }
+        Ok(self.make_install(root, &format!("{what}: make install"), log)?.map(outcome_text))
     }
 
     /// Install stage, before the extension's own `make install`: every META.json prerequisite
@@ -237,9 +235,9 @@ impl Job<'_> {
 
     /// Installs the release under test again over what the previous release installed.
     pub(super) fn reinstall(&mut self, log: &mut String) -> Result<Option<String>> {
-        let spawn = self.make.command(&self.src, &["install"]);
+        let src = self.src.clone();
         Ok(self
-            .run_logged(&spawn, "make install (again, after the previous release)", log)?
+            .make_install(&src, "make install (again, after the previous release)", log)?
             .map(outcome_text))
     }
 }

@@ -162,23 +162,44 @@ impl Job<'_> {
         format!(": {what}{}", line.unwrap_or_default())
     }
 
-    /// `make install`: into the installation's tree, or, in the sandbox (where the tree is
-    /// read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed under
-    /// the tree's folders into the tree; anything written elsewhere fails the stage.
+    /// The install stage's own `make install` in the sandbox (see [`Job::make_install`]); outside
+    /// it the install stage is [`Job::install`] (the build cache's).
     fn install_sandboxed(&mut self, log: &mut String) -> Result<StageOutcome> {
+        if pgxs::makefile(&self.src).is_none() {
+            return Ok(StageOutcome::Missing("no GNUmakefile, makefile or Makefile".into()));
+        }
+        let src = self.src.clone();
+        Ok(self.make_install(&src, "make install", log)?.unwrap_or(StageOutcome::Ok))
+    }
+
+    /// `make install` in `root`: into the installation's tree, or, in the sandbox (where the
+    /// tree is read-only), into `<work>/stage` (`DESTDIR`), from where pgfarm copies what landed
+    /// under the tree's folders into the tree; anything written elsewhere fails. `Some` with the
+    /// failure.
+    pub(super) fn make_install(
+        &mut self,
+        root: &Path,
+        what: &str,
+        log: &mut String,
+    ) -> Result<Option<StageOutcome>> {
+        let Some(sandbox) = self.options.sandbox.clone() else {
+            let spawn = self.make.command(root, &["install"]);
+            return self.run_logged(&spawn, what, log);
+        };
         let stage = self.dir.join("stage");
         if stage.exists() {
             std::fs::remove_dir_all(&stage)
                 .map_err(|e| Error::io("could not remove", &stage, e))?;
         }
         std::fs::create_dir_all(&stage).map_err(|e| Error::io("could not create", &stage, e))?;
-        if let Some(user) = self.options.sandbox.as_ref().and_then(|s| s.user()) {
+        if let Some(user) = sandbox.user() {
             chown_tree(&stage, user.uid, user.gid)?;
+            chown_tree(root, user.uid, user.gid)?;
         }
         let destdir = format!("DESTDIR={}", stage.display());
-        let outcome = self.run_make(&["install", &destdir], log)?;
-        if !matches!(outcome, StageOutcome::Ok) {
-            return Ok(outcome);
+        let spawn = self.make.command(root, &["install", &destdir]);
+        if let Some(failed) = self.run_logged(&spawn, what, log)? {
+            return Ok(Some(failed));
         }
         let docdir = Spawn::new(&self.installation.pg_config)
             .arg("--docdir")
@@ -214,17 +235,17 @@ impl Job<'_> {
             stage.display()
         ));
         if !stray.is_empty() {
-            return Ok(StageOutcome::Failed(format!(
-                "make install wrote outside the PostgreSQL tree's folders (not installed): {}",
+            return Ok(Some(StageOutcome::Failed(format!(
+                "{what} wrote outside the PostgreSQL tree's folders (not installed): {}",
                 stray
                     .iter()
                     .take(5)
                     .map(|p| format!("/{}", p.display()))
                     .collect::<Vec<_>>()
                     .join(", ")
-            )));
+            ))));
         }
-        Ok(StageOutcome::Ok)
+        Ok(None)
     }
 
     /// `make install`; with the build cache, into a `DESTDIR` staging folder whose files are
