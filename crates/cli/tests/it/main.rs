@@ -27,6 +27,8 @@ mod test;
 mod tidy;
 // `pgfarm view`.
 mod view;
+// `pgfarm test --watch` (issue 15, item 5).
+mod watch;
 // `pgfarm worker` against a real server.
 mod worker;
 // `pgfarm test` on the real extensions of the shared corpus.

@@ -36,6 +36,7 @@ use crate::steps::Steps;
 
 mod stages;
 mod suites;
+pub mod watch;
 
 /// The stages in run order.
 pub const STAGES: [StageKind; 10] = [
@@ -232,6 +233,49 @@ struct Job<'a> {
     not_run: Vec<pgfarm_model::TestRef>,
 }
 
+impl<'a> Job<'a> {
+    /// A fresh job for `installation` in `options.workdir/label`.
+    fn new(
+        options: &'a FarmOptions,
+        source: &'a ExtensionSource,
+        installation: &'a Installation,
+        label: &'a str,
+    ) -> Job<'a> {
+        let dir = options.workdir.join(label);
+        let make = Make {
+            pg_config: installation.pg_config.clone(),
+            bindir: installation.bindir.clone(),
+            extra_args: source.make_args.clone(),
+            // The cores left to this installation by the others building at the same time.
+            build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
+                / options.jobs.min(options.installations.len()).max(1),
+        };
+        Job {
+            options,
+            source,
+            installation,
+            label,
+            src: dir.join("src"),
+            dir,
+            make,
+            cluster: None,
+            calls: Vec::new(),
+            custom_installcheck: None,
+            regress: None,
+            tap: None,
+            bundle_regress: Vec::new(),
+            isolation: Vec::new(),
+            tap_files: Vec::new(),
+            perl_tap: Vec::new(),
+            logs: Vec::new(),
+            steps: Steps { root: options.workdir.join(label).join("src"), ..source.steps.clone() },
+            setup_ran: false,
+            deselected: Vec::new(),
+            not_run: Vec::new(),
+        }
+    }
+}
+
 /// How a stage ended, with the one-line reason when not ok.
 enum StageOutcome {
     Ok,
@@ -276,38 +320,7 @@ fn run_installation(
         return None;
     }
     let created_at = OffsetDateTime::now_utc();
-    let dir = options.workdir.join(label);
-    let make = Make {
-        pg_config: installation.pg_config.clone(),
-        bindir: installation.bindir.clone(),
-        extra_args: source.make_args.clone(),
-        // The cores left to this installation by the others building at the same time.
-        build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
-            / options.jobs.min(options.installations.len()).max(1),
-    };
-    let mut job = Job {
-        options,
-        source,
-        installation,
-        label,
-        src: dir.join("src"),
-        dir,
-        make,
-        cluster: None,
-        calls: Vec::new(),
-        custom_installcheck: None,
-        regress: None,
-        tap: None,
-        bundle_regress: Vec::new(),
-        isolation: Vec::new(),
-        tap_files: Vec::new(),
-        perl_tap: Vec::new(),
-        logs: Vec::new(),
-        steps: Steps { root: options.workdir.join(label).join("src"), ..source.steps.clone() },
-        setup_ran: false,
-        deselected: Vec::new(),
-        not_run: Vec::new(),
-    };
+    let mut job = Job::new(options, source, installation, label);
     let mut stages: Vec<StageResult> = Vec::new();
     let mut blocked: Option<String> = None;
     let mut log_position = 0;
