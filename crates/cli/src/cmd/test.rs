@@ -204,6 +204,14 @@ pub(crate) fn run(args: Args) -> ExitCode {
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
     if args.watch {
+        if options.selection.is_narrowed() || args.select.fail_fast().is_enabled() {
+            return usage(
+                "--watch re-runs what a change affects: it takes no selection flags".into(),
+            );
+        }
+        if args.junit.is_some() || args.tap.is_some() {
+            return usage("--watch writes no bundles, JUnit or TAP files".into());
+        }
         return run_watch(&options, &source, std::io::stdout().is_terminal());
     }
     eprintln!(

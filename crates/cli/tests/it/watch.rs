@@ -86,15 +86,17 @@ fn watch_reruns_what_a_saved_file_affects_and_ctrl_c_removes_the_clusters() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Rounds are printed on stdout, one block at a time; progress on stderr.
     let output = Arc::new(Mutex::new(String::new()));
-    for pipe in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
+    let progress = Arc::new(Mutex::new(String::new()));
+    for (pipe, output) in [
+        (Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, &output),
+        (Box::new(child.stderr.take().unwrap()), &progress),
     ] {
-        let output = Arc::clone(&output);
+        let output = Arc::clone(output);
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut text = output.lock().unwrap();
+                let Ok(mut text) = output.lock() else { return };
                 text.push_str(&line);
                 text.push('\n');
             }
@@ -102,18 +104,16 @@ fn watch_reruns_what_a_saved_file_affects_and_ctrl_c_removes_the_clusters() {
     }
     let long = Duration::from_secs(180);
     let at = wait_for(&output, "round 0 (tests: basic, era", 0, long);
-    let at = wait_for(&output, "watching", at, long);
-    {
-        let text = output.lock().unwrap();
-        assert!(text.contains("regress/basic"), "{text}");
-    }
+    let at = wait_for(&output, "regress/era", at, long);
+    wait_for(&progress, "watching", 0, long);
 
     // A saved expected file re-runs that test on both installations: newly failed, with a diff.
     let expected = dir.join("test/expected/basic.out");
     let good = fs::read_to_string(&expected).unwrap();
     fs::write(&expected, format!("{good}an extra line\n")).unwrap();
     let at = wait_for(&output, "round 1 (tests: basic)", at, long);
-    let at = wait_for(&output, "watching", at, long);
+    let at = wait_for(&output, &format!("newly failed on pg{}", majors[1]), at, long);
+    let at = wait_for(&output, "-an extra line", at, long);
     {
         let text = output.lock().unwrap();
         let round = &text[text.rfind("round 1 ").unwrap()..];
@@ -128,7 +128,8 @@ fn watch_reruns_what_a_saved_file_affects_and_ctrl_c_removes_the_clusters() {
     }
     fs::write(&expected, &good).unwrap();
     let at = wait_for(&output, "round 2 (tests: basic)", at, long);
-    let at = wait_for(&output, "watching", at, long);
+    let at = wait_for(&output, "regress/basic", at, long);
+    std::thread::sleep(Duration::from_millis(300));
     {
         let text = output.lock().unwrap();
         let round = &text[text.rfind("round 2 ").unwrap()..];
@@ -140,7 +141,8 @@ fn watch_reruns_what_a_saved_file_affects_and_ctrl_c_removes_the_clusters() {
     let text = fs::read_to_string(&script).unwrap();
     fs::write(&script, format!("{text}\n")).unwrap();
     let at = wait_for(&output, "round 3 (reinstall, all suites)", at, long);
-    wait_for(&output, "watching", at, long);
+    wait_for(&output, "regress/era", at, long);
+    std::thread::sleep(Duration::from_millis(300));
     {
         let text = output.lock().unwrap();
         let round = &text[text.rfind("round 3 ").unwrap()..];

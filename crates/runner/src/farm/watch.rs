@@ -345,13 +345,10 @@ fn prepare(
         return Ok(());
     }
     let mut log = String::new();
-    let targets: &[&[&str]] = if plan.rebuild { &[&[], &["install"]] } else { &[&["install"]] };
-    for target in targets {
-        match job.run_make(target, &mut log).map_err(|e| e.to_string())? {
-            StageOutcome::Ok => {}
-            StageOutcome::Failed(why) | StageOutcome::Missing(why) => return Err(why),
-            StageOutcome::Skipped(_) | StageOutcome::NotApplicable => {}
-        }
+    // PGXS's `install` depends on `all`: one make call rebuilds what changed and installs.
+    match job.run_make(&["install"], &mut log).map_err(|e| e.to_string())? {
+        StageOutcome::Ok | StageOutcome::Skipped(_) | StageOutcome::NotApplicable => {}
+        StageOutcome::Failed(why) | StageOutcome::Missing(why) => return Err(why),
     }
     if plan.rebuild {
         // A rebuilt shared library is only loaded by a new server.

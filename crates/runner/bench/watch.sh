@@ -3,8 +3,8 @@
 # printed (the `round N` block is printed at once, after the last verdict), measured outside
 # pgfarm with the wall clock. Figures go to crates/runner/README.md ("Benchmarks").
 #
-#   crates/runner/benches/watch.sh [PG] [ROUNDS]     PG: default 13..18, ROUNDS: default 10
-#   PGFARM=target/release/pgfarm crates/runner/benches/watch.sh
+#   crates/runner/bench/watch.sh [PG] [ROUNDS]     PG: default 13..18, ROUNDS: default 10
+#   PGFARM=target/release/pgfarm crates/runner/bench/watch.sh
 #
 # Rounds alternate: a regress test file (testdata/extensions/pure_sql's test/sql/basic.sql,
 # rewritten unchanged: that test re-runs on every installation), then, with C=1, a C source
