@@ -169,6 +169,12 @@ pub(crate) struct Args {
     /// installation, the make variables and pgfarm are the same).
     #[arg(long)]
     no_build_cache: bool,
+    /// Run once, keep one warm cluster per installation, then on every saved change re-run
+    /// only what it affects (a test or expected file: that test; an install script or control
+    /// file: reinstall and all suites; a C source: rebuild, reinstall, restart, all suites).
+    /// pg_regress and pgTAP suites; no bundles. Ctrl-C stops and removes every cluster.
+    #[arg(long)]
+    watch: bool,
 }
 
 /// The sandbox of `--sandbox`, checked to work here (bwrap present, namespaces allowed).
@@ -338,6 +344,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
         keep_idle: (!args.keep_idle.is_zero()).then_some(args.keep_idle),
     };
     let tty = std::io::stderr().is_terminal() && !args.plain;
+    if args.watch {
+        if options.selection.is_narrowed() || args.select.fail_fast().is_enabled() {
+            return usage(
+                "--watch re-runs what a change affects: it takes no selection flags".into(),
+            );
+        }
+        if args.junit.is_some() || args.tap.is_some() {
+            return usage("--watch writes no bundles, JUnit or TAP files".into());
+        }
+        return run_watch(&options, &source, std::io::stdout().is_terminal());
+    }
     let (name, version) = match &source.provenance.release {
         Some(release) => (&release.dist, &release.version),
         None => (&source.name, &source.version),
@@ -395,6 +412,104 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let code = exit_code(&results, write_failed, args.select.allow_empty(), coverage_met);
     keep_clusters(&mut results, &options);
     ExitCode::from(code)
+}
+
+/// `pgfarm test --watch`: renders the rounds of `farm::watch` (a matrix of the tests that ran
+/// and the diff of what newly failed) until Ctrl-C or SIGTERM; 0 then.
+fn run_watch(options: &FarmOptions, source: &ExtensionSource, colour: bool) -> ExitCode {
+    use pgfarm_runner::farm::watch::{self, SourceWatcher, WatchEvent};
+    let skip = [options.out_dir.clone(), options.workdir.clone()];
+    let watcher = match SourceWatcher::new(&options.source, &skip) {
+        Ok(watcher) => watcher,
+        Err(err) => {
+            eprintln!("pgfarm test: --watch: {err}");
+            return ExitCode::from(3);
+        }
+    };
+    let labels = farm::labels(&options.installations);
+    eprintln!("pgfarm test --watch: {} {} on {}", source.name, source.version, labels.join(", "));
+    let on_event = |event: WatchEvent| match event {
+        WatchEvent::Ready { label, error: None } => eprintln!("{label:<6} warm"),
+        WatchEvent::Ready { label, error: Some(err) } => {
+            eprintln!("{label:<6} not ready, left out: {err}")
+        }
+        WatchEvent::Round { number, what, results, duration } => {
+            print_round(number, &what, &results, duration, colour);
+            eprintln!("watching {} (Ctrl-C to stop)", options.source.display());
+        }
+    };
+    let mut next = || watcher.next(&options.cancel);
+    watch::watch(options, source, &mut next, &on_event);
+    let _ = std::fs::remove_dir_all(&options.workdir);
+    eprintln!("pgfarm test --watch: stopped; clusters removed");
+    ExitCode::SUCCESS
+}
+
+fn print_round(
+    number: usize,
+    what: &str,
+    results: &[pgfarm_runner::farm::watch::RoundResult],
+    duration: Duration,
+    colour: bool,
+) {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "round {number} ({what}): {} ms", duration.as_millis());
+    let mut names: Vec<String> = Vec::new();
+    for result in results {
+        for test in &result.tests {
+            let name = format!("{}/{}", test.stage, test.name);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    let width = names.iter().map(String::len).max().unwrap_or(4).max(4);
+    let mut header = format!("{:<width$}", "");
+    for result in results {
+        header.push_str(&format!("  {:<6}", result.label));
+    }
+    let _ = writeln!(out, "{}", header.trim_end());
+    for name in &names {
+        let mut line = format!("{name:<width$}");
+        for result in results {
+            let cell = result
+                .tests
+                .iter()
+                .find(|t| format!("{}/{}", t.stage, t.name) == *name)
+                .map(|t| t.status);
+            let word = match cell {
+                Some(pgfarm_model::TestStatus::Ok) => "ok",
+                Some(pgfarm_model::TestStatus::Ignored) => "ignored",
+                Some(status) if status.is_failure() => "FAIL",
+                Some(_) => "?",
+                None => "-",
+            };
+            let text = format!("{word:<6}");
+            let text = match (colour, word) {
+                (true, "ok") => format!("\x1b[32m{text}\x1b[0m"),
+                (true, "FAIL") => format!("\x1b[31m{text}\x1b[0m"),
+                _ => text,
+            };
+            line.push_str("  ");
+            line.push_str(&text);
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    for result in results {
+        if let Some(err) = &result.error {
+            let _ = writeln!(out, "{}: {err}", result.label);
+        }
+        for test in result.tests.iter().filter(|t| t.newly_failed) {
+            let _ = writeln!(out, "newly failed on {}: {}/{}", result.label, test.stage, test.name);
+            out.push_str(&test.detail);
+            if !test.detail.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    print!("{out}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 }
 
 fn exit_code(

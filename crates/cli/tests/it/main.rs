@@ -39,6 +39,8 @@ mod keep;
 mod tidy;
 // `pgfarm view`.
 mod view;
+// `pgfarm test --watch` (issue 15, item 5).
+mod watch;
 // `pgfarm worker` against a real server.
 mod worker;
 // `pgfarm worker --pgxn` against a served PGXN mirror and a real server.

@@ -38,6 +38,7 @@ mod pgxn;
 mod coverage;
 mod stages;
 mod suites;
+pub mod watch;
 
 pub use coverage::{functions_query, gcov};
 
@@ -290,6 +291,59 @@ struct Job<'a> {
     cache_record: Option<pgfarm_model::BuildCache>,
 }
 
+impl<'a> Job<'a> {
+    /// A fresh job for `installation` in `options.workdir/label`.
+    fn new(
+        options: &'a FarmOptions,
+        source: &'a ExtensionSource,
+        installation: &'a Installation,
+        label: &'a str,
+    ) -> Job<'a> {
+        let dir = options.workdir.join(label);
+        let make = Make {
+            pg_config: installation.pg_config.clone(),
+            bindir: installation.bindir.clone(),
+            extra_args: source
+                .make_args
+                .iter()
+                .cloned()
+                .chain(options.coverage.then(|| "PROFILE=--coverage".to_owned()))
+                .collect(),
+            // The cores left to this installation by the others building at the same time.
+            build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
+                / options.jobs.min(options.installations.len()).max(1),
+        };
+        Job {
+            options,
+            source,
+            installation,
+            label,
+            src: dir.join("src"),
+            dir,
+            make,
+            cluster: None,
+            calls: Vec::new(),
+            custom_installcheck: None,
+            regress: None,
+            tap: None,
+            bundle_regress: Vec::new(),
+            isolation: Vec::new(),
+            tap_files: Vec::new(),
+            perl_tap: Vec::new(),
+            logs: Vec::new(),
+            prerequisites: Vec::new(),
+            pgxn_client: None,
+            steps: Steps { root: options.workdir.join(label).join("src"), ..source.steps.clone() },
+            setup_ran: false,
+            deselected: Vec::new(),
+            not_run: Vec::new(),
+            function_calls: Default::default(),
+            cache: None,
+            cache_record: None,
+        }
+    }
+}
+
 /// How a stage ended, with the one-line reason when not ok.
 enum StageOutcome {
     Ok,
@@ -334,48 +388,7 @@ fn run_installation(
         return None;
     }
     let created_at = OffsetDateTime::now_utc();
-    let dir = options.workdir.join(label);
-    let make = Make {
-        pg_config: installation.pg_config.clone(),
-        bindir: installation.bindir.clone(),
-        extra_args: source
-            .make_args
-            .iter()
-            .cloned()
-            .chain(options.coverage.then(|| "PROFILE=--coverage".to_owned()))
-            .collect(),
-        // The cores left to this installation by the others building at the same time.
-        build_jobs: std::thread::available_parallelism().map_or(1, |n| n.get())
-            / options.jobs.min(options.installations.len()).max(1),
-    };
-    let mut job = Job {
-        options,
-        source,
-        installation,
-        label,
-        src: dir.join("src"),
-        dir,
-        make,
-        cluster: None,
-        calls: Vec::new(),
-        custom_installcheck: None,
-        regress: None,
-        tap: None,
-        bundle_regress: Vec::new(),
-        isolation: Vec::new(),
-        tap_files: Vec::new(),
-        perl_tap: Vec::new(),
-        logs: Vec::new(),
-        prerequisites: Vec::new(),
-        pgxn_client: None,
-        steps: Steps { root: options.workdir.join(label).join("src"), ..source.steps.clone() },
-        setup_ran: false,
-        deselected: Vec::new(),
-        not_run: Vec::new(),
-        function_calls: Default::default(),
-        cache: None,
-        cache_record: None,
-    };
+    let mut job = Job::new(options, source, installation, label);
     // Every process of this installation's stages (and the pools they start) runs in the
     // sandbox, with this installation's work folder writable and the clusters' sockets visible.
     let _sandbox_scope = options.sandbox.as_ref().map(|sandbox| {

@@ -316,7 +316,7 @@ impl Job<'_> {
         Ok(StageOutcome::Ok)
     }
 
-    fn run_make(&mut self, targets: &[&str], log: &mut String) -> Result<StageOutcome> {
+    pub(super) fn run_make(&mut self, targets: &[&str], log: &mut String) -> Result<StageOutcome> {
         if pgxs::makefile(&self.src).is_none() {
             return Ok(StageOutcome::Missing("no GNUmakefile, makefile or Makefile".into()));
         }
