@@ -155,6 +155,11 @@ impl Entry {
         }
         copy_keeping_times(built, &partial.join("src"))?;
         copy_keeping_times(staged, &partial.join("install"))?;
+        if self.is_complete() {
+            // Another run stored the same entry meanwhile; it may be read right now.
+            let _ = fs::remove_dir_all(&partial);
+            return Ok(());
+        }
         if self.dir.exists() {
             // An incomplete entry (a run stopped between rename and stamp).
             fs::remove_dir_all(&self.dir)
