@@ -275,3 +275,43 @@ fn version_3_coverage_reads_back() {
     assert!(bundle.build_cache.as_ref().unwrap().build_reused);
     assert_eq!(Bundle::from_slice(&bundle.to_json_vec()).unwrap(), bundle);
 }
+
+#[test]
+fn a_pgxn_release_and_its_prerequisites_read_and_bundles_without_them_still_read() {
+    let mut value = sample_value();
+    value["extension"]["source"] = json!({
+        "kind": "pgxn",
+        "location": "pgTAP/1.3.3",
+        "release": {
+            "dist": "pgTAP", "version": "1.3.3", "release_status": "testing",
+            "sha1": "5dc0a71019d3127704ae24575de7df539b1762d7",
+            "mirror": "https://api.pgxn.org", "url": "https://api.pgxn.org/dist/pgtap/1.3.3/pgtap-1.3.3.zip"
+        },
+        "prerequisites": [
+            {"name": "pg_partman", "range": "4.0.0", "version": "5.1.0", "sha1": "0123456789abcdef0123456789abcdef01234567", "installed": true},
+            {"name": "pgTAP", "range": "1.2.0", "version": "1.3.3", "installed": false}
+        ]
+    });
+    let bundle = read(&value).expect("a bundle with a PGXN release");
+    let source = bundle.extension.source.as_ref().expect("source");
+    let release = source.release.as_ref().expect("release");
+    assert_eq!(release.release_status, Some(pgfarm_model::ReleaseStatus::Testing));
+    assert_eq!((release.file.as_deref(), release.url.is_some()), (None, true));
+    assert_eq!(source.prerequisites.len(), 2);
+    assert!(source.prerequisites[0].installed && !source.prerequisites[1].installed);
+    assert_eq!(source.prerequisites[1].sha1, None);
+    // it writes back the same, and a source without them omits both fields
+    assert_eq!(Bundle::from_slice(&bundle.to_json_vec()).unwrap(), bundle);
+    value["extension"]["source"] = json!({"kind": "path", "location": "./x"});
+    let plain = read(&value).unwrap();
+    let text = String::from_utf8(plain.to_json_vec()).unwrap();
+    assert!(!text.contains("\"release\"") && !text.contains("\"prerequisites\":["), "{text}");
+    // release statuses are closed, like every enum of the format
+    value["extension"]["source"] = json!({"kind": "pgxn", "location": "x/1", "release":
+        {"dist": "x", "version": "1", "sha1": "00", "release_status": "beta"}});
+    let message = read_err(&value);
+    assert!(
+        message.starts_with("extension.source.release.release_status: unknown variant `beta`"),
+        "{message}"
+    );
+}
