@@ -84,6 +84,7 @@ fn sample_extension_bundles() -> Vec<(String, Bundle)> {
             coverage: false,
             keep: pgfarm_runner::farm::Keep::No,
             keep_idle: None,
+            sandbox: None,
         };
         for result in pgfarm_runner::farm::run(&options, &source, &|_| {}) {
             out.push((format!("testdata/extensions/{name} on {}", result.label), result.bundle));

@@ -22,6 +22,8 @@ struct Expect {
     junit: &'static [(&'static str, JunitResult)],
     /// The run's cause (rule `run-cause`), checked unless `Why::Unchecked`.
     why: Why,
+    /// The exit code is taken with `--allow-empty` (rule `exit-code-allow-empty`).
+    allow_empty: bool,
 }
 
 /// What a row expects of the run's cause.
@@ -34,8 +36,6 @@ enum Why {
     /// This cause, read from this text of the bundle, on a line holding this piece; or with no
     /// line (`Cause::Unknown`) when the source is `None`.
     Is(Cause, Option<fn() -> LogSource>, &'static str),
-    /// The exit code is taken with `--allow-empty` (rule `exit-code-allow-empty`).
-    allow_empty: bool,
 }
 
 struct Row {
@@ -852,24 +852,6 @@ const ROWS: &[Row] = &[
                 Some(|| LogSource::Stage(StageKind::Build)),
                 "utils/rel_removed.h",
             ),
-        rule: "exit-code-allow-empty",
-        case: "nothing tested (a --filter that matched nothing) is 0 with --allow-empty",
-        bundles: || {
-            with(pass(), |b| {
-                no_tests(b);
-                set_stage(b, StageKind::Regress, StageStatus::Skipped);
-                set_stage(b, StageKind::Tap, StageStatus::Skipped);
-            })
-        },
-        expect: Expect {
-            cell: "missing tests",
-            badge: "missing tests",
-            exit: Exit::Ok,
-            stages: &[
-                (StageKind::Regress, StageStatus::Skipped),
-                (StageKind::Tap, StageStatus::Skipped),
-            ],
-            allow_empty: true,
             ..PASS
         },
     },
@@ -921,12 +903,6 @@ const ROWS: &[Row] = &[
                 set_log(b, StageKind::Load, "psql exited with code 3\n");
                 b.server_log = RawText::from(cause_log("undefined_symbol"));
             })
-        rule: "exit-code-allow-empty",
-        case: "--allow-empty leaves a failure a failure",
-        bundles: || {
-            let mut failing = pass();
-            set_stage(&mut failing, StageKind::Load, StageStatus::Failed);
-            vec![failing]
         },
         expect: Expect {
             run: RunStatus::Failed,
@@ -1080,7 +1056,47 @@ const ROWS: &[Row] = &[
             badge: "unknown",
             exit: Exit::Error,
             why: Why::NoCause,
+            ..PASS
+        },
+    },
+    Row {
+        rule: "exit-code-allow-empty",
+        case: "nothing tested (a --filter that matched nothing) is 0 with --allow-empty",
+        bundles: || {
+            with(pass(), |b| {
+                no_tests(b);
+                set_stage(b, StageKind::Regress, StageStatus::Skipped);
+                set_stage(b, StageKind::Tap, StageStatus::Skipped);
+            })
+        },
+        expect: Expect {
+            cell: "missing tests",
+            badge: "missing tests",
+            exit: Exit::Ok,
+            stages: &[
+                (StageKind::Regress, StageStatus::Skipped),
+                (StageKind::Tap, StageStatus::Skipped),
+            ],
             allow_empty: true,
+            ..PASS
+        },
+    },
+    Row {
+        rule: "exit-code-allow-empty",
+        case: "--allow-empty leaves a failure a failure",
+        bundles: || {
+            let mut failing = pass();
+            set_stage(&mut failing, StageKind::Load, StageStatus::Failed);
+            vec![failing]
+        },
+        expect: Expect {
+            run: RunStatus::Failed,
+            failed_stage: Some(StageKind::Load),
+            cell: "failed at load",
+            badge: "failing",
+            exit: Exit::Failed,
+            allow_empty: true,
+            why: Why::Unchecked,
             ..PASS
         },
     },
@@ -1195,6 +1211,23 @@ fn every_rule_in_the_docs_has_a_row() {
 }
 
 #[test]
+fn the_tap_dialect_is_pgtap_for_tap_only() {
+    assert!(pgfarm_verdict::tap_options(StageKind::Tap).pgtap);
+    assert!(!pgfarm_verdict::tap_options(StageKind::PerlTap).pgtap);
+}
+
+#[test]
+fn every_cell_word_has_a_badge_and_exit_codes_are_documented_numbers() {
+    for word in pgfarm_verdict::CellWord::ALL {
+        assert!(!pgfarm_verdict::badge([word]).message.is_empty());
+    }
+    let codes: Vec<u8> =
+        [Exit::Ok, Exit::Failed, Exit::Error, Exit::NothingTested].map(Exit::code).to_vec();
+    assert_eq!(codes, [0, 1, 2, 4]);
+    assert_eq!(pgfarm_verdict::exit_code([], true), Exit::Error);
+}
+
+#[test]
 fn exit_code_with_a_coverage_threshold_fails_only_an_otherwise_passing_run() {
     use pgfarm_model::{Coverage, FileCoverage, FunctionCoverage};
     let function = |name: &str, calls| FunctionCoverage { name: name.into(), calls };
@@ -1218,21 +1251,4 @@ fn exit_code_with_a_coverage_threshold_fails_only_an_otherwise_passing_run() {
     assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::Ok, true), Exit::Ok);
     assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::Failed, false), Exit::Failed);
     assert_eq!(pgfarm_verdict::exit_with_coverage(Exit::NothingTested, false), Exit::NothingTested);
-}
-
-#[test]
-fn the_tap_dialect_is_pgtap_for_tap_only() {
-    assert!(pgfarm_verdict::tap_options(StageKind::Tap).pgtap);
-    assert!(!pgfarm_verdict::tap_options(StageKind::PerlTap).pgtap);
-}
-
-#[test]
-fn every_cell_word_has_a_badge_and_exit_codes_are_documented_numbers() {
-    for word in pgfarm_verdict::CellWord::ALL {
-        assert!(!pgfarm_verdict::badge([word]).message.is_empty());
-    }
-    let codes: Vec<u8> =
-        [Exit::Ok, Exit::Failed, Exit::Error, Exit::NothingTested].map(Exit::code).to_vec();
-    assert_eq!(codes, [0, 1, 2, 4]);
-    assert_eq!(pgfarm_verdict::exit_code([], true), Exit::Error);
 }

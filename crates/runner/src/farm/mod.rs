@@ -34,8 +34,8 @@ use crate::regress::RegressReport;
 use crate::select::{FailFast, Selection};
 use crate::steps::Steps;
 
-mod pgxn;
 mod coverage;
+mod pgxn;
 mod stages;
 mod suites;
 pub mod watch;
@@ -661,9 +661,7 @@ fn run_installation(
         let (coverage, lcov) = job.coverage(kept.is_none());
         result_bundle.coverage = Some(coverage);
         if !lcov.is_empty() {
-            let path = options
-                .out_dir
-                .join(format!("{name}-{version}-{label}.coverage.info"));
+            let path = options.out_dir.join(format!("{name}-{version}-{label}.coverage.info"));
             coverage_info = Some(
                 crate::report::write_atomic(&path, lcov.as_bytes())
                     .map(|()| path)

@@ -282,6 +282,7 @@ impl Snapshot {
 fn outcome_text(outcome: StageOutcome) -> String {
     match outcome {
         StageOutcome::Failed(why) | StageOutcome::Missing(why) => why,
+        StageOutcome::Skipped(why) => why,
         StageOutcome::Ok | StageOutcome::NotApplicable => String::new(),
     }
 }

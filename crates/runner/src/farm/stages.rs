@@ -892,6 +892,8 @@ impl Job<'_> {
         } else {
             options
         };
+        let scripts: Vec<Script> =
+            self.source.tap_files.iter().map(|f| Script::File(f.clone())).collect();
         let width = scripts.iter().map(|s| s.name().len()).max().unwrap_or(0);
         let mut text = String::new();
         let report = prove::run(&options, &scripts, &mut |prove::ProveEvent::Finished(result)| {
@@ -902,8 +904,7 @@ impl Job<'_> {
         self.not_run.extend(report.not_run.iter().map(test_ref));
         if report.files.is_empty() && !report.interrupted {
             let outcome = self.nothing_selected("pgTAP files", report.not_run.len());
-            self.tap = Some(report);
-            return Ok(outcome);
+            return Ok((outcome, Some(report)));
         }
         text.push_str(&prove::render_summary(&report, true));
         log.push_str(&text);
