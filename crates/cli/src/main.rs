@@ -25,6 +25,8 @@ enum Command {
     Diff(cmd::diff::Args),
     /// PostgreSQL installations found on this machine.
     Pg(cmd::pg::Args),
+    /// PGXN tools: `pgfarm pgxn mirror OUT_DIR EXT_DIR...` writes a PGXN mirror folder.
+    Pgxn(cmd::pgxn::Args),
     /// Start a throwaway PostgreSQL cluster and print its connection URI.
     Tmp(cmd::tmp::Args),
     /// Run pg_regress tests (pg_regress's options; TAP or --classic output; --jobs, --timeout).
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Tap(args) => cmd::tap::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Pg(args) => cmd::pg::run(args),
+        Command::Pgxn(args) => cmd::pgxn::run(args),
         Command::Tmp(args) => cmd::tmp::run(args),
         Command::Regress(args) => cmd::regress::run(args),
         Command::Prove(args) => cmd::prove::run(args),

@@ -13,6 +13,8 @@
 //! - [`unpack`]: a zip into a folder, refusing any member that would land outside it, with caps on
 //!   size, file count and compression ratio.
 //!
+//! - [`mirror`]: writing a mirror folder from extension sources (`pgfarm pgxn mirror`).
+//!
 //! The library never prints; its errors ([`Error`]) name the URL, document, field, member or digests.
 //!
 //! ```no_run
@@ -31,6 +33,7 @@ mod client;
 mod docs;
 mod error;
 mod meta;
+pub mod mirror;
 mod unpack;
 mod url;
 

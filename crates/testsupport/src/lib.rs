@@ -20,6 +20,8 @@
 
 #![allow(clippy::print_stderr, reason = "a skipped test says why on the test's output")]
 
+pub mod http;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@ pub(crate) mod diff;
 pub(crate) mod docs;
 pub(crate) mod machine;
 pub(crate) mod pg;
+pub(crate) mod pgxn;
 pub(crate) mod prove;
 pub(crate) mod regress;
 pub(crate) mod serve;

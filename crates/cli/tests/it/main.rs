@@ -7,6 +7,8 @@
 mod diff;
 // `pgfarm pg install` / `remove` and the installed binaries used outside the repository.
 mod install;
+// `pgfarm pgxn mirror`.
+mod mirror;
 // `pgfarm pg list` and installation selection.
 mod pg;
 // `pgfarm prove` side by side with pg_prove.
