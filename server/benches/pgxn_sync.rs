@@ -49,7 +49,8 @@ fn main() {
         dists * per_dist,
         started.elapsed()
     );
-    let (base, log) = mirror::serve_dir(root);
+    let served = pgfarm_testsupport::http::serve(root);
+    let base = served.url.clone();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut first = Vec::new();
@@ -58,13 +59,14 @@ fn main() {
         let data = dir.path().join(format!("db{run}"));
         let config = pgfarm_server::config::Config::for_data_dir(&data);
         let store = runtime.block_on(pgfarm_server::db::open(&config)).expect("store");
-        let _ = log.take();
+        served.clear();
         let at = Instant::now();
         let report =
             runtime.block_on(pgfarm_server::pgxn::sync(store.as_ref(), &base)).expect("first sync");
         first.push(at.elapsed());
         assert_eq!(report.releases_written, dists * per_dist, "{report:?}");
-        let requests = log.take().len();
+        let requests = served.requests().len();
+        served.clear();
         let at = Instant::now();
         let report =
             runtime.block_on(pgfarm_server::pgxn::sync(store.as_ref(), &base)).expect("re-sync");
@@ -74,7 +76,7 @@ fn main() {
             "run {run}: first sync {:.3} s ({requests} requests), unchanged re-sync {:.4} s ({} requests)",
             first[run].as_secs_f64(),
             again[run].as_secs_f64(),
-            log.take().len()
+            served.requests().len()
         );
     }
     let median = |v: &mut Vec<Duration>| {

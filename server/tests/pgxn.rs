@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{Backend, Farm};
-use mirror::{Mirror, serve_dir};
+use mirror::Mirror;
 use pgfarm_server::pgxn::SyncReport;
+use pgfarm_testsupport::http::{Served, serve};
 use serde_json::Value;
 
 on_both_backends!(
@@ -22,6 +23,19 @@ on_both_backends!(
     users_are_listed_with_their_distributions,
     a_plain_mirror_is_enumerated_through_its_recent_uploaders,
 );
+
+/// Serves `root`: the base URL and the request log.
+fn serve_dir(root: std::path::PathBuf) -> (String, Served) {
+    let served = serve(root);
+    (served.url.clone(), served)
+}
+
+/// The paths requested since the last call.
+fn take(served: &Served) -> Vec<String> {
+    let requests = served.requests();
+    served.clear();
+    requests
+}
 
 fn sync(farm: &Farm, base: &str) -> SyncReport {
     let store = farm.server.as_ref().expect("running").state.store.clone();
@@ -208,14 +222,14 @@ fn an_unchanged_resync_reads_two_documents_and_writes_nothing(backend: Backend) 
     let farm = backend.farm();
     let first = sync(&farm, &base);
     assert_eq!(first.releases_written, 7);
-    let requests = log.take();
+    let requests = take(&log);
     assert!(requests.iter().any(|p| p == "/users/a.json"), "enumerated by userlist: {requests:?}");
     assert_eq!(first.documents, requests.len(), "{requests:?}");
     let before = database_state(&farm);
     let second = sync(&farm, &base);
     assert!(second.unchanged, "{second:?}");
     assert_eq!((second.releases_written, second.users_written, second.documents), (0, 0, 2));
-    assert_eq!(log.take(), ["/index.json", "/stats/dist.json"]);
+    assert_eq!(take(&log), ["/index.json", "/stats/dist.json"]);
     assert_eq!(database_state(&farm), before, "an unchanged re-sync wrote to the database");
     // A third one too.
     assert!(sync(&farm, &base).unchanged);
@@ -338,7 +352,7 @@ fn a_plain_mirror_is_enumerated_through_its_recent_uploaders(backend: Backend) {
     farm.approved_machine("m1");
     let report = sync(&farm, &base);
     assert_eq!(report.releases_written, 61, "{report:?}");
-    assert!(!log.take().iter().any(|p| p.starts_with("/users/")));
+    assert!(!take(&log).iter().any(|p| p.starts_with("/users/")));
     assert_eq!(queue(&farm, "m1", 17, None).len(), 61);
     // More than 56 releases since the last sync: the oldest recent one is unknown, so the
     // sync enumerates again instead of missing the ones that fell off the list.
@@ -467,12 +481,54 @@ fn the_running_server_syncs_periodically_and_reads_keep_answering() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(1200));
-    let _ = log.take();
+    let _ = take(&log);
     std::thread::sleep(Duration::from_millis(1100));
-    let idle = log.take();
+    let idle = take(&log);
     assert!(!idle.is_empty(), "no tick in 1.1 s with a 500 ms interval");
     assert!(
         idle.iter().all(|p| p == "/index.json" || p == "/stats/dist.json"),
         "an unchanged tick read more: {idle:?}"
     );
+}
+
+#[test]
+fn a_mirror_written_by_pgfarm_pgxn_queues_releases_whose_zip_matches_the_sha1() {
+    use pgfarm_pgxn::mirror::{Mirror as RealMirror, MirrorRelease};
+    let dir = tempfile::tempdir().unwrap();
+    let real = RealMirror::create(&dir.path().join("mirror")).unwrap();
+    let release = |name: &str, date: &str| MirrorRelease {
+        source: pgfarm_testsupport::repo("testdata/extensions").join(name),
+        status: None,
+        date: Some(date.into()),
+        user: "Alice".into(),
+        version: None,
+        license: None,
+    };
+    let pure = real.add(&release("pure_sql", "2026-01-01T00:00:00Z")).unwrap();
+    let (base, _log) = serve_dir(real.root().to_owned());
+    let farm = Farm::sqlite();
+    farm.approved_machine("m1");
+    assert_eq!(sync(&farm, &base).releases_written, 1);
+    let fetch_sha1 = |url: &str| {
+        use sha1::Digest as _;
+        let mut response = farm.agent.get(url).call().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{url}");
+        let bytes = response.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+        hex::encode(sha1::Sha1::digest(&bytes))
+    };
+    let items = farm.get("/api/v1/machines/m1/queue?pg=17").json();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["extension"], pure.dist.as_str());
+    assert_eq!(items[0]["sha1"], pure.sha1.as_str());
+    assert_eq!(fetch_sha1(items[0]["download_url"].as_str().unwrap()), pure.sha1);
+    // A second release between two syncs: one new item, and its archive matches too.
+    let cfunc = real.add(&release("c_func", "2026-02-01T00:00:00Z")).unwrap();
+    let report = sync(&farm, &base);
+    assert_eq!((report.releases_written, report.enumerated), (1, false), "{report:?}");
+    let items = farm.get("/api/v1/machines/m1/queue?pg=17").json();
+    assert_eq!(items.as_array().unwrap().len(), 2, "{items}");
+    assert_eq!(items[0]["extension"], cfunc.dist.as_str());
+    assert_eq!(fetch_sha1(items[0]["download_url"].as_str().unwrap()), cfunc.sha1);
+    let alice = farm.get("/api/v1/users/alice").json();
+    assert_eq!(alice["user"]["n_releases"], 2, "{alice}");
 }

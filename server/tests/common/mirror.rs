@@ -1,17 +1,15 @@
 //! A generated PGXN mirror (the documents a real mirror serves: `index.json`, `dist/{dist}.json`,
 //! `dist/{dist}/{version}/META.json`, `user/{user}.json`, `stats/dist.json`, and with
-//! `userlist` the API server's `users/{letter}.json`) and a real HTTP/1.1 server on 127.0.0.1
-//! that serves a folder and logs every path it was asked for. Zips are not written (the sync
-//! reads documents only); each META's `sha1` is the SHA-1 of the bytes `{dist}-{version}`.
-//! Shared by tests/pgxn.rs and benches/pgxn_sync.rs.
+//! `userlist` the API server's `users/{letter}.json`), served by `pgfarm_testsupport::http`.
+//! Zips are not written (the sync reads documents only; `pgfarm_pgxn::mirror` writes real ones,
+//! tests/pgxn.rs uses it where the archive matters); each META's `sha1` is the SHA-1 of the
+//! bytes `{dist}-{version}`. Shared by tests/pgxn.rs and benches/pgxn_sync.rs, which need
+//! thousands of releases written in a second.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use sha1::Digest as _;
@@ -191,60 +189,4 @@ impl Mirror {
             &json!({"count": by_dist.len(), "releases": self.releases.len(), "recent": recent}),
         );
     }
-}
-
-/// The paths a [`serve_dir`] server was asked for, in order.
-#[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<String>>>);
-
-impl RequestLog {
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-/// Serves `root` over HTTP/1.1 on 127.0.0.1 until the process ends; returns the base URL and
-/// the request log.
-pub fn serve_dir(root: PathBuf) -> (String, RequestLog) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let log = RequestLog::default();
-    let requests = log.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let root = root.clone();
-            let requests = requests.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request = String::new();
-                if reader.read_line(&mut request).is_err() {
-                    return;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-                        break;
-                    }
-                }
-                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                requests.0.lock().unwrap().push(path.clone());
-                let (status, body) = if path.contains("..") {
-                    (400, Vec::new())
-                } else {
-                    match std::fs::read(root.join(path.trim_start_matches('/'))) {
-                        Ok(body) => (200, body),
-                        Err(_) => (404, b"not found\n".to_vec()),
-                    }
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            });
-        }
-    });
-    (format!("http://127.0.0.1:{port}/"), log)
 }
