@@ -17,7 +17,7 @@
 //! - [`pages`]: one module per route ([`app`] holds the table); paths mirror the API's
 //!   (`/runs/{uuid}` reads `/api/v1/runs/{uuid}`). Every page root is
 //!   `<section class="page" data-page="NAME">`, and its filters live in the URL query.
-//! - [`api`]: the HTTP client for the JSON API; failures carry the server's `{code, message}`.
+//! - [`mod@api`]: the HTTP client for the JSON API; failures carry the server's `{code, message}`.
 //!
 //! Example: the run filters of `/runs?extension=tiny&status=failed` as the API call they make.
 //!

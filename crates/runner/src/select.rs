@@ -234,7 +234,7 @@ pub fn parse_header(text: &str) -> Header {
 
 /// The header of the file at `path`, with the tags of the files its header includes
 /// (`\i NAME` resolved against `cwd`, `\ir NAME` against the file's folder; followed
-/// [`MAX_INCLUDE_DEPTH`] deep). An unreadable file has an empty header.
+/// `MAX_INCLUDE_DEPTH` (8) deep). An unreadable file has an empty header.
 pub fn read_header(path: &Path, cwd: &Path) -> Header {
     let mut seen = Vec::new();
     read_header_at(path, cwd, 0, &mut seen)

@@ -131,7 +131,7 @@ pub(crate) struct Args {
     unstable: bool,
     /// The PGXN mirror or API (`https://`, `file://`, loopback `http://`) for pgxn: sources,
     /// PGXN prerequisites and the previous release in the upgrade stage (default
-    /// https://api.pgxn.org/ for pgxn: sources; a directory or zip uses the network only when
+    /// `https://api.pgxn.org/` for pgxn: sources; a directory or zip uses the network only when
     /// this is given).
     #[arg(long, env = "PGFARM_PGXN_MIRROR", value_name = "URL")]
     pgxn_mirror: Option<String>,

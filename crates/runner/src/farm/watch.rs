@@ -534,7 +534,7 @@ impl SourceWatcher {
     }
 
     /// Blocks until a relevant file changed, then returns every change queued by then (and
-    /// within [`SETTLE`] of the first), with when the first was seen; `None` once `cancel` is
+    /// within `SETTLE` of the first), with when the first was seen; `None` once `cancel` is
     /// set.
     pub fn next(&self, cancel: &CancelFlag) -> Option<(Vec<PathBuf>, Instant)> {
         let mut batch: Vec<PathBuf> = Vec::new();
