@@ -10,12 +10,16 @@
 #         target/web-debian, so the two compilers never invalidate each other's artifacts.
 #
 # Prints the size of the wasm file raw and gzip -9 and fails when the gzip size exceeds
-# 600 KB (600,000 bytes; issue 6's budget). Environment: PGFARM_WEB_MAX_GZIP=BYTES overrides the budget.
+# 660 KB (660,000 bytes). Issue 6's budget was 600 KB (546 KB then); the failure-cause
+# classifier the browser runs on offline bundles, the authors and release pages and the
+# coverage tables brought it to 641 KB: the budget is raised to hold that size, not more, until
+# the app is split or slimmed back under 600 KB. Environment: PGFARM_WEB_MAX_GZIP=BYTES
+# overrides the budget.
 source "$(dirname "$0")/lib.sh"
 cd "$PGFARM_ROOT"
 
 which=${1:-$(cat target/wasm-toolchain 2>/dev/null || echo rustup)}
-max_gzip=${PGFARM_WEB_MAX_GZIP:-600000}
+max_gzip=${PGFARM_WEB_MAX_GZIP:-660000}
 
 tools=$PGFARM_ROOT/target/tools/bin
 npm_bin=$PGFARM_ROOT/node_modules/.bin

@@ -122,6 +122,30 @@ fn a_sample_extension_passes_in_the_sandbox() {
     assert!(!bundle.regress.is_empty());
 }
 
+/// Tests write under results/ (`\copy .. TO 'results/..'`) and pg_isolation_regress writes its
+/// output folder, both as the sandbox's user: pgxs_parity passes sandboxed as it does outside.
+#[test]
+fn tests_that_write_results_and_isolation_specs_pass_in_the_sandbox() {
+    let test = "tests_that_write_results_and_isolation_specs_pass_in_the_sandbox";
+    let Some(installation) = installation(test) else { return };
+    if !pgfarm_testsupport::require(
+        test,
+        "PostgreSQL 14 or later (pg_isolation_regress ships with PGXS from 14)",
+        installation.major() >= 14,
+    ) {
+        return;
+    }
+    let dir = scratch();
+    let source = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/extensions"))
+        .join("pgxs_parity");
+    let (output, bundle) = sandboxed_test(&source, dir.path(), &installation);
+    assert_eq!(bundle.run.status, RunStatus::Ok, "{}", show(&output));
+    for kind in [StageKind::Regress, StageKind::Isolation] {
+        let stage = bundle.stages.iter().find(|s| s.kind == kind).unwrap();
+        assert_eq!(stage.status, pgfarm_model::StageStatus::Ok, "{kind:?}: {}", show(&output));
+    }
+}
+
 #[test]
 fn a_build_step_cannot_reach_a_listener_on_the_hosts_loopback() {
     let test = "a_build_step_cannot_reach_a_listener_on_the_hosts_loopback";

@@ -726,6 +726,18 @@ impl Job<'_> {
                 }
             }
         }
+        if let Some(user) = self.options.sandbox.as_ref().and_then(|s| s.user()) {
+            // In the sandbox psql runs as the sandbox's user, and tests write under results/
+            // (`\o`, `\copy ... TO 'results/..'`) as they do under make: the folder is theirs.
+            // The output folder too: pg_isolation_regress itself runs there as that user.
+            let results = options.outputdir.join("results");
+            std::fs::create_dir_all(&results)
+                .map_err(|e| format!("could not create {}: {e}", results.display()))?;
+            std::os::unix::fs::lchown(&options.outputdir, Some(user.uid), Some(user.gid)).map_err(
+                |e| format!("could not change the owner of {}: {e}", options.outputdir.display()),
+            )?;
+            chown_tree(&results, user.uid, user.gid).map_err(|e| e.to_string())?;
+        }
         Ok(options)
     }
 
