@@ -145,12 +145,9 @@ mod tests {
 
     #[test]
     fn a_name_from_a_newer_server_is_shown_as_it_came() {
-        let text = CauseText::of_name("sandbox_network");
-        assert_eq!(
-            (text.name.as_str(), text.label.as_str()),
-            ("sandbox_network", "sandbox network")
-        );
-        assert!(text.sentence.contains("sandbox_network"));
+        let text = CauseText::of_name("quantum_flux");
+        assert_eq!((text.name.as_str(), text.label.as_str()), ("quantum_flux", "quantum flux"));
+        assert!(text.sentence.contains("quantum_flux"));
     }
 
     #[test]
