@@ -155,8 +155,12 @@ fn watch_reruns_what_a_saved_file_affects_and_ctrl_c_removes_the_clusters() {
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{}", output.lock().unwrap());
-    std::thread::sleep(Duration::from_millis(500));
+    // The servers' own shutdown may end just after pgfarm's (a loaded machine): give them 10 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     for pid in servers {
+        while Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         assert!(!Path::new(&format!("/proc/{pid}")).exists(), "process {pid} outlived pgfarm");
     }
     assert!(!work.exists());
